@@ -1,0 +1,3 @@
+"""JPKI counter kiosk."""
+
+__version__ = "0.1.0"
