@@ -4,7 +4,7 @@ A stolen card yields only its own key; the master key never leaves the central C
 """
 
 from cryptography.hazmat.primitives.ciphers import algorithms
-from cryptography.hazmat.primitives.kdf.kbkdf import CounterLocation, KBKDFCMAC, Mode
+from cryptography.hazmat.primitives.kdf.kbkdf import KBKDFCMAC, CounterLocation, Mode
 
 MASTER_KEY_LENGTH = 32
 CARD_ID_LENGTH = 16

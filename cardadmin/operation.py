@@ -67,7 +67,7 @@ class AdminOperation:
     def decode(cls, data: bytes) -> AdminOperation:
         """Strict decode: anything but the canonical encoding is refused (ValueError)."""
         try:
-            class_, method, tag, _h, contents, trailer = parser.parse(data, strict=True)
+            class_, method, tag, _h, contents, _trailer = parser.parse(data, strict=True)
             if (class_, method, tag) != (_CONTEXT, 1, _OPERATION_TAG):
                 raise ValueError("not an operation template")
             fields: dict[int, bytes] = {}

@@ -1,0 +1,137 @@
+"""`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from cryptography import x509
+
+from kiosk import __version__
+from kiosk.reader.errors import CardError, CardRemoved, NoCard, ReaderUnavailable
+from kiosk.reader.jpki import CertSlot
+from kiosk.reader.pcsc import PcscContext, open_card
+from kiosk.reader.session import PinStatus
+from kiosk.reader.summary import CardSummary, read_summary
+from kiosk.reader.trace import ApduTrace
+from kiosk.reader.transport import Transport
+
+_log = logging.getLogger("kiosk.cli")
+
+_SLOT_NAMES = {
+    CertSlot.AUTH: "利用者証明用 (user authentication)",
+    CertSlot.AUTH_CA: "利用者証明用 CA",
+    CertSlot.SIGN: "署名用 (digital signature)",
+    CertSlot.SIGN_CA: "署名用 CA",
+}
+
+
+def _describe_pin(status: PinStatus) -> str:
+    if status.blocked:
+        return "BLOCKED (reset at the counter)"
+    if status.verified:
+        return "verified (card did not report tries)"
+    if status.tries_left is None:
+        return "no retry limit reported"
+    return f"{status.tries_left} tries left"
+
+
+def _describe_cert(cert: x509.Certificate) -> list[str]:
+    return [
+        f"    subject:  {cert.subject.rfc4514_string() or '(empty)'}",
+        f"    issuer:   {cert.issuer.rfc4514_string()}",
+        f"    serial:   {cert.serial_number:X}",
+        f"    valid:    {cert.not_valid_before_utc:%Y-%m-%d} – {cert.not_valid_after_utc:%Y-%m-%d}",
+    ]
+
+
+def format_summary(summary: CardSummary) -> str:
+    lines = [f"token:  {summary.token_label}"]
+    for slot, cert in summary.certificates.items():
+        lines.append(f"  {_SLOT_NAMES[slot]}:")
+        if cert is not None:
+            lines += _describe_cert(cert)
+        elif slot is CertSlot.SIGN and summary.sign_certificate_protected:
+            lines.append("    present, readable only after the signing PIN")
+        else:
+            lines.append("    none")
+    for pin, status in summary.pins.items():
+        lines.append(f"PIN {pin.name.lower():<5} {_describe_pin(status)}")
+    return "\n".join(lines)
+
+
+def _card_readers(_args: argparse.Namespace) -> int:
+    with PcscContext() as context:
+        states = context.states()
+    if not states:
+        print("no reader connected")
+    for state in states:
+        card = f"card {state.atr.hex(' ').upper()}" if state.present else "no card"
+        print(f"{state.name}: {card}")
+    return 0
+
+
+def _card_info(args: argparse.Namespace) -> int:
+    trace = ApduTrace(keep=args.trace)
+    with open_card(args.reader, extended_length=not args.short_apdus) as connection:
+        print(f"reader: {connection.reader}")
+        print(f"ATR:    {connection.atr.hex(' ').upper()}")
+        summary = read_summary(Transport(connection, trace))
+    print(format_summary(summary))
+    if args.trace:
+        print("\nAPDU trace (PIN data redacted):")
+        print("\n".join(trace.lines))
+    print(f"APDUs:  {trace.count}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="JPKI counter kiosk")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    card = commands.add_parser("card", help="card diagnostics").add_subparsers(
+        dest="card_command", required=True
+    )
+    readers = card.add_parser("readers", help="list readers and whether they hold a card")
+    readers.set_defaults(run=_card_readers)
+    info = card.add_parser(
+        "info", help="token, certificates and PIN states of the inserted card (no PIN try spent)"
+    )
+    info.add_argument("--reader", help="reader name (or prefix); default: the reader holding a card")
+    info.add_argument("--trace", action="store_true", help="print the APDU trace (PINs redacted)")
+    info.add_argument(
+        "--short-apdus", action="store_true", help="use short APDUs only (readers without extended length)"
+    )
+    info.set_defaults(run=_card_info)
+    return parser
+
+
+_USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
+    (NoCard, "No card found. Insert the My Number card into the reader and try again."),
+    (CardRemoved, "The card was removed. Insert it again and leave it in until the end."),
+    (ReaderUnavailable, "The card reader is not available. Check that it is connected and pcscd is running."),
+    (CardError, "The card could not be read. Try again; if it happens again, call staff."),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except CardError as exc:
+        _log.error("%s: %s", type(exc).__name__, exc)
+        message = next(text for kind, text in _USER_MESSAGES if isinstance(exc, kind))
+        print(message, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

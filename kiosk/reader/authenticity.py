@@ -1,0 +1,123 @@
+"""Card authenticity (規則 第64条の12): is this a genuine card issued under the issuer's key?
+
+Chain (docs/card-emulation.md): issuer key (trust anchor) → CV certificate in EF 0004 of each
+券面 AP → the AP's key, which
+- signs a fresh challenge chosen by the kiosk (the card is present and holds the private key);
+- signs the AP's records (the integrity record of 入力補助, DF28 of the card face), so data read
+  from the card is the data written at issuance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kiosk.reader import tlv
+from kiosk.reader.cvc import CvCertificate, verify_pkcs1_sha256
+from kiosk.reader.digestinfo import sha256_digest_info
+from kiosk.reader.kenhojo import KenhojoSession, parse_attributes
+from kiosk.reader.kenkaku import CardFace, KenkakuSession
+from kiosk.reader.transport import Transport
+
+CHALLENGE_LENGTH = 32
+TAG_INTEGRITY, TAG_MY_NUMBER_HASH, TAG_ATTRIBUTES_HASH, TAG_INTEGRITY_SIGNATURE = (
+    0xFF30,
+    0xDF31,
+    0xDF32,
+    0xDF33,
+)
+
+
+class NotAuthentic(Exception):
+    """The card failed an authenticity check. The message says which; it holds no personal data."""
+
+
+@dataclass(frozen=True)
+class IssuerTrust:
+    """Issuer public keys by their 16-byte key id (the CV certificates' issuer field)."""
+
+    keys: Mapping[bytes, rsa.RSAPublicKey]
+
+    @classmethod
+    def from_directory(cls, directory: Path) -> IssuerTrust:
+        """`<key id>.pem` files (SubjectPublicKeyInfo); the key id is the file stem, space padded."""
+        keys: dict[bytes, rsa.RSAPublicKey] = {}
+        for pem in sorted(directory.glob("*.pem")):
+            key = serialization.load_pem_public_key(pem.read_bytes())
+            if not isinstance(key, rsa.RSAPublicKey):
+                raise ValueError(f"{pem}: not an RSA public key")
+            keys[pem.stem.encode("ascii").ljust(16, b" ")] = key
+        if not keys:
+            raise ValueError(f"no issuer keys in {directory}")
+        return cls(keys)
+
+
+@dataclass(frozen=True)
+class ApAuthenticity:
+    ap: str
+    issuer: str
+    ap_key: rsa.RSAPublicKey
+
+
+@dataclass(frozen=True)
+class AuthenticityReport:
+    kenhojo: ApAuthenticity
+    kenkaku: ApAuthenticity
+
+
+def _check_ap(session: KenhojoSession | KenkakuSession, trust: IssuerTrust) -> ApAuthenticity:
+    cert = CvCertificate.parse(session.cv_certificate())
+    issuer_key = trust.keys.get(cert.issuer_key_id)
+    if issuer_key is None:
+        raise NotAuthentic(f"{session.NAME}: CV certificate from unknown issuer {cert.issuer_name!r}")
+    if not cert.is_signed_by(issuer_key):
+        raise NotAuthentic(f"{session.NAME}: CV certificate signature invalid")
+    challenge = os.urandom(CHALLENGE_LENGTH)
+    signature = session.sign_challenge(sha256_digest_info(challenge))
+    if not verify_pkcs1_sha256(cert.public_key, signature, challenge):
+        raise NotAuthentic(
+            f"{session.NAME}: challenge signature invalid (card does not hold the certified key)"
+        )
+    return ApAuthenticity(session.NAME, cert.issuer_name, cert.public_key)
+
+
+def check_card_authenticity(transport: Transport, trust: IssuerTrust) -> AuthenticityReport:
+    """Both 券面 APs: CV certificate against the issuer, fresh challenge against the CV key.
+
+    Needs no PIN. Leaves the 券面事項確認 AP selected.
+    """
+    kenhojo = _check_ap(KenhojoSession(transport), trust)
+    kenkaku = _check_ap(KenkakuSession(transport), trust)
+    return AuthenticityReport(kenhojo, kenkaku)
+
+
+def verify_kenhojo_records(
+    my_number_file: bytes, attributes_file: bytes, integrity_record: bytes, ap_key: rsa.RSAPublicKey
+) -> None:
+    """EF 0001 and 0002 as read match the hashes in EF 0003, which the AP key signed."""
+    fields = tlv.children(tlv.expect(integrity_record, TAG_INTEGRITY).value)
+    try:
+        number_hash, attributes_hash = fields[TAG_MY_NUMBER_HASH], fields[TAG_ATTRIBUTES_HASH]
+        signature = fields[TAG_INTEGRITY_SIGNATURE].value
+    except KeyError as exc:
+        raise NotAuthentic(f"integrity record lacks tag {exc.args[0]:X}") from None
+    if hashlib.sha256(my_number_file).digest() != number_hash.value:
+        raise NotAuthentic("My Number file does not match the integrity record")
+    if hashlib.sha256(parse_attributes(attributes_file).signed_part).digest() != attributes_hash.value:
+        raise NotAuthentic("basic 4 information does not match the integrity record")
+    if not verify_pkcs1_sha256(ap_key, signature, number_hash.encoded + attributes_hash.encoded):
+        raise NotAuthentic("integrity record signature invalid")
+
+
+def verify_card_face(face: CardFace, ap_key: rsa.RSAPublicKey) -> None:
+    """DF28 covers the three groups; the AP key in DF24 must be the CV-certified one."""
+    if face.ap_public_key.public_numbers() != ap_key.public_numbers():
+        raise NotAuthentic("card face carries a key other than the certified AP key")
+    if not verify_pkcs1_sha256(ap_key, face.signature, face.group_digests):
+        raise NotAuthentic("card face signature invalid")
