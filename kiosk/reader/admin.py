@@ -95,12 +95,14 @@ class ChallengeResponseIssuer:
         return parse_public_key(self.session.transport.send(cmd).data)
 
     def write_certificate(self, slot: CertSlot, der: bytes) -> None:
-        """Replace the certificate file, then read it back: a write is done only when it reads back."""
+        """Replace the certificate file as a whole (UPDATE BINARY by SFI).
+
+        By SFI, because the authorisation is spent by the very next command — a SELECT EF in
+        between would consume it.
+        """
         self._authorize(AdminOperation.write_certificate(slot.value, der))
-        self.session.select_ef(slot.value)
-        self.session.transport.send(
-            CommandApdu(0x00, 0xD6, 0x00, 0x00, der, name=f"WRITE CERTIFICATE {slot.name}")
-        )
+        cmd = CommandApdu(0x00, 0xD6, 0x80 | slot.value, 0x00, der, name=f"WRITE CERTIFICATE {slot.name}")
+        self.session.transport.send(cmd)
 
     def reset_pin(self, pin: JpkiPin, new_pin: Secret) -> None:
         """Set a new PIN and restore its retry counter (also the first PIN of a new card)."""

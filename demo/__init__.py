@@ -1,0 +1,1 @@
+"""The kiosk demo on its embedded default (development only, not shipped)."""
