@@ -42,7 +42,7 @@ class PinState:
 class JpkiState:
     auth_pin: PinState
     sign_pin: PinState
-    token_label: str = "JPKIAPICCTOKEN2"
+    token_label: str = "JPKIAPICCTOKEN2"  # noqa: S105 — a PKCS#11 token label, not a secret
     auth_key: str | None = None  # PKCS#8 PEM, never leaves the card
     sign_key: str | None = None
     auth_cert: bytes | None = None  # EF 000A
