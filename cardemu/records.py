@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from cardemu.testpki import KEY_ID_LENGTH
-from cardemu.tlv import children, iter_tlvs, tlv
+from kiosk.reader.tlv import emit, expect, iterate
 
 MY_NUMBER_FILE_LENGTH = 17  # FF 10 0C + 12 digits + FF FF
 AP_ID_KENHOJO = bytes.fromhex("01030E01")  # DF41 of kenhojo 0005 on the cards seen (SOLTIA)
@@ -31,21 +31,21 @@ def rsa_public_key_do(key: rsa.RSAPublicKey) -> bytes:
     numbers = key.public_numbers()
     exponent = numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")
     modulus = numbers.n.to_bytes(key.key_size // 8, "big")
-    return tlv(b"\x90", exponent) + tlv(b"\x91", modulus)
+    return emit(0x90, exponent) + emit(0x91, modulus)
 
 
-def with_offset_table(outer_tag: bytes, table_tag: bytes, fields: list[bytes]) -> bytes:
+def with_offset_table(outer_tag: int, table_tag: int, fields: list[bytes]) -> bytes:
     """`outer { table, fields… }`, the table holding each field's 2-byte offset from the file start
     (to the field's tag). Offsets depend on the outer header's length, which depends on the total:
     size it with a table of the right length first."""
-    table_len = len(tlv(table_tag, bytes(2 * len(fields))))
+    table_len = len(emit(table_tag, bytes(2 * len(fields))))
     content_len = table_len + sum(len(f) for f in fields)
-    header_len = len(tlv(outer_tag, bytes(content_len))) - content_len
+    header_len = len(emit(outer_tag, bytes(content_len))) - content_len
     offsets, pos = b"", header_len + table_len
     for field in fields:
         offsets += pos.to_bytes(2, "big")
         pos += len(field)
-    return tlv(outer_tag, tlv(table_tag, offsets) + b"".join(fields))
+    return emit(outer_tag, emit(table_tag, offsets) + b"".join(fields))
 
 
 # -- 券面事項入力補助 AP (kenhojo) -----------------------------------------------------------------
@@ -55,27 +55,27 @@ def kenhojo_my_number(my_number: str) -> bytes:
     """EF 0001: `FF 10 0C` + 12 ASCII digits + `FF FF` filler (17 bytes, all hashed by DF31)."""
     if len(my_number) != 12 or not my_number.isascii() or not my_number.isdigit():
         raise ValueError("a My Number has 12 digits")
-    return tlv(b"\xff\x10", my_number.encode("ascii")) + b"\xff\xff"
+    return emit(0xFF10, my_number.encode("ascii")) + b"\xff\xff"
 
 
 def kenhojo_attributes(name: str, address: str, birth_date: str, sex: str) -> bytes:
     """EF 0002: `FF 20 { DF21 offsets, DF22 氏名, DF23 住所, DF24 YYYYMMDD, DF25 性別 }`."""
     return with_offset_table(
-        b"\xff\x20",
-        b"\xdf\x21",
+        0xFF20,
+        0xDF21,
         [
-            tlv(b"\xdf\x22", name.encode("utf-8")),
-            tlv(b"\xdf\x23", address.encode("utf-8")),
-            tlv(b"\xdf\x24", birth_date.encode("ascii")),
-            tlv(b"\xdf\x25", sex.encode("ascii")),
+            emit(0xDF22, name.encode("utf-8")),
+            emit(0xDF23, address.encode("utf-8")),
+            emit(0xDF24, birth_date.encode("ascii")),
+            emit(0xDF25, sex.encode("ascii")),
         ],
     )
 
 
 def kenhojo_attributes_digest_input(ef0002: bytes) -> bytes:
     """What DF32 hashes: the FF20 value with the DF21 offset table skipped (SOLTIA)."""
-    _outer, fields = children(ef0002, b"\xff\x20")
-    if not fields or fields[0].tag != b"\xdf\x21":
+    fields = list(iterate(expect(ef0002, 0xFF20).value))
+    if not fields or fields[0].tag != 0xDF21:
         raise ValueError("EF 0002 does not start with its offset table")
     return b"".join(f.encoded for f in fields[1:])
 
@@ -85,10 +85,10 @@ def kenhojo_integrity(ef0001: bytes, ef0002: bytes, key: rsa.RSAPrivateKey) -> b
 
     Our DF33: PKCS#1 v1.5 SHA-256 by the AP key over the DF31 TLV ‖ DF32 TLV.
     """
-    signed = tlv(b"\xdf\x31", hashlib.sha256(ef0001).digest()) + tlv(
-        b"\xdf\x32", hashlib.sha256(kenhojo_attributes_digest_input(ef0002)).digest()
+    signed = emit(0xDF31, hashlib.sha256(ef0001).digest()) + emit(
+        0xDF32, hashlib.sha256(kenhojo_attributes_digest_input(ef0002)).digest()
     )
-    return tlv(b"\xff\x30", signed + tlv(b"\xdf\x33", sign(key, signed)))
+    return emit(0xFF30, signed + emit(0xDF33, sign(key, signed)))
 
 
 def kenhojo_basic_info(subject_key_id: bytes, ap_public_key: rsa.RSAPublicKey) -> bytes:
@@ -99,11 +99,9 @@ def kenhojo_basic_info(subject_key_id: bytes, ap_public_key: rsa.RSAPublicKey) -
     """
     _check_key_id(subject_key_id)
     digest = hashlib.sha256(rsa_public_key_do(ap_public_key)).digest()
-    return tlv(
-        b"\xff\x40",
-        tlv(b"\xdf\x41", AP_ID_KENHOJO)
-        + tlv(b"\xdf\x42", subject_key_id)
-        + tlv(b"\xdf\x43", digest + b"\xff" * 96),
+    return emit(
+        0xFF40,
+        emit(0xDF41, AP_ID_KENHOJO) + emit(0xDF42, subject_key_id) + emit(0xDF43, digest + b"\xff" * 96),
     )
 
 
@@ -123,7 +121,7 @@ def cv_certificate(
     _check_key_id(issuer_key_id)
     _check_key_id(subject_key_id)
     body = issuer_key_id + subject_key_id + rsa_public_key_do(subject_key)
-    return tlv(b"\x7f\x21", tlv(b"\x5f\x4e", body) + tlv(b"\x5f\x37", sign(issuer_key, body)))
+    return emit(0x7F21, emit(0x5F4E, body) + emit(0x5F37, sign(issuer_key, body)))
 
 
 # -- 券面事項確認 AP (kenkaku) -----------------------------------------------------------------------
@@ -131,10 +129,8 @@ def cv_certificate(
 
 def kenkaku_age_record(birth_date: str, key: rsa.RSAPrivateKey) -> bytes:
     """EF 0001: `FF 10 { DF11 YYYYMMDD, DF12 public key, DF13 sig over DF11‖DF12 TLVs }`."""
-    signed = tlv(b"\xdf\x11", birth_date.encode("ascii")) + tlv(
-        b"\xdf\x12", rsa_public_key_do(key.public_key())
-    )
-    return tlv(b"\xff\x10", signed + tlv(b"\xdf\x13", sign(key, signed)))
+    signed = emit(0xDF11, birth_date.encode("ascii")) + emit(0xDF12, rsa_public_key_do(key.public_key()))
+    return emit(0xFF10, signed + emit(0xDF13, sign(key, signed)))
 
 
 def card_face_signed_message(df22_24: bytes, df25_26: bytes, df27: bytes) -> bytes:
@@ -160,20 +156,20 @@ def kenkaku_card_face(
     come after the signature and are not covered (as on the real card).
     """
     group1 = (
-        tlv(b"\xdf\x22", birth_date.encode("ascii"))
-        + tlv(b"\xdf\x23", sex.encode("ascii"))
-        + tlv(b"\xdf\x24", rsa_public_key_do(key.public_key()))
+        emit(0xDF22, birth_date.encode("ascii"))
+        + emit(0xDF23, sex.encode("ascii"))
+        + emit(0xDF24, rsa_public_key_do(key.public_key()))
     )
-    group2 = tlv(b"\xdf\x25", name_png) + tlv(b"\xdf\x26", address_png)
-    group3 = tlv(b"\xdf\x27", photo_jp2)
+    group2 = emit(0xDF25, name_png) + emit(0xDF26, address_png)
+    group3 = emit(0xDF27, photo_jp2)
     signature = sign(key, card_face_signed_message(group1, group2, group3))
     fields = [
-        *(t.encoded for t in iter_tlvs(group1 + group2 + group3)),
-        tlv(b"\xdf\x28", signature),
-        tlv(b"\xdf\x29", expiry.encode("ascii")),
-        tlv(b"\xdf\x2a", security_code_png),
+        *(t.encoded for t in iterate(group1 + group2 + group3)),
+        emit(0xDF28, signature),
+        emit(0xDF29, expiry.encode("ascii")),
+        emit(0xDF2A, security_code_png),
     ]
-    return with_offset_table(b"\xff\x20", b"\xdf\x21", fields)
+    return with_offset_table(0xFF20, 0xDF21, fields)
 
 
 def kenkaku_basic_info(municipality: str, key_id_df32: bytes, key_id_df35: bytes, opaque: bytes) -> bytes:
@@ -187,17 +183,17 @@ def kenkaku_basic_info(municipality: str, key_id_df32: bytes, key_id_df35: bytes
     _check_key_id(key_id_df35)
     if len(opaque) != 256:
         raise ValueError("DF35 carries 256 opaque bytes after its key id")
-    return tlv(
-        b"\xff\x30",
-        tlv(b"\xdf\x31", AP_ID_KENKAKU)
-        + tlv(b"\xdf\x32", key_id_df32)
-        + tlv(b"\xdf\x33", b"\x01")
-        + tlv(b"\xdf\x34", municipality.encode("ascii"))
-        + tlv(b"\xdf\x35", key_id_df35 + opaque),
+    return emit(
+        0xFF30,
+        emit(0xDF31, AP_ID_KENKAKU)
+        + emit(0xDF32, key_id_df32)
+        + emit(0xDF33, b"\x01")
+        + emit(0xDF34, municipality.encode("ascii"))
+        + emit(0xDF35, key_id_df35 + opaque),
     )
 
 
 def kenkaku_my_number_image(my_number_png: bytes, key: rsa.RSAPrivateKey) -> bytes:
     """EF 0005: `FF 40 { DF41 PNG, DF42 public key, DF43 sig over DF41‖DF42 TLVs }`."""
-    signed = tlv(b"\xdf\x41", my_number_png) + tlv(b"\xdf\x42", rsa_public_key_do(key.public_key()))
-    return tlv(b"\xff\x40", signed + tlv(b"\xdf\x43", sign(key, signed)))
+    signed = emit(0xDF41, my_number_png) + emit(0xDF42, rsa_public_key_do(key.public_key()))
+    return emit(0xFF40, signed + emit(0xDF43, sign(key, signed)))

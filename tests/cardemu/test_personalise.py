@@ -31,7 +31,6 @@ from cardemu.personalise import CardSpec, personalise
 from cardemu.residents import ADULT, EXPIRED, FACE_AUTH, MINOR, SIGN_BLOCKED, resident_specs
 from cardemu.state import CardState, Holder
 from cardemu.testpki import TestPki
-from cardemu.tlv import parse_tlv, tlv
 from kiosk.domain.mynumber import check_digit, is_valid
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -478,7 +477,7 @@ def test_kenkaku_age_record_and_my_number_image(cards: dict[str, CardState]) -> 
     assert age[286:291] == bytes.fromhex("DF13820100")
     verify(key, age[291:547], age[5:286])
     with pytest.raises(ValueError, match="Non-minimal"):
-        parser.parse(age)  # why cardemu.tlv / kiosk.reader.tlv take tags as raw bytes
+        parser.parse(age)  # why kiosk.reader.tlv parses tags itself
 
     _value, children = record(ap.files[0x0005], b"\xff\x40")
     fields = by_tag(children)
@@ -549,13 +548,6 @@ def test_given_photo_becomes_greyscale_jp2(test_pki: TestPki) -> None:
     assert image.mode == "L" and image.size == (90, 110)
     assert image.getextrema()[0] < image.getextrema()[1]  # not a blank image
     assert card.jpki.sign_cert is None
-
-
-def test_tlv_helper_keeps_two_byte_tags() -> None:
-    encoded = tlv(b"\xff\x10", b"x" * 200)
-    assert encoded[:4] == bytes.fromhex("FF1081C8")
-    item = parse_tlv(encoded + b"\xff\xff")
-    assert item.tag == b"\xff\x10" and item.value == b"x" * 200 and item.encoded == encoded
 
 
 # -- CLI ---------------------------------------------------------------------------------------------
