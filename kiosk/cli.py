@@ -62,21 +62,26 @@ def format_summary(summary: CardSummary) -> str:
     return "\n".join(lines)
 
 
-def _card_readers(_args: argparse.Namespace) -> int:
+def _print_readers() -> None:
     with PcscContext() as context:
         states = context.states()
     if not states:
         print("no reader connected")
     for state in states:
         card = f"card {state.atr.hex(' ').upper()}" if state.present else "no card"
-        print(f"{state.name}: {card}")
+        print(f"reader {state.name}: {card}")
+
+
+def _card_readers(_args: argparse.Namespace) -> int:
+    _print_readers()
     return 0
 
 
 def _card_info(args: argparse.Namespace) -> int:
     trace = ApduTrace(keep=args.trace)
+    _print_readers()
     with open_card(args.reader, extended_length=not args.short_apdus) as connection:
-        print(f"reader: {connection.reader}")
+        print(f"\nusing:  {connection.reader}")
         print(f"ATR:    {connection.atr.hex(' ').upper()}")
         summary = read_summary(Transport(connection, trace))
     print(format_summary(summary))

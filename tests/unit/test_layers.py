@@ -1,0 +1,64 @@
+"""Layers depend one way (DEVELOPERS.md): checked on the import statements themselves."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KIOSK = sorted((ROOT / "kiosk").rglob("*.py"))
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def top(module: str) -> str:
+    return module.split(".", maxsplit=1)[0]
+
+
+@pytest.mark.parametrize("path", KIOSK, ids=rel)
+def test_kiosk_layering(path: Path) -> None:
+    where = rel(path)
+    mods = imports(path)
+    tops = {top(m) for m in mods}
+    assert not tops & {"cardemu", "demo", "central", "tests"}, "the shipped kiosk never imports dev/test code"
+    if not where.startswith("kiosk/ui/"):
+        assert "PySide6" not in tops, "only kiosk/ui/ imports Qt"
+    if where != "kiosk/reader/pcsc.py":
+        assert "smartcard" not in tops, "only kiosk/reader/pcsc.py imports pyscard"
+    if not where.startswith("kiosk/facecheck/"):
+        assert not tops & {"cv2", "face_recognition", "dlib"}, (
+            "only kiosk/facecheck/ touches the camera/matcher"
+        )
+    if where.startswith("kiosk/domain/"):
+        assert all(m.startswith("kiosk.domain") for m in mods if top(m) == "kiosk"), (
+            "domain depends on nothing"
+        )
+    if where.startswith(("kiosk/reader/", "kiosk/facecheck/", "kiosk/sync/", "kiosk/store/")):
+        upward = {m for m in mods if m.startswith(("kiosk.ui", "kiosk.flows"))}
+        assert not upward, f"{where} reaches up into {upward}"
+
+
+def test_shared_contract_stands_alone() -> None:
+    for path in (ROOT / "cardadmin").rglob("*.py"):
+        assert not {top(m) for m in imports(path)} & {"kiosk", "cardemu", "central"}, rel(path)
+
+
+def test_the_check_sees_violations(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from smartcard import scard\nimport PySide6.QtWidgets\n", encoding="utf-8")
+    assert imports(bad) == {"smartcard", "PySide6.QtWidgets"}
