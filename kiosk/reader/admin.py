@@ -17,7 +17,6 @@ from kiosk.domain.secret import Secret
 from kiosk.reader import tlv
 from kiosk.reader.apdu import CommandApdu
 from kiosk.reader.cvc import rsa_key_from_tlv
-from kiosk.reader.errors import CardError
 from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiPin, JpkiSession
 
 TAG_PUBLIC_KEY = 0x7F49
@@ -28,10 +27,6 @@ class AdminAuthorizer(Protocol):
     """Computes — or obtains from whoever holds the master key — the response for one operation."""
 
     def authorize(self, card_id: bytes, challenge: bytes, operation: AdminOperation) -> bytes: ...
-
-
-class AuthorizationRefused(CardError):
-    """The authorizer declined (no approved application for this operation on this card)."""
 
 
 class CardIssuer(Protocol):

@@ -16,7 +16,7 @@ from typing import ClassVar, Generic, TypeVar
 from kiosk.domain.secret import Secret
 from kiosk.reader import tlv
 from kiosk.reader.apdu import EXTENDED_MAX_NE, SHORT_MAX_NE, CommandApdu
-from kiosk.reader.errors import ApduError, EndOfFile, error_for
+from kiosk.reader.errors import EndOfFile, error_for
 from kiosk.reader.transport import SW_OK, Transport
 
 _SW_END_OF_FILE = 0x6282
@@ -162,7 +162,3 @@ class ApplicationSession(Generic[PinT]):
             0x80, 0x2A, 0x00, p2, digest_info, ne=SHORT_MAX_NE, name=f"COMPUTE SIGNATURE {label}"
         )
         return self.transport.send(cmd).data
-
-
-def is_missing(exc: ApduError) -> bool:
-    return exc.sw in (0x6A82, 0x6A88)
