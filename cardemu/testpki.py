@@ -199,5 +199,15 @@ class TestPki:
             return cls.load(directory)
         return cls.create(directory)
 
+    def write_issuer_trust(self, directory: Path) -> Path:
+        """The kiosk's trust anchors for card authenticity (`IssuerTrust.from_directory` layout)."""
+        pem = self.card_issuer_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        for ap, number in (("kenhojo", KENHOJO_ISSUER_NUMBER), ("kenkaku", KENKAKU_ISSUER_NUMBER)):
+            (directory / ap).mkdir(parents=True, exist_ok=True)
+            (directory / ap / f"{number}.pem").write_bytes(pem)  # public: may be rewritten
+        return directory
+
     def __repr__(self) -> str:  # keys and the master key stay out of logs and tracebacks
         return f"TestPki({str(self.directory)!r})"

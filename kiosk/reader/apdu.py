@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SHORT_MAX_LC = 255
 SHORT_MAX_NE = 256
@@ -14,17 +14,20 @@ class CommandApdu:
     """One command. `ne` is the number of response bytes expected (0 = none, 256/65536 = "all").
 
     `secret` marks a command whose data must never be logged (VERIFY, CHANGE REFERENCE DATA,
-    RESET RETRY COUNTER); the trace shows only its length.
+    RESET RETRY COUNTER); `personal` one whose *response* carries personal data (My Number, basic
+    4 information, the card face, the signing certificate). The trace shows only their lengths,
+    and `repr` never shows data at all.
     """
 
     cla: int
     ins: int
     p1: int
     p2: int
-    data: bytes | bytearray = b""
+    data: bytes | bytearray = field(default=b"", repr=False)
     ne: int = 0
     name: str = ""
     secret: bool = field(default=False, compare=False)
+    personal: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         for label, value in (("CLA", self.cla), ("INS", self.ins), ("P1", self.p1), ("P2", self.p2)):
@@ -69,12 +72,12 @@ class CommandApdu:
         return out
 
     def with_ne(self, ne: int) -> CommandApdu:
-        return CommandApdu(self.cla, self.ins, self.p1, self.p2, self.data, ne, self.name, self.secret)
+        return replace(self, ne=ne)
 
 
 @dataclass(frozen=True)
 class ResponseApdu:
-    data: bytes
+    data: bytes = field(repr=False)
     sw: int
 
     @classmethod

@@ -18,11 +18,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kiosk.domain.resident import BasicFourInfo
 from kiosk.reader import tlv
 from kiosk.reader.cvc import CvCertificate, verify_pkcs1_sha256
 from kiosk.reader.digestinfo import sha256_digest_info
-from kiosk.reader.kenhojo import KenhojoSession, parse_attributes
+from kiosk.reader.kenhojo import KenhojoSession, parse_attributes, parse_my_number
 from kiosk.reader.kenkaku import CardFace, KenkakuSession
+from kiosk.reader.session import card_data
 from kiosk.reader.transport import Transport
 
 CHALLENGE_LENGTH = 32
@@ -38,24 +40,37 @@ class NotAuthentic(Exception):
     """The card failed an authenticity check. The message says which; it holds no personal data."""
 
 
+IssuerKeys = Mapping[bytes, rsa.RSAPublicKey]  # 16-byte key id → issuer public key
+
+
+def _load_keys(directory: Path) -> dict[bytes, rsa.RSAPublicKey]:
+    keys: dict[bytes, rsa.RSAPublicKey] = {}
+    for pem in sorted(directory.glob("*.pem")):
+        key = serialization.load_pem_public_key(pem.read_bytes())
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError(f"{pem}: not an RSA public key")
+        keys[pem.stem.encode("ascii").ljust(16, b" ")] = key
+    if not keys:
+        raise ValueError(f"no issuer keys in {directory}")
+    return keys
+
+
 @dataclass(frozen=True)
 class IssuerTrust:
-    """Issuer public keys by their 16-byte key id (the CV certificates' issuer field)."""
+    """The issuer keys each 券面 application's CV certificate may chain to.
 
-    keys: Mapping[bytes, rsa.RSAPublicKey]
+    Bound per application, so a genuine CV certificate of one application copied into the other
+    does not pass.
+    """
+
+    kenhojo: IssuerKeys
+    kenkaku: IssuerKeys
 
     @classmethod
     def from_directory(cls, directory: Path) -> IssuerTrust:
-        """`<key id>.pem` files (SubjectPublicKeyInfo); the key id is the file stem, space padded."""
-        keys: dict[bytes, rsa.RSAPublicKey] = {}
-        for pem in sorted(directory.glob("*.pem")):
-            key = serialization.load_pem_public_key(pem.read_bytes())
-            if not isinstance(key, rsa.RSAPublicKey):
-                raise ValueError(f"{pem}: not an RSA public key")
-            keys[pem.stem.encode("ascii").ljust(16, b" ")] = key
-        if not keys:
-            raise ValueError(f"no issuer keys in {directory}")
-        return cls(keys)
+        """`kenhojo/<key id>.pem` and `kenkaku/<key id>.pem` (SubjectPublicKeyInfo); the key id
+        is the file stem, space padded to 16 bytes."""
+        return cls(_load_keys(directory / "kenhojo"), _load_keys(directory / "kenkaku"))
 
 
 @dataclass(frozen=True)
@@ -71,9 +86,10 @@ class AuthenticityReport:
     kenkaku: ApAuthenticity
 
 
-def _check_ap(session: KenhojoSession | KenkakuSession, trust: IssuerTrust) -> ApAuthenticity:
-    cert = CvCertificate.parse(session.cv_certificate())
-    issuer_key = trust.keys.get(cert.issuer_key_id)
+def _check_ap(session: KenhojoSession | KenkakuSession, keys: IssuerKeys) -> ApAuthenticity:
+    with card_data(f"{session.NAME} CV certificate"):
+        cert = CvCertificate.parse(session.cv_certificate())
+    issuer_key = keys.get(cert.issuer_key_id)
     if issuer_key is None:
         raise NotAuthentic(f"{session.NAME}: CV certificate from unknown issuer {cert.issuer_name!r}")
     if not cert.is_signed_by(issuer_key):
@@ -92,8 +108,8 @@ def check_card_authenticity(transport: Transport, trust: IssuerTrust) -> Authent
 
     Needs no PIN. Leaves the 券面事項確認 AP selected.
     """
-    kenhojo = _check_ap(KenhojoSession(transport), trust)
-    kenkaku = _check_ap(KenkakuSession(transport), trust)
+    kenhojo = _check_ap(KenhojoSession(transport), trust.kenhojo)
+    kenkaku = _check_ap(KenkakuSession(transport), trust.kenkaku)
     return AuthenticityReport(kenhojo, kenkaku)
 
 
@@ -101,7 +117,7 @@ def verify_kenhojo_records(
     my_number_file: bytes, attributes_file: bytes, integrity_record: bytes, ap_key: rsa.RSAPublicKey
 ) -> None:
     """EF 0001 and 0002 as read match the hashes in EF 0003, which the AP key signed."""
-    fields = tlv.children(tlv.expect(integrity_record, TAG_INTEGRITY).value)
+    fields = tlv.children(tlv.expect(integrity_record, TAG_INTEGRITY).value)  # ValueError if malformed
     try:
         number_hash, attributes_hash = fields[TAG_MY_NUMBER_HASH], fields[TAG_ATTRIBUTES_HASH]
         signature = fields[TAG_INTEGRITY_SIGNATURE].value
@@ -113,6 +129,36 @@ def verify_kenhojo_records(
         raise NotAuthentic("basic 4 information does not match the integrity record")
     if not verify_pkcs1_sha256(ap_key, signature, number_hash.encoded + attributes_hash.encoded):
         raise NotAuthentic("integrity record signature invalid")
+
+
+@dataclass(frozen=True)
+class VerifiedText:
+    """My Number and basic 4 information, read once and checked against the integrity record."""
+
+    my_number: str
+    info: BasicFourInfo
+
+    def __repr__(self) -> str:
+        return "VerifiedText(<personal data>)"
+
+
+def read_verified_kenhojo(session: KenhojoSession, ap_key: rsa.RSAPublicKey) -> VerifiedText:
+    """Needs the 入力補助 PIN verified (it opens all three files)."""
+    number_file, attributes, integrity = (
+        session.my_number_file(),
+        session.attributes_file(),
+        session.integrity_record(),
+    )
+    with card_data("券面事項入力補助AP records"):
+        verify_kenhojo_records(number_file, attributes, integrity, ap_key)
+        return VerifiedText(parse_my_number(number_file), parse_attributes(attributes).info)
+
+
+def read_verified_card_face(session: KenkakuSession, ap_key: rsa.RSAPublicKey) -> CardFace:
+    """Needs 照合番号A or B verified."""
+    face = session.card_face()
+    verify_card_face(face, ap_key)
+    return face
 
 
 def verify_card_face(face: CardFace, ap_key: rsa.RSAPublicKey) -> None:

@@ -26,7 +26,11 @@ class ReaderUnavailable(CardError):
 
 
 class TransportError(CardError):
-    """The reader answered with something that is not an R-APDU."""
+    """The reader answered with something that is not an R-APDU, or could not send the command."""
+
+
+class CardDataError(CardError):
+    """The card answered 9000 with data that does not parse (damaged, foreign or forged card)."""
 
 
 class ApduError(CardError):

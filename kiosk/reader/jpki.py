@@ -9,7 +9,8 @@ from cryptography import x509
 
 from kiosk.reader.apdu import CommandApdu
 from kiosk.reader.digestinfo import sha256_digest_info
-from kiosk.reader.session import ApplicationSession
+from kiosk.reader.errors import CardDataError
+from kiosk.reader.session import ApplicationSession, card_data
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 EF_TOKEN_INFO = 0x0006
@@ -56,6 +57,7 @@ class CertificateAvailability:
 class JpkiSession(ApplicationSession[JpkiPin]):
     AID = JPKI_AID
     NAME = "JPKI"
+    PERSONAL_FILES = frozenset({CertSlot.SIGN.value})  # the signing certificate carries the 4 info
 
     def token_label(self) -> str:
         """`JPKIAPICCTOKEN2` on a My Number card (EF 0006, first 32 bytes, space padded)."""
@@ -64,7 +66,7 @@ class JpkiSession(ApplicationSession[JpkiPin]):
     def certificate_availability(self) -> CertificateAvailability:
         flags = self.read_bytes(EF_CERT_AVAILABILITY, 3)
         if len(flags) < 2:
-            raise ValueError("EF 0008 shorter than 2 bytes")
+            raise CardDataError("EF 0008 shorter than 2 bytes")
         return CertificateAvailability(sign=flags[0] == _AVAILABLE, auth=flags[1] == _AVAILABLE)
 
     def read_certificate_der(self, slot: CertSlot) -> bytes:
@@ -74,7 +76,10 @@ class JpkiSession(ApplicationSession[JpkiPin]):
 
     def read_certificate(self, slot: CertSlot) -> x509.Certificate | None:
         der = self.read_certificate_der(slot)
-        return x509.load_der_x509_certificate(der) if der else None
+        if not der:
+            return None
+        with card_data(f"certificate {slot.name}"):
+            return x509.load_der_x509_certificate(der)
 
     def compute_signature(self, key: JpkiKey, digest_info: bytes) -> bytes:
         """RSA PKCS#1 v1.5 signature over a DigestInfo with the on-card key (PIN verified first)."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from kiosk.domain.mynumber import is_valid
 from kiosk.domain.resident import BasicFourInfo, Sex, parse_yyyymmdd
 from kiosk.reader import tlv
-from kiosk.reader.session import ApplicationSession
+from kiosk.reader.session import ApplicationSession, card_data
 
 KENHOJO_AID = bytes.fromhex("D3921000310001010408")
 EF_MY_NUMBER, EF_ATTRIBUTES, EF_INTEGRITY, EF_CV_CERT = 0x0001, 0x0002, 0x0003, 0x0004
@@ -28,7 +28,7 @@ class AttributesFile:
     """EF 0002 parsed, keeping the bytes the integrity record hashes."""
 
     info: BasicFourInfo
-    signed_part: bytes  # the outer value after the DF21 offset table
+    signed_part: bytes = field(repr=False)  # the outer value after the DF21 offset table
 
 
 def parse_my_number(physical: bytes) -> str:
@@ -59,19 +59,22 @@ def parse_attributes(data: bytes) -> AttributesFile:
 class KenhojoSession(ApplicationSession[KenhojoPin]):
     AID = KENHOJO_AID
     NAME = "券面事項入力補助AP"
+    PERSONAL_FILES = frozenset({EF_MY_NUMBER, EF_ATTRIBUTES, EF_INTEGRITY})
 
     def my_number_file(self) -> bytes:
         """EF 0001 as stored (17 bytes with filler): the integrity record hashes all of it."""
         return self.read_bytes(EF_MY_NUMBER, _MY_NUMBER_EF_SIZE)
 
     def my_number(self) -> str:
-        return parse_my_number(self.my_number_file())
+        with card_data("My Number file"):
+            return parse_my_number(self.my_number_file())
 
     def attributes_file(self) -> bytes:
         return self.read_record(EF_ATTRIBUTES)
 
     def basic_four_info(self) -> BasicFourInfo:
-        return parse_attributes(self.attributes_file()).info
+        with card_data("basic 4 information file"):
+            return parse_attributes(self.attributes_file()).info
 
     def integrity_record(self) -> bytes:
         return self.read_record(EF_INTEGRITY)

@@ -14,7 +14,7 @@ from PIL import Image
 from kiosk.domain.resident import Sex, parse_yyyymmdd
 from kiosk.reader import tlv
 from kiosk.reader.cvc import rsa_key_from_tlv
-from kiosk.reader.session import ApplicationSession
+from kiosk.reader.session import ApplicationSession, card_data
 
 KENKAKU_AID = bytes.fromhex("D3921000310001010402")
 EF_CARD_FACE, EF_CV_CERT = 0x0002, 0x0004
@@ -87,10 +87,12 @@ def parse_card_face(data: bytes) -> CardFace:
 class KenkakuSession(ApplicationSession[KenkakuPin]):
     AID = KENKAKU_AID
     NAME = "券面事項確認AP"
+    PERSONAL_FILES = frozenset({0x0001, EF_CARD_FACE, 0x0005})  # age record, card face, My Number image
 
     def card_face(self) -> CardFace:
         """Needs 照合番号A or B verified first."""
-        return parse_card_face(self.read_record(EF_CARD_FACE))
+        with card_data("card face"):
+            return parse_card_face(self.read_record(EF_CARD_FACE))
 
     def cv_certificate(self) -> bytes:
         return self.read_record(EF_CV_CERT)

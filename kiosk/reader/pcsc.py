@@ -101,10 +101,12 @@ class PcscContext:
             raise ReaderUnavailable(f"cannot read reader states: {_message(hresult)}")
         return [_state(name, event, atr) for name, event, atr in states]
 
-    def wait_for_change(self, known: dict[str, int], timeout_ms: int) -> dict[str, int] | None:
+    def wait_for_change(self, known: dict[str, int], timeout_ms: int) -> dict[str, tuple[int, bytes]] | None:
         """Block until a reader or card changes, the timeout passes (None), or `cancel()`.
 
-        `known` maps reader name (and the PnP pseudo-reader) to the last event state seen.
+        `known` maps reader name (and the PnP pseudo-reader) to the last event state seen; the
+        answer maps each to its new event state (CHANGED bit cleared) and ATR. `{}`: a reader
+        vanished meanwhile, re-list.
         """
         query = [(name, state) for name, state in known.items()]
         hresult, states = scard.SCardGetStatusChange(self._handle, timeout_ms, query)
@@ -116,12 +118,13 @@ class PcscContext:
             return {}  # a reader vanished between listing and waiting: caller re-lists
         if hresult != scard.SCARD_S_SUCCESS:
             raise ReaderUnavailable(f"waiting for reader events failed: {_message(hresult)}")
-        return {name: event & ~scard.SCARD_STATE_CHANGED for name, event, _atr in states}
+        return {name: (event & ~scard.SCARD_STATE_CHANGED, bytes(atr)) for name, event, atr in states}
 
     def cancel(self) -> None:
         """Wake a thread blocked in `wait_for_change` on this context (thread-safe per PC/SC)."""
-        if self._handle is not None:
-            scard.SCardCancel(self._handle)
+        handle = self._handle  # one read: close() may run concurrently
+        if handle is not None:
+            scard.SCardCancel(handle)
 
     def connect(self, reader: str, *, exclusive: bool = True, extended_length: bool = True) -> PcscConnection:
         share = scard.SCARD_SHARE_EXCLUSIVE if exclusive else scard.SCARD_SHARE_SHARED
@@ -235,73 +238,106 @@ class ReaderMonitor:
         self._on_event = on_event
         self._poll_ms = poll_ms
         self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._lock = threading.Lock()  # guards _context between the monitor thread and stop()
         self._context: PcscContext | None = None
         self._thread = threading.Thread(target=self._run, name="reader-monitor", daemon=True)
-        self._ready = threading.Event()
 
     def start(self) -> None:
+        """Start watching; returns once the readers present at start have been reported."""
         self._thread.start()
         self._ready.wait(5)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._context is not None:
-            self._context.cancel()
-        self._thread.join(5)
+        with self._lock:
+            if self._context is not None:
+                self._context.cancel()
+        if threading.current_thread() is not self._thread:  # stop() may come from a listener
+            self._thread.join(5)
 
     def _run(self) -> None:
-        present: dict[str, bytes | None] = {}  # reader → ATR if a card is in, else None
-        try:
-            while not self._stop.is_set():
-                try:
-                    self._context = PcscContext()
-                    self._watch(self._context, present)
-                except ReaderUnavailable as exc:
-                    _log.warning("reader monitor: %s; retrying", exc)
-                    self._ready.set()
-                    self._stop.wait(self._poll_ms / 1000)
-                finally:
-                    if self._context is not None:
-                        self._context.close()
-        finally:
+        cards: dict[str, bytes | None] = {}  # reader → ATR of its card, None when empty
+        while not self._stop.is_set():
+            try:
+                context = PcscContext()
+            except ReaderUnavailable as exc:
+                _log.warning("reader monitor: %s; retrying", exc)
+                self._ready.set()
+                self._stop.wait(self._poll_ms / 1000)
+                continue
+            with self._lock:
+                self._context = context
+            try:
+                self._watch(context, cards)
+            except ReaderUnavailable as exc:
+                _log.warning("reader monitor: %s; retrying", exc)
+                self._stop.wait(self._poll_ms / 1000)
+            finally:
+                with self._lock:
+                    self._context = None
+                context.close()
+        self._ready.set()
+
+    def _watch(self, context: PcscContext, cards: dict[str, bytes | None]) -> None:
+        # Each state handed back is the one PC/SC returned, event counter included, so the wait
+        # returns only on a real change (a mute card cannot make it spin) and a swap with the
+        # same ATR still shows as a new counter.
+        known: dict[str, int] = {PNP_NOTIFICATION: scard.SCARD_STATE_UNAWARE}
+        self._sync_readers(context, known, cards)
+        while not self._stop.is_set():
+            changed = context.wait_for_change(known, self._poll_ms)
+            if changed is None:  # timeout or stop: re-list, for stacks without PnP notification
+                self._sync_readers(context, known, cards)
+                self._ready.set()
+                continue
+            relist = not changed
+            for name, (event, atr) in changed.items():
+                before, known[name] = known.get(name, scard.SCARD_STATE_UNAWARE), event
+                if name == PNP_NOTIFICATION or event & (
+                    scard.SCARD_STATE_UNKNOWN | scard.SCARD_STATE_UNAVAILABLE
+                ):
+                    relist = True
+                else:
+                    present = bool(event & scard.SCARD_STATE_PRESENT) and not event & scard.SCARD_STATE_MUTE
+                    swapped = before != scard.SCARD_STATE_UNAWARE and (before >> 16) != (event >> 16)
+                    self._update(name, atr if present else None, cards, swapped=swapped)
+            if relist:
+                self._sync_readers(context, known, cards)
             self._ready.set()
 
-    def _watch(self, context: PcscContext, present: dict[str, bytes | None]) -> None:
-        pnp_state = scard.SCARD_STATE_UNAWARE
-        while not self._stop.is_set():
-            states = {s.name: s for s in context.states()}
-            for name in list(present):
-                if name not in states:
-                    if present.pop(name) is not None:
-                        self._emit(ReaderEventKind.CARD_REMOVED, name)
-                    self._emit(ReaderEventKind.READER_REMOVED, name)
-            for name, state in states.items():
-                if name not in present:
-                    present[name] = None
-                    self._emit(ReaderEventKind.READER_ADDED, name)
-                if state.present and present[name] is None:
-                    present[name] = state.atr
-                    self._emit(ReaderEventKind.CARD_INSERTED, name, state.atr)
-                elif not state.present and present[name] is not None:
-                    present[name] = None
-                    self._emit(ReaderEventKind.CARD_REMOVED, name)
-            self._ready.set()
-            known = {name: _event_state(s) for name, s in states.items()}
-            known[PNP_NOTIFICATION] = pnp_state
-            # Returns on any change, or after poll_ms so a PnP-less stack still notices readers.
-            changed = context.wait_for_change(known, self._poll_ms)
-            if changed:
-                pnp_state = changed.get(PNP_NOTIFICATION, pnp_state)
+    def _sync_readers(
+        self, context: PcscContext, known: dict[str, int], cards: dict[str, bytes | None]
+    ) -> None:
+        names = context.readers()
+        for gone in [name for name in cards if name not in names]:
+            if cards.pop(gone) is not None:
+                self._emit(ReaderEventKind.CARD_REMOVED, gone)
+            known.pop(gone, None)
+            self._emit(ReaderEventKind.READER_REMOVED, gone)
+        for name in names:
+            if name not in cards:
+                cards[name] = None
+                known[name] = scard.SCARD_STATE_UNAWARE  # the next wait answers at once with its state
+                self._emit(ReaderEventKind.READER_ADDED, name)
+
+    def _update(
+        self, reader: str, atr: bytes | None, cards: dict[str, bytes | None], *, swapped: bool
+    ) -> None:
+        old = cards.get(reader)
+        if old == atr and not (swapped and atr is not None):
+            return
+        if old is not None:
+            self._emit(ReaderEventKind.CARD_REMOVED, reader)
+        if atr is not None:
+            self._emit(ReaderEventKind.CARD_INSERTED, reader, atr)
+        cards[reader] = atr
 
     def _emit(self, kind: ReaderEventKind, reader: str, atr: bytes = b"") -> None:
         try:
             self._on_event(ReaderEvent(kind, reader, atr))
         except Exception:  # a faulty listener must not kill hot-plug detection
             _log.exception("reader event listener failed")
-
-
-def _event_state(state: ReaderState) -> int:
-    return scard.SCARD_STATE_PRESENT if state.present else scard.SCARD_STATE_EMPTY
 
 
 def open_card(

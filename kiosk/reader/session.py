@@ -9,6 +9,8 @@ Read strategy (each APDU costs tens of ms on a contactless reader, CARD.md §3.4
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar, Generic, TypeVar
@@ -16,12 +18,22 @@ from typing import ClassVar, Generic, TypeVar
 from kiosk.domain.secret import Secret
 from kiosk.reader import tlv
 from kiosk.reader.apdu import EXTENDED_MAX_NE, SHORT_MAX_NE, CommandApdu
-from kiosk.reader.errors import EndOfFile, error_for
+from kiosk.reader.errors import CardDataError, EndOfFile, error_for
 from kiosk.reader.transport import SW_OK, Transport
 
 _SW_END_OF_FILE = 0x6282
 _SW_OFFSET_BEYOND = 0x6B00
 _MAX_OFFSET = 0x7FFF  # READ BINARY offsets are 15 bits (P1 bit 8 = 0)
+_FILLER = (b"\x00\x00", b"\xff\xff")  # what an unwritten EF starts with (FF alone is a tag byte: FF 20)
+
+
+@contextmanager
+def card_data(what: str) -> Iterator[None]:
+    """Parsing card data: a ValueError becomes a CardDataError naming what was being read."""
+    try:
+        yield
+    except ValueError as exc:
+        raise CardDataError(f"{what}: {exc}") from None
 
 
 class ReadStrategy(Enum):
@@ -59,6 +71,7 @@ class ApplicationSession(Generic[PinT]):
 
     AID: ClassVar[bytes]
     NAME: ClassVar[str]
+    PERSONAL_FILES: ClassVar[frozenset[int]] = frozenset()  # EFs whose content the trace must not show
 
     def __init__(self, transport: Transport, *, strategy: ReadStrategy = ReadStrategy.AUTO) -> None:
         self.transport = transport
@@ -79,40 +92,45 @@ class ApplicationSession(Generic[PinT]):
 
     def read_record(self, fid: int) -> bytes:
         """A file holding one BER-TLV (certificate, record), trimmed to that TLV (real EFs carry
-        FF filler after it). Empty bytes if the EF exists but holds nothing."""
-        if self.strategy is ReadStrategy.EXTENDED:
-            data = self._read(fid, 0, EXTENDED_MAX_NE, sfi=True)
-            size = tlv.encoded_length(data) if data else None
-            if data and size is None:
-                raise ValueError(f"EF {fid:04X}: not a BER-TLV")
-            return data[:size] if size else b""
-        head = self._read(fid, 0, SHORT_MAX_NE, sfi=True)
-        if not head:
+        FF filler after it). Empty bytes if the EF is empty or holds only filler."""
+        max_ne = EXTENDED_MAX_NE if self.strategy is ReadStrategy.EXTENDED else SHORT_MAX_NE
+        data = bytearray(self._read(fid, 0, max_ne, sfi=True))
+        if not data or bytes(data[:2]) in _FILLER:
             return b""
-        size = tlv.encoded_length(head)
-        if size is None:
-            raise ValueError(f"EF {fid:04X}: not a BER-TLV")
-        data = bytearray(head[:size])
+        with card_data(f"EF {fid:04X}"):
+            size = tlv.encoded_length(bytes(data[:8]))
+            if size is None:
+                raise ValueError("not a BER-TLV")
+        # Also the path for a reader that delivered less than the extended Le asked for.
         while len(data) < size:
             if len(data) > _MAX_OFFSET:
-                raise ValueError(f"EF {fid:04X}: longer than READ BINARY can address")
-            chunk = self._read(fid, len(data), min(SHORT_MAX_NE, size - len(data)), sfi=False)
+                raise CardDataError(f"EF {fid:04X}: longer than READ BINARY can address")
+            chunk = self._read(fid, len(data), min(max_ne, size - len(data)), sfi=False)
             if not chunk:
                 raise EndOfFile(_SW_OFFSET_BEYOND, f"READ BINARY {fid:04X}")
             data += chunk
-        return bytes(data)
+        return bytes(data[:size])
 
     def read_bytes(self, fid: int, length: int) -> bytes:
         """The first `length` bytes of a fixed-layout file (token info, availability flags)."""
         return self._read(fid, 0, length, sfi=True)
 
     def _read(self, fid: int, offset: int, ne: int, *, sfi: bool) -> bytes:
+        personal = fid in self.PERSONAL_FILES
         if sfi:
             # P1 = 80|SFI names the EF and makes it current; the offset is then 8 bits.
-            cmd = CommandApdu(0x00, 0xB0, 0x80 | fid, offset, ne=ne, name=f"READ BINARY {fid:04X}")
+            cmd = CommandApdu(
+                0x00, 0xB0, 0x80 | fid, offset, ne=ne, name=f"READ BINARY {fid:04X}", personal=personal
+            )
         else:
             cmd = CommandApdu(
-                0x00, 0xB0, offset >> 8, offset & 0xFF, ne=ne, name=f"READ BINARY {fid:04X}@{offset}"
+                0x00,
+                0xB0,
+                offset >> 8,
+                offset & 0xFF,
+                ne=ne,
+                name=f"READ BINARY {fid:04X}@{offset}",
+                personal=personal,
             )
         resp = self.transport.exchange(cmd)
         if resp.sw in (SW_OK, _SW_END_OF_FILE):
@@ -139,10 +157,14 @@ class ApplicationSession(Generic[PinT]):
         )
 
     def change_pin(self, pin: PinT, old: Secret, new: Secret) -> None:
-        """VERIFY the old PIN, then CHANGE REFERENCE DATA (P1 01: new value only)."""
-        self.verify(pin, old)
+        """VERIFY the old PIN, then CHANGE REFERENCE DATA (P1 01: new value only).
+
+        The PIN rules themselves (length, alphabet) are the flows' business, checked before the
+        card is touched; the card refuses a bad format with 6A80 anyway.
+        """
         if not len(new):
             raise ValueError("empty new PIN")
+        self.verify(pin, old)
         cmd = CommandApdu(
             0x00,
             0x24,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from kiosk.reader.errors import SecurityStatusNotSatisfied
 from kiosk.reader.jpki import CertificateAvailability, CertSlot, JpkiPin, JpkiSession
 from kiosk.reader.session import PinStatus
 from kiosk.reader.transport import Transport
@@ -17,7 +16,7 @@ class CardSummary:
     token_label: str
     availability: CertificateAvailability
     certificates: dict[CertSlot, x509.Certificate | None]
-    sign_certificate_protected: bool  # EF 0001 answered 6982: it exists but needs the sign PIN
+    sign_certificate_protected: bool  # it exists (EF 0008) but reading it needs the sign PIN
     pins: dict[JpkiPin, PinStatus]
 
 
@@ -26,15 +25,11 @@ def read_summary(transport: Transport) -> CardSummary:
     label = jpki.token_label()
     availability = jpki.certificate_availability()
     certs: dict[CertSlot, x509.Certificate | None] = {}
-    protected = False
-    for slot in (CertSlot.AUTH, CertSlot.AUTH_CA, CertSlot.SIGN, CertSlot.SIGN_CA):
-        if slot is CertSlot.SIGN and not availability.sign:
-            certs[slot] = None
-            continue
-        try:
-            certs[slot] = jpki.read_certificate(slot)
-        except SecurityStatusNotSatisfied:
-            certs[slot] = None
-            protected = True
+    for slot in (CertSlot.AUTH, CertSlot.AUTH_CA, CertSlot.SIGN_CA):
+        certs[slot] = jpki.read_certificate(slot)
+    # The signing certificate answers 6982 until its PIN is verified, and this read verifies no
+    # PIN: EF 0008 already says whether it exists, so no APDU is spent on a certain refusal.
+    certs[CertSlot.SIGN] = None
+    protected = availability.sign
     pins = {pin: jpki.pin_status(pin) for pin in JpkiPin}
     return CardSummary(label, availability, certs, protected, pins)

@@ -9,7 +9,7 @@ identifier octets (`0xDF22`, `0x7F21`, `0xFF10`), the way the card documentation
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _MAX_LENGTH_OCTETS = 3  # 16 MB: far beyond any EF; refuses garbage early
 
@@ -17,8 +17,8 @@ _MAX_LENGTH_OCTETS = 3  # 16 MB: far beyond any EF; refuses garbage early
 @dataclass(frozen=True)
 class Tlv:
     tag: int
-    value: bytes
-    encoded: bytes  # the complete TLV, for signatures that cover tag and length too
+    value: bytes = field(repr=False)  # may be personal data: never in a repr
+    encoded: bytes = field(repr=False)  # the complete TLV, for signatures that cover tag and length too
 
 
 def _tag_end(data: bytes, pos: int) -> int:

@@ -31,9 +31,11 @@ def format_command(cmd: CommandApdu, *, extended: bool) -> str:
     return f"> {name}{' '.join(parts)}"
 
 
-def format_response(resp: ResponseApdu) -> str:
+def format_response(resp: ResponseApdu, *, personal: bool = False) -> str:
     data = ""
-    if resp.data:
+    if resp.data and personal:
+        data = f"[{len(resp.data)} bytes of personal data redacted] "
+    elif resp.data:
         more = "…" if len(resp.data) > _PREVIEW else ""
         data = f"[{len(resp.data)}] {_hex(resp.data[:_PREVIEW])}{more} "
     return f"< {data}{resp.sw:04X}"
@@ -54,7 +56,7 @@ class ApduTrace:
     def record(self, cmd: CommandApdu, resp: ResponseApdu, *, extended: bool) -> None:
         self.count += 1
         if self.keep or _log.isEnabledFor(TRAFFIC):
-            out, back = format_command(cmd, extended=extended), format_response(resp)
+            out, back = format_command(cmd, extended=extended), format_response(resp, personal=cmd.personal)
             _log.log(TRAFFIC, "%s", out)
             _log.log(TRAFFIC, "%s", back)
             if self.keep:

@@ -1,7 +1,7 @@
 """Everything between a session's commands and the connection's raw `transmit`.
 
 - Encoding short or extended, and ISO command chaining when data is too long for a reader
-  without extended length.
+  without extended length; a reader that refuses an extended APDU is switched to short ones.
 - `61xx`: GET RESPONSE until the whole answer is in.  `6Cxx`: resend with the exact Le.
 - Tracing (redacted) and APDU counting.
 - Status word → typed error (`errors.error_for`).
@@ -9,10 +9,15 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from kiosk.reader.apdu import SHORT_MAX_LC, SHORT_MAX_NE, CommandApdu, ResponseApdu
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.errors import TransportError, error_for
 from kiosk.reader.trace import ApduTrace
+
+_log = logging.getLogger(__name__)
 
 SW_OK = 0x9000
 _CHAINING = 0x10
@@ -23,10 +28,12 @@ class Transport:
     def __init__(self, connection: CardConnection, trace: ApduTrace | None = None) -> None:
         self.connection = connection
         self.trace = trace if trace is not None else ApduTrace()
+        self._extended = connection.supports_extended_length
 
     @property
     def extended(self) -> bool:
-        return self.connection.supports_extended_length
+        """Extended-length APDUs in use: as the connection claims, until a reader proves otherwise."""
+        return self._extended
 
     def send(self, cmd: CommandApdu, *, ok: frozenset[int] = frozenset({SW_OK})) -> ResponseApdu:
         """Send `cmd`; raise the typed error unless the final status word is in `ok`."""
@@ -37,28 +44,46 @@ class Transport:
 
     def exchange(self, cmd: CommandApdu) -> ResponseApdu:
         """Send `cmd` and return the complete response whatever its status word."""
-        if len(cmd.data) > SHORT_MAX_LC and not self.extended:
-            resp = self._send_chained(cmd)
-        else:
-            if cmd.ne > SHORT_MAX_NE and not self.extended:
-                cmd = cmd.with_ne(SHORT_MAX_NE)  # the card then answers 61xx for the rest
-            resp = self._transmit(cmd)
+        if self._extended and cmd.needs_extended():
+            try:
+                resp = self._transmit(cmd)
+            except TransportError as exc:
+                # The reader, not the card, refused: the card never saw the command, so sending it
+                # again in short form spends nothing (no PIN try, no admin grant).
+                _log.warning("extended APDU refused by the reader (%s); using short APDUs from now on", exc)
+                self._extended = False
+            else:
+                return self._collect(resp)
+        if len(cmd.data) > SHORT_MAX_LC:
+            return self._collect(self._send_chained(cmd))
+        if cmd.ne > SHORT_MAX_NE:
+            cmd = cmd.with_ne(SHORT_MAX_NE)  # the card answers 61xx for the rest
+        resp = self._transmit(cmd)
         if resp.sw >> 8 == 0x6C:
             resp = self._transmit(cmd.with_ne(resp.sw & 0xFF or SHORT_MAX_NE))
         return self._collect(resp)
 
     def _send_chained(self, cmd: CommandApdu) -> ResponseApdu:
-        data = bytes(cmd.data)
-        blocks = [data[i : i + SHORT_MAX_LC] for i in range(0, len(data), SHORT_MAX_LC)]
-        for block in blocks[:-1]:
-            part = CommandApdu(cmd.cla | _CHAINING, cmd.ins, cmd.p1, cmd.p2, block, 0, cmd.name, cmd.secret)
-            resp = self._transmit(part)
-            if resp.sw != SW_OK:
+        """ISO 7816-4 command chaining (CLA bit 5) for data longer than a short APDU carries."""
+        data = cmd.data
+        offsets = range(0, len(data), SHORT_MAX_LC)
+        for i, offset in enumerate(offsets):
+            block = bytearray(data[offset : offset + SHORT_MAX_LC])
+            last = i == len(offsets) - 1
+            part = replace(
+                cmd,
+                cla=cmd.cla if last else cmd.cla | _CHAINING,
+                data=block,
+                ne=min(cmd.ne, SHORT_MAX_NE) if last else 0,
+            )
+            try:
+                resp = self._transmit(part)
+            finally:
+                if cmd.secret:
+                    block[:] = bytes(len(block))
+            if not last and resp.sw != SW_OK:
                 return resp
-        last = CommandApdu(
-            cmd.cla, cmd.ins, cmd.p1, cmd.p2, blocks[-1], min(cmd.ne, SHORT_MAX_NE), cmd.name, cmd.secret
-        )
-        return self._transmit(last)
+        return resp
 
     def _collect(self, resp: ResponseApdu) -> ResponseApdu:
         data = bytearray(resp.data)

@@ -43,7 +43,7 @@ def test_card_info_with_trace(inserted) -> None:
     serial = x509.load_der_x509_certificate(state.jpki.auth_cert).serial_number
     assert f"serial:   {serial:X}" in out
     assert "> VERIFY AUTH (status): 00 20 00 98" in out
-    assert re.search(r"^APDUs:  9$", out, re.MULTILINE)
+    assert re.search(r"^APDUs:  8$", out, re.MULTILINE)
 
 
 def test_card_info_short_apdus_counts_chunks(inserted) -> None:
@@ -52,8 +52,8 @@ def test_card_info_short_apdus_counts_chunks(inserted) -> None:
     assert result.returncode == 0, result.stderr
     count = int(re.search(r"^APDUs:  (\d+)$", result.stdout, re.MULTILINE).group(1))
     chunks = sum(math.ceil(len(der) / 256) for der in (jpki.auth_cert, jpki.auth_ca_cert, jpki.sign_ca_cert))
-    # SELECT, token, availability, 256-byte chunks, the refused sign certificate, 2 PIN states
-    assert count == 3 + chunks + 1 + 2
+    # SELECT, token, availability, 256-byte chunks, 2 PIN states
+    assert count == 3 + chunks + 2
 
 
 def test_card_info_spends_no_pin_try(inserted) -> None:
