@@ -24,8 +24,10 @@ DEMO_HOME = Path(__file__).resolve().parent.parent / "var" / "demo"
 
 
 def prepare(home: Path) -> dict[str, Path]:
-    """The demo's test PKI and resident cards, made once and kept (cards remember what you did)."""
+    """The demo's test PKI, issuer trust and resident cards, made once and kept (cards remember
+    what you did to them)."""
     pki = TestPki.load_or_create(home / "pki")
+    pki.write_issuer_trust(home / "trust")
     cards = {name: home / "cards" / f"{name}.json" for name in resident_specs()}
     if not all(path.exists() for path in cards.values()):
         cards = write_residents(home / "cards", pki)
@@ -56,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         harness.insert(cards[args.resident])
         print(f"== {args.resident}'s software card is in the reader ({cards[args.resident]})\n")
-        status = cli.main(["card", "info", "--trace"])
+        status = cli.main(["card", "info", "--trace", "--issuer-keys", str(args.home / "trust")])
         if args.hold:
             print(
                 "\nThe card stays in the reader. From another terminal try:\n"
-                "  .venv/bin/kiosk card info\n"
+                f"  .venv/bin/kiosk card info --issuer-keys {args.home / 'trust'}\n"
                 "  opensc-tool -n; pkcs15-tool --list-certificates\n"
                 f"  .venv/bin/cardemu remove; .venv/bin/cardemu insert {cards['minor']}\n"
                 "Ctrl-C ends the demo."

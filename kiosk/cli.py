@@ -6,16 +6,18 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography import x509
 
 from kiosk import __version__
+from kiosk.reader.authenticity import IssuerTrust, NotAuthentic, check_card_authenticity
 from kiosk.reader.errors import CardError, CardRemoved, NoCard, ReaderUnavailable
 from kiosk.reader.jpki import CertSlot
 from kiosk.reader.pcsc import PcscContext, open_card
 from kiosk.reader.session import PinStatus
 from kiosk.reader.summary import CardSummary, read_summary
-from kiosk.reader.trace import ApduTrace
+from kiosk.reader.trace import TRAFFIC, ApduTrace
 from kiosk.reader.transport import Transport
 
 _log = logging.getLogger("kiosk.cli")
@@ -79,23 +81,42 @@ def _card_readers(_args: argparse.Namespace) -> int:
 
 def _card_info(args: argparse.Namespace) -> int:
     trace = ApduTrace(keep=args.trace)
+    trust = IssuerTrust.from_directory(args.issuer_keys) if args.issuer_keys else None
     _print_readers()
+    genuine = True
     with open_card(args.reader, extended_length=not args.short_apdus) as connection:
         print(f"\nusing:  {connection.reader}")
         print(f"ATR:    {connection.atr.hex(' ').upper()}")
-        summary = read_summary(Transport(connection, trace))
+        transport = Transport(connection, trace)
+        if trust is not None:
+            try:
+                report = check_card_authenticity(transport, trust)
+                print(
+                    f"authenticity: genuine (issuer keys {report.kenhojo.issuer} / {report.kenkaku.issuer})"
+                )
+            except NotAuthentic as exc:
+                _log.warning("card failed the authenticity check: %s", exc)
+                print(f"authenticity: NOT GENUINE — {exc}")
+                genuine = False
+        summary = read_summary(transport)
     print(format_summary(summary))
     if args.trace:
         print("\nAPDU trace (PIN data redacted):")
         print("\n".join(trace.lines))
     print(f"APDUs:  {trace.count}")
-    return 0
+    return 0 if genuine else 3
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="JPKI counter kiosk")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v: debug log to stderr; -vv: also APDU traffic (redacted)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     card = commands.add_parser("card", help="card diagnostics").add_subparsers(
@@ -111,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument(
         "--short-apdus", action="store_true", help="use short APDUs only (readers without extended length)"
     )
+    info.add_argument(
+        "--issuer-keys",
+        type=Path,
+        metavar="DIR",
+        help="check card authenticity (規則64条の12) against the issuer keys in DIR/kenhojo/, DIR/kenkaku/",
+    )
     info.set_defaults(run=_card_info)
     return parser
 
@@ -120,18 +147,20 @@ _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
     (CardRemoved, "The card was removed. Insert it again and leave it in until the end."),
     (ReaderUnavailable, "The card reader is not available. Check that it is connected and pcscd is running."),
     (CardError, "The card could not be read. Try again; if it happens again, call staff."),
+    (OSError, "A file named on the command line could not be read."),
+    (ValueError, "A file named on the command line is not in the expected format."),
 )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+        level={0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, TRAFFIC),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return int(args.run(args))
-    except CardError as exc:
+    except (CardError, OSError, ValueError) as exc:
         _log.error("%s: %s", type(exc).__name__, exc)
         message = next(text for kind, text in _USER_MESSAGES if isinstance(exc, kind))
         print(message, file=sys.stderr)

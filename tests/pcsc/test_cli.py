@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 
 from cardemu.state import CardState
+from cardemu.testpki import TestPki
 
 pytestmark = pytest.mark.pcsc
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +77,23 @@ def test_readers(pcsc_harness) -> None:
     result = kiosk("card", "readers")
     assert result.returncode == 0
     assert result.stdout.count("no card") == 2
+
+
+def test_card_info_checks_authenticity(inserted, test_pki, tmp_path: Path) -> None:
+    inserted("adult")
+    genuine = kiosk("card", "info", "--issuer-keys", str(test_pki.write_issuer_trust(tmp_path / "trust")))
+    assert genuine.returncode == 0, genuine.stderr
+    assert "authenticity: genuine (issuer keys 6000033 / 6000023)" in genuine.stdout
+    other = TestPki.create(tmp_path / "other-pki").write_issuer_trust(tmp_path / "other-trust")
+    forged = kiosk("card", "info", "--issuer-keys", str(other))
+    assert forged.returncode == 3
+    assert "authenticity: NOT GENUINE" in forged.stdout
+    assert "CV certificate signature invalid" in forged.stdout
+
+
+def test_very_verbose_logs_the_redacted_traffic(inserted) -> None:
+    inserted("adult")
+    result = kiosk("-vv", "card", "info")
+    assert result.returncode == 0
+    assert "TRAFFIC kiosk.reader.traffic: > VERIFY AUTH (status): 00 20 00 98" in result.stderr
+    assert "TRAFFIC" not in kiosk("-v", "card", "info").stderr
