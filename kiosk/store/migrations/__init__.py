@@ -1,0 +1,1 @@
+"""Alembic migrations of the kiosk database; run through `kiosk.store.migrate.upgrade(engine)`."""
