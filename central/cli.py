@@ -1,0 +1,172 @@
+"""The `central` command (`python -m central` until registered as a console script).
+
+    central init DIR [--organization NAME] [--publication-url URL]
+    central db upgrade --url URL
+    central municipality add --url URL CODE NAME
+    central terminal register --url URL --municipality CODE TERMINAL_ID
+    central ledger --url URL [--municipality CODE] [--since DAY] [--until DAY] [--csv]
+    central crl regenerate --url URL --ca-dir DIR [--out DIR]
+
+The database URL may also come from CENTRAL_DB_URL, the CA directory from CENTRAL_CA_DIR.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from central import ledger as ledger_module
+from central import migrate, terminals
+from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Authority, Settings
+from central.crl import regenerate_crls
+from central.db import make_engine, make_session_factory, transaction
+from central.errors import CentralError
+
+_URL = click.option("--url", envvar="CENTRAL_DB_URL", required=True, help="SQLAlchemy database URL")
+
+
+@contextmanager
+def _session(url: str) -> Iterator[Session]:
+    """One transaction; the engine is disposed afterwards (a CLI run holds no pooled connections)."""
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@click.group()
+def main() -> None:
+    """Central CA core: hierarchy, database, municipalities, terminals, ledger."""
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--organization", default=DEFAULT_ORGANIZATION, show_default=True)
+@click.option("--publication-url", default=DEFAULT_PUBLICATION_URL, show_default=True)
+def init(directory: Path, organization: str, publication_url: str) -> None:
+    """Create the CA hierarchy and the central's keys in DIRECTORY (0700, keys 0600)."""
+    try:
+        Authority.create(directory, settings=Settings(organization, publication_url))
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"CA hierarchy created in {directory} (production: keep these keys in an HSM)")
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command()
+@_URL
+def upgrade(url: str) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    migrate.upgrade(url)
+    click.echo(f"database at revision {migrate.head_revision()}")
+
+
+@main.group()
+def municipality() -> None:
+    """Municipalities (全国地方公共団体コード)."""
+
+
+@municipality.command("add")
+@_URL
+@click.argument("code")
+@click.argument("name")
+def municipality_add(url: str, code: str, name: str) -> None:
+    try:
+        with _session(url) as s:
+            terminals.add_municipality(s, code, name, dt.datetime.now(dt.UTC))
+    except (CentralError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"municipality {code} added")
+
+
+@main.group()
+def terminal() -> None:
+    """Counter terminals and kiosks."""
+
+
+@terminal.command("register")
+@_URL
+@click.option("--municipality", "municipality_code", required=True)
+@click.argument("terminal_id")
+def terminal_register(url: str, municipality_code: str, terminal_id: str) -> None:
+    """Register a terminal and print its one-time bootstrap secret (shown only now)."""
+    try:
+        with _session(url) as s:
+            secret = terminals.register_terminal(s, terminal_id, municipality_code, dt.datetime.now(dt.UTC))
+    except (CentralError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"terminal {terminal_id} registered")
+    click.echo(f"bootstrap secret (shown once, not stored): {secret}")
+
+
+@main.command()
+@_URL
+@click.option("--municipality", "municipality_code")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="first day (JST), inclusive")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="last day (JST), inclusive")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV for export instead of a table")
+def ledger(
+    url: str,
+    municipality_code: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    as_csv: bool,
+) -> None:
+    """交付記録簿: per municipality, day and certificate kind."""
+    with _session(url) as s:
+        rows = ledger_module.rows(
+            s,
+            municipality=municipality_code,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+    if as_csv:
+        sys.stdout.write(ledger_module.to_csv(rows))
+        return
+    header = ("date", "municipality", "kind", "answered", "installed", "paid", "free", "struck off")
+    click.echo("  ".join(f"{h:>12}" for h in header))
+    for r in rows:
+        values = (
+            r.day.isoformat(),
+            r.municipality,
+            r.kind.value,
+            r.requests_answered,
+            r.installed,
+            r.paid,
+            r.free,
+            r.destroyed_or_revoked_ex_officio,
+        )
+        click.echo("  ".join(f"{v!s:>12}" for v in values))
+
+
+@main.group()
+def crl() -> None:
+    """Certificate revocation lists."""
+
+
+@crl.command("regenerate")
+@_URL
+@click.option("--ca-dir", envvar="CENTRAL_CA_DIR", required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="also write <ca>.crl files here")
+def crl_regenerate(url: str, ca_dir: Path, out: Path | None) -> None:
+    """Sign fresh CRLs for every CA (run from a scheduler well before nextUpdate)."""
+    authority = Authority.load(ca_dir)
+    with _session(url) as s:
+        crls = regenerate_crls(s, authority, dt.datetime.now(dt.UTC))
+    for ca, der in crls.items():
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{ca.value}.crl").write_bytes(der)
+        click.echo(f"{ca.value}: {len(der)} bytes")

@@ -1,0 +1,199 @@
+"""Municipalities and their terminals (counter terminals and kiosks, the RAs of SYNC.md).
+
+A terminal is registered centrally with a one-time bootstrap secret, printed once for the
+installer; only its hash is stored. The terminal proves the secret once to get its first
+certificate (SYNC.md §2 "Terminal bootstrap"); after that its certificate authenticates it, and
+renewals are requested with the current certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central import certstore, policy, profiles
+from central.authority import Authority
+from central.certstore import IssuedCertificate
+from central.enums import CertKind, CertStatus, RevocationReason, TerminalStatus
+from central.errors import BootstrapRefused, Conflict, NotFound
+from central.models import Certificate, Municipality, Terminal
+from central.revocation import refresh_crls, revoke_row
+from central.timeutil import whole_seconds
+
+log = logging.getLogger(__name__)
+
+_MUNICIPALITY_CODE = re.compile(r"[0-9]{5,6}")  # 全国地方公共団体コード, with or without check digit
+_TERMINAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_BOOTSTRAP_DOMAIN = b"JPKI-TERMINAL-BOOTSTRAP/1\x00"
+BOOTSTRAP_SECRET_BYTES = 20  # 160 bits: guessing is hopeless, so a fast hash is enough
+
+
+def add_municipality(session: Session, code: str, name: str, now: dt.datetime) -> Municipality:
+    if not _MUNICIPALITY_CODE.fullmatch(code):
+        raise ValueError("municipality code must be 5 or 6 digits")
+    if session.get(Municipality, code) is not None:
+        raise Conflict(f"municipality {code} exists")
+    row = Municipality(code=code, name=name, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _normalise_secret(secret: str) -> bytes:
+    return re.sub(r"[\s-]", "", secret).upper().encode("ascii")
+
+
+def bootstrap_secret_hash(terminal_id: str, secret: str) -> str:
+    # Bound to the terminal id: one terminal's secret is worthless for another.
+    digest = hashlib.sha256(_BOOTSTRAP_DOMAIN + terminal_id.encode() + b"\x00" + _normalise_secret(secret))
+    return digest.hexdigest()
+
+
+def register_terminal(session: Session, terminal_id: str, municipality_code: str, now: dt.datetime) -> str:
+    """Create the terminal record; returns the bootstrap secret (show it once, it is not stored)."""
+    if not _TERMINAL_ID.fullmatch(terminal_id):
+        raise ValueError("terminal id: 1–64 of A–Z a–z 0–9 . _ -, starting with a letter or digit")
+    if session.get(Municipality, municipality_code) is None:
+        raise NotFound(f"municipality {municipality_code}")
+    if session.get(Terminal, terminal_id) is not None:
+        raise Conflict(f"terminal {terminal_id} exists")
+    raw = base64.b32encode(secrets.token_bytes(BOOTSTRAP_SECRET_BYTES)).decode("ascii")
+    secret = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))  # XXXX-XXXX-… for typing
+    session.add(
+        Terminal(
+            id=terminal_id,
+            municipality_code=municipality_code,
+            status=TerminalStatus.ACTIVE,
+            bootstrap_secret_hash=bootstrap_secret_hash(terminal_id, secret),
+            bootstrap_used=False,
+            created_at=now,
+        )
+    )
+    session.flush()
+    log.info("terminal %s registered for municipality %s", terminal_id, municipality_code)
+    return secret
+
+
+def get_terminal(session: Session, terminal_id: str, *, for_update: bool = False) -> Terminal:
+    query = select(Terminal).where(Terminal.id == terminal_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFound(f"terminal {terminal_id}")
+    return row
+
+
+def check_bootstrap_secret(session: Session, terminal_id: str, secret: str) -> bool:
+    """True if `secret` is this terminal's unused bootstrap secret (constant-time compare)."""
+    row = get_terminal(session, terminal_id)
+    if row.status is not TerminalStatus.ACTIVE or row.bootstrap_used or row.bootstrap_secret_hash is None:
+        return False
+    return hmac.compare_digest(row.bootstrap_secret_hash, bootstrap_secret_hash(terminal_id, secret))
+
+
+def current_certificate(session: Session, terminal_id: str) -> Certificate:
+    """The terminal's certificate, if the terminal is active and the certificate good."""
+    row = get_terminal(session, terminal_id)
+    if row.status is not TerminalStatus.ACTIVE or row.certificate_serial is None:
+        raise NotFound(f"terminal {terminal_id} has no usable certificate")
+    cert = certstore.get(session, row.certificate_serial)
+    if cert.status is not CertStatus.GOOD:
+        raise NotFound(f"terminal {terminal_id}'s certificate is {cert.status.value}")
+    return cert
+
+
+def verification_key(session: Session, terminal_id: str, now: dt.datetime) -> rsa.RSAPublicKey:
+    """The key a terminal's JWS and CMP protection verify with (LookupError subclasses if none)."""
+    cert = current_certificate(session, terminal_id)
+    if now > cert.not_after:
+        raise NotFound(f"terminal {terminal_id}'s certificate expired")
+    key = x509.load_der_x509_certificate(cert.der).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise NotFound(f"terminal {terminal_id} has no RSA key")
+    return key
+
+
+def issue_terminal_certificate(
+    session: Session,
+    authority: Authority,
+    terminal_id: str,
+    csr: x509.CertificateSigningRequest,
+    now: dt.datetime,
+    *,
+    bootstrap_secret: str | None = None,
+) -> IssuedCertificate:
+    """First certificate (with the bootstrap secret, which is then spent) or a renewal (the
+    caller has authenticated the request with the current certificate). A renewal supersedes
+    the previous certificate at once: the terminal holds the new one as soon as it gets it."""
+    row = get_terminal(session, terminal_id, for_update=True)
+    if row.status is not TerminalStatus.ACTIVE:
+        raise BootstrapRefused(f"terminal {terminal_id} is revoked")
+    if bootstrap_secret is not None:
+        if not check_bootstrap_secret(session, terminal_id, bootstrap_secret):
+            log.warning("terminal %s: bootstrap refused", terminal_id)
+            raise BootstrapRefused(f"terminal {terminal_id}: wrong or spent bootstrap secret")
+        row.bootstrap_used = True
+    elif row.certificate_serial is None:
+        raise BootstrapRefused(f"terminal {terminal_id} has no certificate yet: bootstrap secret needed")
+    public_key = policy.check_public_key(csr)
+    policy.check_proof_of_possession(csr)
+    start = whole_seconds(now)
+    end = min(start + authority.settings.terminal_validity, authority.terminal_ca.cert.not_valid_after_utc)
+    serial = profiles.new_serial()
+    while certstore.serial_in_use(session, serial):
+        serial = profiles.new_serial()
+    cert = profiles.terminal_certificate(
+        authority.terminal_ca,
+        authority.publication,
+        public_key,
+        organization=authority.settings.organization,
+        municipality_code=row.municipality_code,
+        terminal_id=terminal_id,
+        not_before=start,
+        not_after=end,
+        serial=serial,
+    )
+    stored = certstore.store(session, cert, kind=CertKind.TERMINAL, now=now, terminal_id=terminal_id)
+    previous = row.certificate_serial
+    row.certificate_serial = stored.serial
+    if previous is not None:
+        old = certstore.get(session, previous, for_update=True)
+        if old.status is not CertStatus.REVOKED and revoke_row(
+            session, old, RevocationReason.SUPERSEDED, now
+        ):
+            refresh_crls(session, authority, [old.issuer], now)
+    log.info("terminal %s certified, serial=%s", terminal_id, stored.serial)
+    return IssuedCertificate.of(stored)
+
+
+def revoke_terminal(
+    session: Session,
+    authority: Authority,
+    terminal_id: str,
+    now: dt.datetime,
+    reason: RevocationReason = RevocationReason.CESSATION_OF_OPERATION,
+) -> None:
+    """Take a terminal out of service (stolen kiosk: keyCompromise): it can neither send nor bootstrap."""
+    row = get_terminal(session, terminal_id, for_update=True)
+    row.status = TerminalStatus.REVOKED
+    row.revoked_at = now
+    certs = session.scalars(
+        select(Certificate)
+        .where(Certificate.terminal_id == terminal_id, Certificate.kind == CertKind.TERMINAL)
+        .where(Certificate.status != CertStatus.REVOKED)
+        .with_for_update()
+    ).all()
+    changed = [c.issuer for c in certs if revoke_row(session, c, reason, now)]
+    refresh_crls(session, authority, changed, now)
+    log.info("terminal %s revoked (%s)", terminal_id, reason.name)

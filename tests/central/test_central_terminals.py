@@ -1,0 +1,127 @@
+"""Municipalities and terminals: registration, one-time bootstrap, renewal, revocation."""
+
+from __future__ import annotations
+
+import pytest
+from central_testkit import (
+    MUNICIPALITY,
+    NOW,
+    TERMINAL,
+    World,
+    application,
+    csr,
+    der,
+    key,
+    lint_certificate,
+    problems,
+)
+from click.testing import CliRunner
+from cryptography import x509
+from sqlalchemy import select
+
+from central.cli import main
+from central.enums import CertKind, CertStatus, RevocationReason
+from central.errors import BootstrapRefused, Conflict, EnvelopeError, NotFound
+from central.models import Terminal
+from central.service import Central
+from central.terminals import bootstrap_secret_hash
+
+
+def test_bootstrap_secret_only_hashed(world: World) -> None:
+    secret = world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    with world.central.transaction() as s:
+        row = s.scalars(select(Terminal).where(Terminal.id == "kiosk-0002")).one()
+        assert row.bootstrap_secret_hash == bootstrap_secret_hash("kiosk-0002", secret)
+        assert secret not in (row.bootstrap_secret_hash or "")
+        assert not row.bootstrap_used and row.certificate_serial is None
+
+
+def test_bootstrap_once(world: World) -> None:
+    secret = world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    with pytest.raises(BootstrapRefused):
+        world.central.bootstrap_terminal(
+            "kiosk-0002", secret.replace(secret[0], "Z" if secret[0] != "Z" else "Y"), csr(key("t2")), now=NOW
+        )
+    with pytest.raises(BootstrapRefused):  # another terminal's secret is worthless here
+        world.central.bootstrap_terminal(
+            "kiosk-0002",
+            world.central.register_terminal("kiosk-0003", MUNICIPALITY, now=NOW),
+            csr(key("t2")),
+            now=NOW,
+        )
+    issued = world.central.bootstrap_terminal(
+        "kiosk-0002", secret.lower(), csr(key("t2")), now=NOW
+    )  # case-insensitive
+    cert = issued.certificate
+    assert issued.kind is CertKind.TERMINAL
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "kiosk-0002"
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATIONAL_UNIT_NAME)[0].value == MUNICIPALITY
+    assert problems(lint_certificate(issued.der)) == []
+    assert cert.issuer == world.central.authority.terminal_ca.cert.subject
+    with pytest.raises(BootstrapRefused, match="spent"):
+        world.central.bootstrap_terminal("kiosk-0002", secret, csr(key("t2-again")), now=NOW)
+
+
+def test_first_certificate_needs_the_secret(world: World) -> None:
+    world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    with pytest.raises(BootstrapRefused, match="bootstrap secret needed"):
+        world.central.renew_terminal_certificate("kiosk-0002", csr(key("t2")), now=NOW)
+
+
+def test_renewal_supersedes(world: World) -> None:
+    with world.central.transaction() as s:
+        old_serial = s.scalars(select(Terminal.certificate_serial).where(Terminal.id == TERMINAL)).one()
+    new = world.central.renew_terminal_certificate(TERMINAL, csr(key("terminal-renewed")), now=NOW)
+    old = world.central.certificate_status(old_serial, now=NOW)  # type: ignore[arg-type]
+    assert (old.status, old.reason) == (CertStatus.REVOKED, RevocationReason.SUPERSEDED)
+    assert world.central.certificate_status(new.serial, now=NOW).valid
+
+
+def test_renewed_terminal_keeps_its_earlier_applications(world: World) -> None:
+    """An application signed with the old terminal key still opens (issuance re-reads it)."""
+    card = world.card()
+    record = world.apply(application(card_id=card))
+    world.central.renew_terminal_certificate(TERMINAL, csr(key("terminal-renewed-2")), now=NOW)
+    issued = world.central.issue_certificate(record.id, csr(key("tr-sign")), CertKind.SIGN, now=NOW)
+    assert issued.kind is CertKind.SIGN
+
+
+def test_revoked_terminal_is_refused(world: World) -> None:
+    card = world.card()
+    sealed = world.seal(application(card_id=card))
+    world.central.revoke_terminal(TERMINAL, RevocationReason.KEY_COMPROMISE, now=NOW)
+    with pytest.raises(EnvelopeError, match="known, active terminal"):
+        world.central.receive_application(sealed, terminal_id=TERMINAL, now=NOW)
+    with pytest.raises(BootstrapRefused):
+        world.central.renew_terminal_certificate(TERMINAL, csr(key("t-after-revoke")), now=NOW)
+
+
+def test_registration_errors(central: Central) -> None:
+    central.add_municipality(MUNICIPALITY, "千代田区", now=NOW)
+    with pytest.raises(Conflict):
+        central.add_municipality(MUNICIPALITY, "千代田区", now=NOW)
+    with pytest.raises(ValueError, match="5 or 6 digits"):
+        central.add_municipality("Tokyo", "x", now=NOW)
+    with pytest.raises(NotFound):
+        central.register_terminal("kiosk-9", "99999", now=NOW)
+    central.register_terminal("kiosk-9", MUNICIPALITY, now=NOW)
+    with pytest.raises(Conflict):
+        central.register_terminal("kiosk-9", MUNICIPALITY, now=NOW)
+    with pytest.raises(ValueError, match="terminal id"):
+        central.register_terminal("bad id!", MUNICIPALITY, now=NOW)
+
+
+def test_cli_municipality_and_terminal(db_url: str, central: Central) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["municipality", "add", "--url", db_url, "27203", "豊中市"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["municipality", "add", "--url", db_url, "27203", "豊中市"])
+    assert result.exit_code != 0 and "exists" in result.output
+    result = runner.invoke(
+        main, ["terminal", "register", "--url", db_url, "--municipality", "27203", "toyonaka-01"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip().splitlines()[-1].split(": ")[-1]
+    issued = central.bootstrap_terminal("toyonaka-01", secret, csr(key("cli-terminal")), now=NOW)
+    assert x509.load_der_x509_certificate(issued.der).subject.rfc4514_string().startswith("CN=toyonaka-01")
+    assert der(issued.certificate) == issued.der
