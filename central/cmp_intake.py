@@ -1,0 +1,292 @@
+"""The CMP intake: one protected request in, one protected answer out (docs/sync-protocol.md).
+
+Order of checks: decode → protection verifies → the signer chains to the terminal CA and is the
+*current* certificate of an active terminal → the TLS client certificate, when there is one, is
+that same terminal (and is required unless the intake is configured for plain HTTP) → dedup on
+(terminal, transactionID) → the body. Every failure becomes a signed CMP answer with a
+PKIFailureInfo; nothing here raises to the HTTP layer for bad input.
+
+Opening requests (p10cr, rr, genm) are recorded, processed and answered in **one** database
+transaction, so a crash leaves either nothing (the resend is processed afresh) or the stored
+answer (the resend gets it again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import lcmp
+from central import applications, intake, issuance, terminals
+from central.enums import CaName, CertKind
+from central.errors import (
+    CentralError,
+    Conflict,
+    NotFound,
+    PolicyViolation,
+    TransactionIdInUse,
+    TransactionPending,
+)
+from central.models import Certificate
+from central.service import Central
+from lcmp import jpki_items
+from lcmp.messages import PKIStatus
+
+_log = logging.getLogger(__name__)
+
+_KINDS = {jpki_items.CertificateKind.SIGN: CertKind.SIGN, jpki_items.CertificateKind.AUTH: CertKind.AUTH}
+MAX_MESSAGE_AGE = dt.timedelta(days=30)  # store-and-forward: a kiosk may be offline this long
+MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
+
+
+class _Refusal(Exception):
+    def __init__(self, failure: lcmp.FailureInfo, text: str) -> None:
+        super().__init__(text)
+        self.failure, self.text = failure, text
+
+
+class CmpIntake:
+    """Implements `central.httpd.Intake`."""
+
+    def __init__(
+        self,
+        central: Central,
+        *,
+        require_tls_client: bool = True,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.central = central
+        self.authority = central.authority
+        self.require_tls_client = require_tls_client
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._protector = lcmp.SignatureProtection(
+            self.authority.cmp_key,
+            self.authority.cmp_cert,
+            chain=tuple(self.authority.chain(CaName.TERMINAL)),
+        )
+        self._trusted = [self.authority.root.cert]
+        self._untrusted = [self.authority.terminal_ca.cert]
+
+    # -- httpd.Intake -------------------------------------------------------------------------
+
+    def handle_cmp(self, der: bytes, client_certificate: x509.Certificate | None) -> bytes:
+        now = self._clock()
+        try:
+            request = lcmp.decode(der)
+        except lcmp.CmpError as exc:
+            _log.info("undecodable CMP request: %s", exc)
+            return self._answer_undecodable(exc, now)
+        try:
+            terminal_id = self._authenticate(request, client_certificate, now)
+            return self._dispatch(request, der, terminal_id, now)
+        except _Refusal as refusal:
+            _log.info("CMP request refused (%s): %s", "|".join(refusal.failure.names()), refusal.text)
+            return self._error(request, refusal.failure, refusal.text, now)
+        except lcmp.CmpError as exc:
+            _log.info("CMP request refused: %s", exc)
+            return self._error(request, exc.failure_info, str(exc), now)
+
+    def crl(self, name: str) -> bytes | None:
+        try:
+            ca = CaName(name)
+        except ValueError:
+            return None
+        return self.central.current_crl(ca)
+
+    def health(self) -> dict[str, object]:
+        return {"status": "ok", "time": self._clock().isoformat()}
+
+    # -- authentication -----------------------------------------------------------------------
+
+    def _authenticate(self, request: lcmp.Message, client: x509.Certificate | None, now: dt.datetime) -> str:
+        header = request.header
+        if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
+            raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
+        signer = lcmp.verify_signature(request)  # PBM-protected requests fail here: bootstrap is offline
+        lcmp.verify_chain(signer, self._trusted, self._untrusted, at=now, required_eku=lcmp.CMC_RA)
+        lcmp.check_sender(request, signer)
+        names = signer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if len(names) != 1:
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, "signer is not a terminal certificate")
+        terminal_id = str(names[0].value)
+        with self.central.transaction() as session:
+            try:
+                current = terminals.current_certificate(session, terminal_id)
+            except NotFound as exc:
+                raise _Refusal(lcmp.FailureInfo.notAuthorized, f"terminal {terminal_id} not active") from exc
+            if current.der != signer.public_bytes(serialization.Encoding.DER):
+                raise _Refusal(
+                    lcmp.FailureInfo.notAuthorized, f"not terminal {terminal_id}'s current certificate"
+                )
+        if client is None:
+            if self.require_tls_client:
+                raise _Refusal(
+                    lcmp.FailureInfo.notAuthorized, "mutual TLS with the terminal certificate required"
+                )
+        elif client != signer:
+            raise _Refusal(
+                lcmp.FailureInfo.notAuthorized, "TLS client and CMP signer are different terminals"
+            )
+        return terminal_id
+
+    # -- bodies ---------------------------------------------------------------------------------
+
+    def _dispatch(self, request: lcmp.Message, der: bytes, terminal_id: str, now: dt.datetime) -> bytes:
+        body = request.body
+        if isinstance(body, lcmp.P10cr | lcmp.Rr | lcmp.Genm):
+            return self._opening(request, der, terminal_id, now)
+        if isinstance(body, lcmp.CertConf | lcmp.PollReq):
+            return self._follow_up(request, terminal_id, now)
+        raise _Refusal(lcmp.FailureInfo.badRequest, f"{type(body).__name__} is not accepted by this CA")
+
+    def _opening(self, request: lcmp.Message, der: bytes, terminal_id: str, now: dt.datetime) -> bytes:
+        tid = request.header.transaction_id
+        try:
+            with self.central.transaction() as session:
+                stored = intake.record_transaction(session, terminal_id, tid, der, now)
+                if stored is not None:
+                    return stored  # an exact duplicate: the same answer again
+                answer = self._process(session, request, terminal_id, now)
+                intake.store_response(session, terminal_id, tid, answer, now)
+                return answer
+        except TransactionIdInUse as exc:
+            raise _Refusal(lcmp.FailureInfo.transactionIdInUse, str(exc)) from exc
+        except TransactionPending as exc:
+            raise _Refusal(lcmp.FailureInfo.systemUnavail, str(exc)) from exc
+
+    def _process(self, session: Session, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
+        body, items = request.body, request.header.general_info
+        try:
+            if isinstance(body, lcmp.P10cr):
+                lcmp.check_pop(body)
+                app_id = self._application_id(items, terminal_id)
+                kind = self._certificate_kind(session, items, app_id)
+                issued = issuance.issue_certificate(
+                    session, self.authority, app_id, body.csr, kind, now=now, terminal_id=terminal_id
+                )
+                return self._reply(
+                    request,
+                    lcmp.Cp(
+                        lcmp.ACCEPTED,
+                        issued.certificate,
+                        cert_req_id=lcmp.P10CR_CERT_REQ_ID,
+                        ca_pubs=tuple(self.authority.chain(kind.issuer)),
+                    ),
+                    now,
+                    implicit_confirm=request.header.implicit_confirm,
+                )
+            if isinstance(body, lcmp.Rr):
+                app_id = self._application_id(items, terminal_id)
+                issuance.revoke_for_application(
+                    session, self.authority, app_id, body.serial, now, terminal_id=terminal_id
+                )
+                return self._reply(request, lcmp.Rp(lcmp.ACCEPTED), now)
+            envelope = jpki_items.text_value(body.items, jpki_items.APPLICATION_ENVELOPE)
+            if envelope is None:
+                raise _Refusal(lcmp.FailureInfo.badRequest, "genm carries no application envelope")
+            record = applications.receive_application(
+                session, self.authority, envelope, terminal_id=terminal_id, now=now
+            )
+            status = (
+                record.status.value
+                if record.rejection is None
+                else f"{record.status.value}:{record.rejection}"
+            )
+            answer = (
+                lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ID, record.id),
+                lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_STATUS, status),
+            )
+            return self._reply(request, lcmp.Genp(answer), now)
+        except PolicyViolation as exc:
+            raise _Refusal(lcmp.FailureInfo.badCertTemplate, f"{exc} ({exc.rule})") from exc
+        except (NotFound, Conflict) as exc:
+            raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
+        except CentralError as exc:
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, str(exc)) from exc
+
+    def _follow_up(self, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
+        with self.central.transaction() as session:
+            try:
+                opened = intake.get_transaction(session, terminal_id, request.header.transaction_id)
+            except NotFound as exc:
+                raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
+            if opened.response_der is None:
+                raise _Refusal(lcmp.FailureInfo.systemUnavail, "transaction still open")
+            first = lcmp.decode(opened.response_der)
+            if not isinstance(first.body, lcmp.Cp) or first.body.certificate is None:
+                raise _Refusal(lcmp.FailureInfo.badRequest, "transaction issued no certificate")
+            cert = first.body.certificate
+            if isinstance(request.body, lcmp.PollReq):
+                return opened.response_der  # issuance is synchronous: the cp is the answer
+            conf = request.body
+            assert isinstance(conf, lcmp.CertConf)
+            if conf.cert_hash != lcmp.cert_hash(cert):
+                raise _Refusal(lcmp.FailureInfo.badCertId, "certConf names another certificate")
+            if conf.status is None or conf.status.granted:
+                issuance.confirm_installed(
+                    session, self.authority, cert.serial_number, now, terminal_id=terminal_id
+                )
+            else:
+                # The terminal could not install it: it stays unconfirmed and is revoked as 破棄.
+                _log.info("terminal %s rejected certificate %X", terminal_id, cert.serial_number)
+            return self._reply(request, lcmp.PkiConf(), now)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _application_id(items: tuple[lcmp.InfoTypeAndValue, ...], terminal_id: str) -> str:
+        number = jpki_items.integer_value(items, jpki_items.APPLICATION_NUMBER)
+        if number is None:
+            raise _Refusal(lcmp.FailureInfo.badRequest, "application number item missing")
+        try:
+            return jpki_items.application_id(terminal_id, number)
+        except ValueError as exc:
+            raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
+
+    def _certificate_kind(
+        self, session: Session, items: tuple[lcmp.InfoTypeAndValue, ...], app_id: str
+    ) -> CertKind:
+        """The kind item, or — when absent, as from `openssl cmp`, which carries one -geninfo — the
+        one kind the application requested and has not been issued yet."""
+        code = jpki_items.integer_value(items, jpki_items.CERTIFICATE_KIND)
+        if code is not None:
+            if code not in set(jpki_items.CertificateKind):
+                raise _Refusal(lcmp.FailureInfo.badRequest, f"unknown certificate kind {code}")
+            return _KINDS[jpki_items.CertificateKind(code)]
+        row = applications.get_application(session, app_id)
+        requested = [CertKind(k) for k in applications.open_stored(session, self.authority, row).certificates]
+        issued = set(session.scalars(select(Certificate.kind).where(Certificate.application_id == app_id)))
+        remaining = [k for k in requested if k not in issued]
+        if len(remaining) != 1:
+            raise _Refusal(lcmp.FailureInfo.badRequest, "certificate kind item required for this application")
+        return remaining[0]
+
+    def _reply(
+        self, request: lcmp.Message, body: lcmp.Body, now: dt.datetime, *, implicit_confirm: bool = False
+    ) -> bytes:
+        header = lcmp.reply_header(
+            request.header, self.authority.cmp_cert.subject, implicit_confirm=implicit_confirm, now=now
+        )
+        return lcmp.encode(lcmp.Message(header, body), self._protector)
+
+    def _error(self, request: lcmp.Message, failure: lcmp.FailureInfo, text: str, now: dt.datetime) -> bytes:
+        status = lcmp.StatusInfo(PKIStatus.rejection, (text,), failure)
+        return self._reply(request, lcmp.ErrorMsg(status), now)
+
+    def _answer_undecodable(self, exc: lcmp.CmpError, now: dt.datetime) -> bytes:
+        header = lcmp.Header(
+            sender=self.authority.cmp_cert.subject,
+            recipient=x509.Name([]),
+            transaction_id=lcmp.new_transaction_id(),
+            sender_nonce=lcmp.new_nonce(),
+            message_time=now,
+        )
+        status = lcmp.StatusInfo(PKIStatus.rejection, (str(exc),), exc.failure_info)
+        return lcmp.encode(lcmp.Message(header, lcmp.ErrorMsg(status)), self._protector)

@@ -1,0 +1,65 @@
+"""The JPKI kiosk's own generalInfo / genm items (docs/sync-protocol.md).
+
+OIDs under the UUID arc 2.25 (ITU-T X.667: no registration needed), each the UUIDv5 of a URN
+naming it, so they can be re-derived and never collide. The application reference is an INTEGER
+— a per-terminal application number — because that is what `openssl cmp -geninfo` can carry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import IntEnum
+
+from pyasn1.type import univ
+
+from lcmp import asn1
+from lcmp.errors import CmpError, FailureInfo
+from lcmp.messages import InfoTypeAndValue
+
+
+def _oid(name: str) -> str:
+    return f"2.25.{uuid.uuid5(uuid.NAMESPACE_URL, f'urn:jpki-kiosk/{name}').int}"
+
+
+APPLICATION_NUMBER = _oid("application-number")  # INTEGER, unique per terminal
+CERTIFICATE_KIND = _oid("certificate-kind")  # INTEGER, CertificateKind
+APPLICATION_ENVELOPE = _oid("application-envelope")  # UTF8String, compact JWE (genm)
+APPLICATION_ID = _oid("application-id")  # UTF8String, the central's id for it (genp)
+APPLICATION_STATUS = _oid("application-status")  # UTF8String, the central's answer (genp)
+
+MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
+
+
+class CertificateKind(IntEnum):
+    SIGN = 1  # 署名用電子証明書
+    AUTH = 2  # 利用者証明用電子証明書
+
+
+def application_id(terminal_id: str, number: int) -> str:
+    """The application's id at the central: the terminal's id and its own application number."""
+    if not 0 < number <= MAX_APPLICATION_NUMBER:
+        raise ValueError("application number out of range")
+    return f"{terminal_id}/{number}"
+
+
+def integer_item(info_type: str, value: int) -> InfoTypeAndValue:
+    return InfoTypeAndValue(info_type, asn1.encode(univ.Integer(value)))
+
+
+def integer_value(items: tuple[InfoTypeAndValue, ...], info_type: str) -> int | None:
+    """The INTEGER item of that type, None if absent; CmpError(badDataFormat) if malformed or repeated."""
+    found = [item for item in items if item.info_type == info_type]
+    if not found:
+        return None
+    if len(found) > 1 or found[0].value is None:
+        raise CmpError(FailureInfo.badDataFormat, f"{info_type}: expected exactly one INTEGER")
+    return int(asn1.decode(found[0].value, univ.Integer(), info_type))
+
+
+def text_value(items: tuple[InfoTypeAndValue, ...], info_type: str) -> str | None:
+    found = [item for item in items if item.info_type == info_type]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise CmpError(FailureInfo.badDataFormat, f"{info_type}: repeated")
+    return found[0].utf8_value()

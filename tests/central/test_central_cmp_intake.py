@@ -1,0 +1,335 @@
+"""The CMP intake end to end: our CMP client in-process, refusals, and openssl cmp over mTLS."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import ipaddress
+import shutil
+import ssl
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from central_testkit import NOW, TERMINAL, World, application, csr, key
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+import lcmp
+from central import certstore, terminals
+from central.application_data import Procedure
+from central.cmp_intake import CmpIntake
+from central.enums import CertStatus
+from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
+from lcmp import jpki_items
+
+
+def terminal_cert(world: World) -> x509.Certificate:
+    with world.central.transaction() as s:
+        return x509.load_der_x509_certificate(terminals.current_certificate(s, TERMINAL).der)
+
+
+def installed(world: World, serial: int) -> bool:
+    with world.central.transaction() as s:
+        return certstore.get(s, serial).installed_at is not None
+
+
+def client_for(world: World, intake: CmpIntake, *, signer_cert=None, signer_key=None, tls_cert="same"):
+    cert = signer_cert or terminal_cert(world)
+    tls = cert if tls_cert == "same" else tls_cert
+    authority = world.central.authority
+    return lcmp.CmpClient(
+        lambda der: intake.handle_cmp(der, tls),
+        lcmp.SignatureProtection(signer_key or world.terminal_key, cert, chain=(authority.terminal_ca.cert,)),
+        lcmp.SignerTrust((authority.root.cert,), expected_sender=authority.cmp_cert.subject),
+        recipient=authority.cmp_cert.subject,
+        now=lambda: NOW,
+    )
+
+
+def items(number: int, kind: jpki_items.CertificateKind | None = None) -> tuple[lcmp.InfoTypeAndValue, ...]:
+    out = [jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, number)]
+    if kind is not None:
+        out.append(jpki_items.integer_item(jpki_items.CERTIFICATE_KIND, kind))
+    return tuple(out)
+
+
+@pytest.fixture
+def intake(world: World) -> CmpIntake:
+    return CmpIntake(world.central, clock=lambda: NOW)
+
+
+def apply(world: World, number: int, **kwargs) -> str:
+    app_id = jpki_items.application_id(TERMINAL, number)
+    record = world.apply(application(card_id=world.card(), application_id=app_id, **kwargs))
+    assert record.approved, record.rejection
+    return app_id
+
+
+def test_enrol_confirm_and_dedup(world: World, intake: CmpIntake) -> None:
+    apply(world, 1)
+    client = client_for(world, intake)
+    request = client.prepare_p10cr(
+        csr(key("card-sign")), implicit_confirm=False, general_info=items(1, jpki_items.CertificateKind.SIGN)
+    )
+    enrollment = client.send_p10cr(request, confirm=False)
+    cert = enrollment.certificate
+    assert cert.issuer == world.central.authority.sign_ca.cert.subject
+    # store-and-forward: the identical bytes again get the identical answer, not a second certificate
+    assert intake.handle_cmp(request, terminal_cert(world)) == intake.handle_cmp(
+        request, terminal_cert(world)
+    )
+    client.confirm(enrollment)
+    assert world.central.certificate_status(cert.serial_number).status is CertStatus.GOOD
+    assert installed(world, cert.serial_number)
+
+
+def test_revocation_request_then_crl(world: World, intake: CmpIntake) -> None:
+    apply(world, 2)
+    client = client_for(world, intake)
+    request = client.prepare_p10cr(
+        csr(key("card-auth")), general_info=items(2, jpki_items.CertificateKind.AUTH)
+    )
+    cert = client.send_p10cr(request).certificate
+    card = world.cards["adult"]
+    revoke_id = jpki_items.application_id(TERMINAL, 3)
+    world.apply(
+        application(
+            Procedure.REVOCATION,
+            card_id=card,
+            application_id=revoke_id,
+            serials=(format(cert.serial_number, "x"),),
+        )
+    )
+    rr = client.prepare_rr(cert.issuer, cert.serial_number, general_info=items(3))
+    assert client.send_rr(rr).granted
+    crl = x509.load_der_x509_crl(intake.crl("auth"))
+    assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+
+
+def test_same_transaction_id_other_content_is_refused(world: World, intake: CmpIntake) -> None:
+    apply(world, 4)
+    client = client_for(world, intake)
+    first = client.prepare_p10cr(
+        csr(key("card-sign")), general_info=items(4, jpki_items.CertificateKind.SIGN)
+    )
+    client.send_p10cr(first)
+    message = lcmp.decode(first)
+    other = dataclasses.replace(message, body=lcmp.P10cr(csr(key("card-auth"))))
+    protector = lcmp.SignatureProtection(world.terminal_key, terminal_cert(world))
+    answer = lcmp.decode(intake.handle_cmp(lcmp.encode(other, protector), terminal_cert(world)))
+    assert isinstance(answer.body, lcmp.ErrorMsg)
+    assert answer.body.status.failure_info & lcmp.FailureInfo.transactionIdInUse
+
+
+def _refusal(intake: CmpIntake, der: bytes, tls: x509.Certificate | None) -> lcmp.FailureInfo:
+    answer = lcmp.decode(intake.handle_cmp(der, tls))
+    assert isinstance(answer.body, lcmp.ErrorMsg), answer.body
+    return answer.body.status.failure_info
+
+
+def _rogue_cert(subject_cn: str) -> tuple[x509.Certificate, object]:
+    rogue_key = key("rogue")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(rogue_key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - dt.timedelta(days=1))
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(rogue_key, hashes.SHA256())
+    )
+    return cert, rogue_key
+
+
+def test_refusals(world: World, intake: CmpIntake) -> None:
+    apply(world, 5)
+    good = client_for(world, intake)
+    request = good.prepare_p10cr(
+        csr(key("card-sign")), general_info=items(5, jpki_items.CertificateKind.SIGN)
+    )
+    cert = terminal_cert(world)
+    # tampered payload
+    tampered = bytearray(request)
+    tampered[len(tampered) // 2] ^= 0x01
+    assert _refusal(intake, bytes(tampered), cert) & (
+        lcmp.FailureInfo.badMessageCheck | lcmp.FailureInfo.badDataFormat
+    )
+    # unauthenticated TLS, and TLS as another party
+    assert _refusal(intake, request, None) & lcmp.FailureInfo.notAuthorized
+    rogue, rogue_key = _rogue_cert(TERMINAL)
+    assert _refusal(intake, request, rogue) & lcmp.FailureInfo.notAuthorized
+    # a rogue terminal certificate (not from the terminal CA) signing as the terminal
+    rogue_client = client_for(world, intake, signer_cert=rogue, signer_key=rogue_key)
+    forged = rogue_client.prepare_p10cr(
+        csr(key("card-sign")), general_info=items(5, jpki_items.CertificateKind.SIGN)
+    )
+    assert _refusal(intake, forged, rogue) & lcmp.FailureInfo.signerNotTrusted
+    # a message from beyond the store-and-forward window
+    stale = CmpIntake(world.central, clock=lambda: NOW + dt.timedelta(days=31))
+    assert _refusal(stale, request, cert) & lcmp.FailureInfo.badTime
+    # a revoked terminal
+    world.central.revoke_terminal(TERMINAL, now=NOW)
+    assert _refusal(intake, request, cert) & lcmp.FailureInfo.notAuthorized
+    # and garbage is answered, not crashed on
+    assert _refusal(intake, b"\x30\x03\x02\x01\x00", cert) & lcmp.FailureInfo.badDataFormat
+
+
+# -- openssl cmp, a real CMP client, over HTTPS with mutual TLS --------------------------------
+
+
+def _pem(path: Path, *objs) -> Path:
+    data = b""
+    for obj in objs:
+        if isinstance(obj, x509.Certificate):
+            data += obj.public_bytes(serialization.Encoding.PEM)
+        else:
+            data += obj.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def https(world: World, tmp_path: Path) -> Iterator[tuple[str, dict[str, Path]]]:
+    authority = world.central.authority
+    tls_key = key("tls-server")
+    now = dt.datetime.now(dt.UTC)
+    tls_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "central")]))
+        .issuer_name(authority.root.cert.subject)
+        .public_key(tls_key.public_key())
+        .serial_number(7)
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(authority.root.key, hashes.SHA256())
+    )
+    files = {
+        "tls_cert": _pem(tmp_path / "tls.pem", tls_cert, authority.root.cert),
+        "tls_key": _pem(tmp_path / "tls.key", tls_key),
+        "root": _pem(tmp_path / "root.pem", authority.root.cert),
+        "terminal_chain": _pem(tmp_path / "terminal-ca.pem", authority.terminal_ca.cert, authority.root.cert),
+        "kiosk_cert": _pem(tmp_path / "kiosk.pem", terminal_cert(world)),
+        "kiosk_key": _pem(tmp_path / "kiosk.key", world.terminal_key),
+        "untrusted": _pem(tmp_path / "untrusted.pem", authority.terminal_ca.cert),
+    }
+    context = server_ssl_context(str(files["tls_cert"]), str(files["tls_key"]), str(files["terminal_chain"]))
+    # openssl checks the CMP message time against its own clock: answer with real time here
+    server = CentralHttpServer(("127.0.0.1", 0), CmpIntake(world.central), context)
+    thread = serve_in_thread(server)
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", files
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def openssl_cmp(server: str, files: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
+    common = [
+        "openssl",
+        "cmp",
+        "-server",
+        server,
+        "-path",
+        "pkix/",
+        "-tls_used",
+        "-tls_cert",
+        str(files["kiosk_cert"]),
+        "-tls_key",
+        str(files["kiosk_key"]),
+        "-tls_trusted",
+        str(files["root"]),
+        "-tls_host",
+        "127.0.0.1",
+        "-cert",
+        str(files["kiosk_cert"]),
+        "-key",
+        str(files["kiosk_key"]),
+        "-extracerts",
+        str(files["untrusted"]),
+        "-untrusted",
+        str(files["untrusted"]),
+        "-trusted",
+        str(files["root"]),
+    ]
+    return subprocess.run([*common, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl missing")
+def test_openssl_cmp_enrols_and_revokes(world: World, https, tmp_path: Path) -> None:
+    server, files = https
+    now = dt.datetime.now(dt.UTC)
+    app = jpki_items.application_id(TERMINAL, 11)
+    card = world.card()
+    world.apply(application(card_id=card, application_id=app, certificates=("auth",)), now=now)
+    card_key = key("openssl-card")
+    csr_path = tmp_path / "card.csr"
+    csr_path.write_bytes(csr(card_key).public_bytes(serialization.Encoding.PEM))
+    out = tmp_path / "issued.pem"
+    enrolled = openssl_cmp(
+        server,
+        files,
+        "-cmd",
+        "p10cr",
+        "-csr",
+        str(csr_path),
+        "-certout",
+        str(out),
+        # OpenSSL 3.0 carries a single -geninfo item: the kind follows from the application
+        "-geninfo",
+        f"{jpki_items.APPLICATION_NUMBER}:int:11",
+    )
+    assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
+    issued = x509.load_pem_x509_certificate(out.read_bytes())
+    assert issued.public_key().public_numbers() == card_key.public_key().public_numbers()
+    assert issued.issuer == world.central.authority.auth_ca.cert.subject
+    assert installed(world, issued.serial_number)  # openssl sent certConf, we answered pkiConf
+
+    revoke = jpki_items.application_id(TERMINAL, 12)
+    world.apply(
+        application(
+            Procedure.REVOCATION,
+            card_id=card,
+            application_id=revoke,
+            serials=(format(issued.serial_number, "x"),),
+        ),
+        now=now,
+    )
+    revoked = openssl_cmp(
+        server,
+        files,
+        "-cmd",
+        "rr",
+        "-oldcert",
+        str(out),
+        "-revreason",
+        "0",
+        "-geninfo",
+        f"{jpki_items.APPLICATION_NUMBER}:int:12",
+    )
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+
+    context = ssl.create_default_context(cafile=str(files["root"]))
+    with urllib.request.urlopen(f"https://{server}/crl/auth.crl", context=context) as response:
+        crl = x509.load_der_x509_crl(response.read())
+    assert crl.get_revoked_certificate_by_serial_number(issued.serial_number) is not None
+    crl_path = tmp_path / "auth.crl"
+    crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    text = subprocess.run(
+        ["openssl", "crl", "-in", str(crl_path), "-noout", "-text"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"{issued.serial_number:X}" in text.upper()  # OpenSSL itself reads the serial off the CRL
