@@ -6,6 +6,8 @@
     central terminal register --url URL --municipality CODE TERMINAL_ID
     central ledger --url URL [--municipality CODE] [--since DAY] [--until DAY] [--csv]
     central crl regenerate --url URL --ca-dir DIR [--out DIR]
+    central terminal bootstrap --url URL --ca-dir DIR --secret S --csr FILE --out FILE TERMINAL_ID
+    central serve --url URL --ca-dir DIR [--host 127.0.0.1] [--port 8443]
 
 The database URL may also come from CENTRAL_DB_URL, the CA directory from CENTRAL_CA_DIR.
 """
@@ -13,22 +15,34 @@ The database URL may also come from CENTRAL_DB_URL, the CA directory from CENTRA
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
 from central import ledger as ledger_module
 from central import migrate, terminals
 from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Authority, Settings
+from central.cmp_intake import CmpIntake
 from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
 from central.errors import CentralError
+from central.httpd import CentralHttpServer, server_ssl_context
+from central.service import Central
+from central.tls import ensure_server_tls
 
 _URL = click.option("--url", envvar="CENTRAL_DB_URL", required=True, help="SQLAlchemy database URL")
+_CA_DIR = click.option(
+    "--ca-dir", envvar="CENTRAL_CA_DIR", required=True, type=click.Path(exists=True, path_type=Path)
+)
 
 
 @contextmanager
@@ -109,6 +123,53 @@ def terminal_register(url: str, municipality_code: str, terminal_id: str) -> Non
         raise click.ClickException(str(exc)) from None
     click.echo(f"terminal {terminal_id} registered")
     click.echo(f"bootstrap secret (shown once, not stored): {secret}")
+
+
+@terminal.command("bootstrap")
+@_URL
+@_CA_DIR
+@click.option("--secret", required=True, help="the one-time bootstrap secret printed at registration")
+@click.option("--csr", "csr_path", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="where to write the certificate")
+@click.argument("terminal_id")
+def terminal_bootstrap(  # click passes options by name
+    *, url: str, ca_dir: Path, secret: str, csr_path: Path, out: Path, terminal_id: str
+) -> None:
+    """Issue a terminal's first certificate against its one-time secret (offline installation)."""
+    central = Central.open(ca_dir, url)
+    try:
+        issued = central.bootstrap_terminal(
+            terminal_id, secret, x509.load_pem_x509_csr(csr_path.read_bytes())
+        )
+    except (CentralError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        central.close()
+    out.write_bytes(issued.certificate.public_bytes(serialization.Encoding.PEM))
+    click.echo(f"terminal {terminal_id}: certificate {issued.serial} written to {out}")
+
+
+@main.command()
+@_URL
+@_CA_DIR
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8443, show_default=True, type=int)
+def serve(url: str, ca_dir: Path, host: str, port: int) -> None:
+    """Run the CMP intake over HTTPS with mutual TLS, and the CRLs, until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    central = Central.open(ca_dir, url)
+    tls = ensure_server_tls(central.authority, [host])
+    context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
+    server = CentralHttpServer((host, port), CmpIntake(central), context)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    click.echo(f"central listening on https://{host}:{server.server_address[1]}/pkix/", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        central.close()
 
 
 @main.command()

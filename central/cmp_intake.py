@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
-from central import applications, intake, issuance, terminals
+from cardadmin import CARD_ID_LENGTH, AdminOperation
+from central import admin_auth, applications, intake, issuance, terminals
 from central.enums import CaName, CertKind
 from central.errors import (
     CentralError,
@@ -188,9 +189,14 @@ class CmpIntake:
                     session, self.authority, app_id, body.serial, now, terminal_id=terminal_id
                 )
                 return self._reply(request, lcmp.Rp(lcmp.ACCEPTED), now)
+            asked = jpki_items.octets_value(body.items, jpki_items.ADMIN_CHALLENGE)
+            if asked is not None:
+                return self._authorize(session, request, asked, terminal_id, now)
             envelope = jpki_items.text_value(body.items, jpki_items.APPLICATION_ENVELOPE)
             if envelope is None:
-                raise _Refusal(lcmp.FailureInfo.badRequest, "genm carries no application envelope")
+                raise _Refusal(
+                    lcmp.FailureInfo.badRequest, "genm carries neither an application nor a challenge"
+                )
             record = applications.receive_application(
                 session, self.authority, envelope, terminal_id=terminal_id, now=now
             )
@@ -210,6 +216,34 @@ class CmpIntake:
             raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
         except CentralError as exc:
             raise _Refusal(lcmp.FailureInfo.notAuthorized, str(exc)) from exc
+
+    def _authorize(
+        self, session: Session, request: lcmp.Message, asked: bytes, terminal_id: str, now: dt.datetime
+    ) -> bytes:
+        """One card-admin response for one operation on one card, if the application allows it.
+
+        A refusal is answered (and stored with the transaction) rather than raised, so the
+        refusal's log entry commits with it.
+        """
+        assert isinstance(request.body, lcmp.Genm)
+        app_id = self._application_id(request.body.items, terminal_id)
+        if len(asked) <= 2 * CARD_ID_LENGTH:
+            raise _Refusal(lcmp.FailureInfo.badDataFormat, "admin challenge item too short")
+        card_id, challenge = asked[:CARD_ID_LENGTH], asked[CARD_ID_LENGTH : 2 * CARD_ID_LENGTH]
+        try:
+            operation = AdminOperation.decode(asked[2 * CARD_ID_LENGTH :])
+        except ValueError as exc:
+            raise _Refusal(lcmp.FailureInfo.badDataFormat, str(exc)) from exc
+        decision = admin_auth.authorize(
+            session, self.authority, card_id, challenge, operation,
+            application_id=app_id, now=now, terminal_id=terminal_id,
+        )  # fmt: skip
+        if not decision.granted or decision.response is None:
+            _log.info("card administration refused for %s: %s", app_id, decision.reason)
+            return self._error(request, lcmp.FailureInfo.notAuthorized, decision.reason or "refused", now)
+        return self._reply(
+            request, lcmp.Genp((jpki_items.octets_item(jpki_items.ADMIN_RESPONSE, decision.response),)), now
+        )
 
     def _follow_up(self, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
         with self.central.transaction() as session:

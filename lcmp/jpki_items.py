@@ -26,6 +26,9 @@ CERTIFICATE_KIND = _oid("certificate-kind")  # INTEGER, CertificateKind
 APPLICATION_ENVELOPE = _oid("application-envelope")  # UTF8String, compact JWE (genm)
 APPLICATION_ID = _oid("application-id")  # UTF8String, the central's id for it (genp)
 APPLICATION_STATUS = _oid("application-status")  # UTF8String, the central's answer (genp)
+# card administration (docs/card-admin.md): genm asks, genp answers
+ADMIN_CHALLENGE = _oid("admin-challenge")  # OCTET STRING: card id (16) ‖ challenge (16) ‖ operation TLV
+ADMIN_RESPONSE = _oid("admin-response")  # OCTET STRING: the 16-byte single-use response
 
 MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
 
@@ -54,6 +57,19 @@ def integer_value(items: tuple[InfoTypeAndValue, ...], info_type: str) -> int | 
     if len(found) > 1 or found[0].value is None:
         raise CmpError(FailureInfo.badDataFormat, f"{info_type}: expected exactly one INTEGER")
     return int(asn1.decode(found[0].value, univ.Integer(), info_type))
+
+
+def octets_item(info_type: str, value: bytes) -> InfoTypeAndValue:
+    return InfoTypeAndValue(info_type, asn1.encode(univ.OctetString(value)))
+
+
+def octets_value(items: tuple[InfoTypeAndValue, ...], info_type: str) -> bytes | None:
+    found = [item for item in items if item.info_type == info_type]
+    if not found:
+        return None
+    if len(found) > 1 or found[0].value is None:
+        raise CmpError(FailureInfo.badDataFormat, f"{info_type}: expected exactly one OCTET STRING")
+    return bytes(asn1.decode(found[0].value, univ.OctetString(), info_type))
 
 
 def text_value(items: tuple[InfoTypeAndValue, ...], info_type: str) -> str | None:

@@ -56,3 +56,16 @@ def pcsc_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscHarne
         yield harness
     finally:
         harness.stop()
+
+
+@pytest.fixture
+def inserted(pcsc_harness: PcscHarness, card_file: Callable[[str], Path]) -> Iterator[Callable[[str], Path]]:
+    """`inserted("adult")` puts a private copy of that resident's card in the reader; removed after."""
+
+    def insert(name: str = "adult") -> Path:
+        path = card_file(name)
+        pcsc_harness.insert(path)
+        return path
+
+    yield insert
+    pcsc_harness.remove()

@@ -1,0 +1,103 @@
+"""End to end: the kiosk with a software card in the PC/SC harness, the central as its own process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from central import migrate
+from central.authority import Authority
+from central.db import make_engine
+from central.service import Central
+from kiosk.sync.central import TerminalIdentity
+
+ROOT = Path(__file__).resolve().parents[2]
+TERMINAL = "kiosk-e2e-01"
+MUNICIPALITY = "13112"  # 世田谷区: the adult resident's card
+
+
+@dataclass
+class CentralProcess:
+    url: str  # CMP endpoint
+    db_url: str
+    ca_dir: Path
+    identity: TerminalIdentity
+    process: subprocess.Popen[str]
+
+    def central(self) -> Central:
+        """A second handle on the same database, for the test's own checks and set-up."""
+        return Central.open(self.ca_dir, self.db_url)
+
+
+def _pem(path: Path, *objs: object) -> Path:
+    data = b""
+    for obj in objs:
+        if isinstance(obj, x509.Certificate):
+            data += obj.public_bytes(serialization.Encoding.PEM)
+        else:
+            assert isinstance(obj, rsa.RSAPrivateKey)
+            data += obj.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+    path.touch(mode=0o600)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
+    ca_dir, db_url = tmp_path / "ca", f"sqlite:///{tmp_path / 'central.db'}"
+    authority = Authority.create(ca_dir, root_bits=2048, ca_bits=2048)
+    migrate.upgrade(db_url)
+    central = Central(authority, make_engine(db_url))
+    central.add_municipality(MUNICIPALITY, "世田谷区")
+    secret = central.register_terminal(TERMINAL, MUNICIPALITY)
+    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL)]))
+        .sign(terminal_key, hashes.SHA256())
+    )
+    issued = central.bootstrap_terminal(TERMINAL, secret, request)
+    central.close()
+    kiosk_dir = tmp_path / "kiosk"
+    kiosk_dir.mkdir(mode=0o700)
+    identity = TerminalIdentity(
+        key_file=_pem(kiosk_dir / "terminal.key", terminal_key),
+        cert_file=_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=_pem(kiosk_dir / "central-root.pem", authority.root.cert),
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(  # its own process, as in production
+        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir), "--port", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    try:
+        line = process.stderr.readline() if process.stderr else ""
+        found = re.search(r"https://127\.0\.0\.1:(\d+)/pkix/", line)
+        assert found, f"central did not start: {line}"
+        yield CentralProcess(found.group(0), db_url, ca_dir, identity, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
