@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appdata.model import Procedure
 from cardadmin import (
     CARD_ID_LENGTH,
     CHALLENGE_LENGTH,
@@ -37,7 +38,6 @@ from cardadmin import (
 )
 from cardadmin.operation import AUTH_PIN
 from central import operations, registry
-from central.application_data import Procedure
 from central.authority import Authority
 from central.enums import ApplicationStatus, AuthorizationOutcome, CardStatus, CertStatus
 from central.models import AdminAuthorization, Application, Certificate

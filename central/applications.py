@@ -20,8 +20,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
-from central import envelope, operations, policy, terminals
-from central.application_data import ApplicationData, IdentityMethod, Procedure, Representation
+from appdata import envelope
+from appdata.model import ApplicationData, IdentityMethod, Procedure, Representation
+from central import operations, policy, terminals
 from central.authority import Authority
 from central.certstore import serial_key
 from central.enums import ApplicationStatus, CardStatus, CertKind, Fee

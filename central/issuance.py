@@ -16,8 +16,8 @@ from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appdata.model import Procedure
 from central import applications, certstore, ledger, policy, profiles, registry
-from central.application_data import Procedure
 from central.authority import Authority
 from central.certstore import IssuedCertificate, Serial
 from central.enums import ApplicationStatus, CertKind, CertStatus, LedgerEventKind, RevocationReason

@@ -15,6 +15,7 @@ authorisation is only ever computed for an operation on this list (`central.admi
 
 from __future__ import annotations
 
+from appdata.model import ApplicationData, Procedure
 from cardadmin import AdminOp
 from cardadmin.operation import (
     AUTH_CA_CERT,
@@ -26,7 +27,6 @@ from cardadmin.operation import (
     SIGN_KEY,
     SIGN_PIN,
 )
-from central.application_data import ApplicationData, Procedure
 from central.enums import CaName, CertKind
 
 # EF → what a WRITE CERTIFICATE to it must carry: the card's own certificate of a kind, or a CA's.

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from central.application_data import BasicInfo
+from appdata.model import BasicInfo
 from central.enums import CaName
 from central.san import basic_info_san
 

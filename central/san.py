@@ -8,7 +8,7 @@ import datetime as dt
 from asn1crypto import core
 from cryptography import x509
 
-from central.application_data import BasicInfo
+from appdata.model import BasicInfo
 
 SAN_NAME = x509.ObjectIdentifier("1.2.392.200149.8.5.5.1")
 SAN_NAME_ALT = x509.ObjectIdentifier("1.2.392.200149.8.5.5.2")  # 代替文字 flags of the name

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from appdata.model import IdentityMethod
 from cardadmin import AdminOperation
 from central import (
     admin_auth,
@@ -32,7 +33,6 @@ from central import (
     revocation,
     terminals,
 )
-from central.application_data import IdentityMethod
 from central.applications import ApplicationRecord
 from central.authority import Authority
 from central.certstore import IssuedCertificate, Serial

@@ -15,7 +15,8 @@ from pkilint.bin import lint_pkix_signer_signee_cert_chain as chain_linter
 from pkilint.pkix import certificate, crl, extension, name
 from pkilint.validation import ValidationFindingSeverity
 
-from central.application_data import (
+from appdata.envelope import seal_application
+from appdata.model import (
     ApplicationData,
     BasicInfo,
     IdentityCheck,
@@ -24,7 +25,6 @@ from central.application_data import (
     Representation,
     Representative,
 )
-from central.envelope import seal_application
 from central.service import Central
 
 CA_EPOCH = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

@@ -11,6 +11,7 @@ from central_testkit import NOW, World, application, csr, key
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import func, select
 
+from appdata.model import IdentityMethod, Procedure
 from cardadmin import AdminOp, AdminOperation, derive_card_key, verify_response
 from cardadmin.operation import (
     AUTH_CA_CERT,
@@ -22,7 +23,6 @@ from cardadmin.operation import (
     SIGN_KEY,
     SIGN_PIN,
 )
-from central.application_data import IdentityMethod, Procedure
 from central.enums import AuthorizationOutcome, CertKind, RevocationReason
 from central.errors import AuthorizationRefused
 from central.models import AdminAuthorization

@@ -9,7 +9,7 @@ import pytest
 from central_testkit import ADULT, NOW, World, application, csr, key
 from sqlalchemy import inspect, select, text
 
-from central.application_data import IdentityMethod, Procedure
+from appdata.model import IdentityMethod, Procedure
 from central.enums import CertKind
 from central.errors import ApplicationRejected, Conflict, EnvelopeError
 from central.models import Application

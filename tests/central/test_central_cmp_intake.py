@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 import lcmp
+from appdata.model import Procedure
 from central import certstore, terminals
-from central.application_data import Procedure
 from central.cmp_intake import CmpIntake
 from central.enums import CertStatus
 from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context

@@ -12,8 +12,7 @@ from central_testkit import ADULT, NOW, application, key, new_card_id
 from joserfc import jwe, jws
 from joserfc.jwk import OctKey, RSAKey
 
-from central.application_data import ApplicationData, BasicInfo, Procedure
-from central.envelope import (
+from appdata.envelope import (
     JWE_ALG,
     JWE_ENC,
     EnvelopeInvalid,
@@ -22,6 +21,7 @@ from central.envelope import (
     open_application,
     seal_application,
 )
+from appdata.model import ApplicationData, BasicInfo, Procedure
 
 TERMINAL = "kiosk-0001"
 CENTRAL = key("envelope-central")

@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from central.application_data import BasicInfo, Procedure
+from appdata.model import BasicInfo, Procedure
 from central.enums import ApplicationStatus, CertKind, CertStatus
 from central.errors import ApplicationRejected, Conflict, PolicyViolation
 from central.profiles import AUTH_POLICY_OID, SIGN_POLICY_OID

@@ -10,7 +10,7 @@ from central_testkit import NOW, World, application, csr, key, lint_crl, problem
 from click.testing import CliRunner
 from cryptography import x509
 
-from central.application_data import Procedure
+from appdata.model import Procedure
 from central.certstore import IssuedCertificate
 from central.cli import main
 from central.enums import CaName, CertKind, CertStatus, RevocationReason

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
+from appdata.envelope import seal_application
+from appdata.model import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
 from cardadmin import derive_card_key
 from cardemu.state import CardState
 from central import certstore
-from central.application_data import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
 from central.enums import CaName
-from central.envelope import seal_application
 from kiosk.domain.secret import Secret
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card

@@ -23,7 +23,7 @@ from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from central.application_data import ApplicationData
+from appdata.model import ApplicationData
 
 JWE_ALG, JWE_ENC = "RSA-OAEP-256", "A256GCM"
 JWS_ALGORITHMS = ("RS256", "PS256")
