@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "sync"))  # synckit (not a package)
+sys.path.insert(0, str(ROOT / "tests"))  # kiosk_store_fixtures, which synckit uses
 
 from synckit import FakeClock, make_verifier, sign_receipt  # noqa: E402
 

@@ -2,17 +2,4 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-
-class FakeClock:
-    """An injected clock: aware UTC, moved only by the test."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+from kiosk_store_fixtures import FakeClock  # noqa: F401 (re-exported for the tests)

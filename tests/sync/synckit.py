@@ -14,11 +14,11 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from kiosk_store_fixtures import FakeClock  # noqa: F401 (re-exported for the tests)
 
 from kiosk.store.models import OutboxMessage
 from kiosk.sync.relay import Receipt, VerifiedReceipt
@@ -26,17 +26,6 @@ from kiosk.sync.relay import Receipt, VerifiedReceipt
 # A fixed test key: the child process and the test must agree on it.
 CENTRAL_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 SIG_SIZE = 64
-
-
-class FakeClock:
-    def __init__(self, start: datetime = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def sign_receipt(

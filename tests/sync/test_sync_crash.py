@@ -39,7 +39,7 @@ class Kiosk:
         args = [sys.executable, str(CHILD), str(self.db), str(self.receiver.path), str(self.data), str(count)]
         if point:
             args += [point, str(index)]
-        env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{HERE}"}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(REPO), str(HERE), str(HERE.parent)))}
         return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
     def run_and_kill(self, count: int, point: str, index: int) -> list[str]:
