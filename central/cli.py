@@ -112,17 +112,36 @@ def terminal() -> None:
 
 @terminal.command("register")
 @_URL
+@_CA_DIR
 @click.option("--municipality", "municipality_code", required=True)
 @click.argument("terminal_id")
-def terminal_register(url: str, municipality_code: str, terminal_id: str) -> None:
+def terminal_register(url: str, ca_dir: Path, municipality_code: str, terminal_id: str) -> None:
     """Register a terminal and print its one-time bootstrap secret (shown only now)."""
+    authority = Authority.load(ca_dir)
     try:
         with _session(url) as s:
-            secret = terminals.register_terminal(s, terminal_id, municipality_code, dt.datetime.now(dt.UTC))
+            secret = terminals.register_terminal(
+                s, authority, terminal_id, municipality_code, dt.datetime.now(dt.UTC)
+            )
     except (CentralError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"terminal {terminal_id} registered")
-    click.echo(f"bootstrap secret (shown once, not stored): {secret}")
+    click.echo(f"bootstrap secret (shown once; give it to the installer): {secret}")
+
+
+@terminal.command("new-secret")
+@_URL
+@_CA_DIR
+@click.argument("terminal_id")
+def terminal_new_secret(url: str, ca_dir: Path, terminal_id: str) -> None:
+    """Replace a not-yet-certified terminal's bootstrap secret (the old one stops working)."""
+    authority = Authority.load(ca_dir)
+    try:
+        with _session(url) as s:
+            secret = terminals.new_bootstrap_secret(s, authority, terminal_id, dt.datetime.now(dt.UTC))
+    except (CentralError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"bootstrap secret for {terminal_id} (shown once): {secret}")
 
 
 @terminal.command("bootstrap")

@@ -9,6 +9,12 @@ PKIFailureInfo; nothing here raises to the HTTP layer for bad input.
 Opening requests (p10cr, rr, genm) are recorded, processed and answered in **one** database
 transaction, so a crash leaves either nothing (the resend is processed afresh) or the stored
 answer (the resend gets it again).
+
+The one exception to signature protection is a terminal's bootstrap (RFC 9483 §4.1.5): a p10cr
+MAC-protected (PBM) with the terminal's one-time secret, the terminal named by senderKID, over
+TLS without a client certificate. Its answers are MAC-protected with the same secret and carry
+the new certificate's chain in extraCerts and the root in caPubs. The secret then serves only to
+fetch that answer again (or confirm it) until the terminal signs its first message.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sqlalchemy.orm import Session
 import lcmp
 from cardadmin import CARD_ID_LENGTH, AdminOperation
 from central import admin_auth, applications, intake, issuance, terminals
-from central.enums import CaName, CertKind
+from central.enums import CaName, CertKind, RevocationReason
 from central.errors import (
     CentralError,
     Conflict,
@@ -84,6 +90,8 @@ class CmpIntake:
         except lcmp.CmpError as exc:
             _log.info("undecodable CMP request: %s", exc)
             return self._answer_undecodable(exc, now)
+        if request.protection is not None and request.protection.algorithm.oid == lcmp.PASSWORD_BASED_MAC:
+            return self._bootstrap(request, der, now)
         try:
             terminal_id = self._authenticate(request, client_certificate, now)
             return self._dispatch(request, der, terminal_id, now)
@@ -110,7 +118,7 @@ class CmpIntake:
         header = request.header
         if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
             raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
-        signer = lcmp.verify_signature(request)  # PBM-protected requests fail here: bootstrap is offline
+        signer = lcmp.verify_signature(request)
         lcmp.verify_chain(signer, self._trusted, self._untrusted, at=now, required_eku=lcmp.CMC_RA)
         lcmp.check_sender(request, signer)
         names = signer.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -126,6 +134,9 @@ class CmpIntake:
                 raise _Refusal(
                     lcmp.FailureInfo.notAuthorized, f"not terminal {terminal_id}'s current certificate"
                 )
+            if client is not None or not self.require_tls_client:
+                # It signs with the certificate it bootstrapped: the secret has done its job.
+                terminals.forget_bootstrap_secret(session, terminal_id)
         if client is None:
             if self.require_tls_client:
                 raise _Refusal(
@@ -272,6 +283,109 @@ class CmpIntake:
                 _log.info("terminal %s rejected certificate %X", terminal_id, cert.serial_number)
             return self._reply(request, lcmp.PkiConf(), now)
 
+    # -- terminal bootstrap (PBM) ---------------------------------------------------------------
+
+    def _bootstrap(self, request: lcmp.Message, der: bytes, now: dt.datetime) -> bytes:
+        """A MAC-protected request: only a terminal's first p10cr, its certConf or pollReq."""
+        header = request.header
+        terminal_id = (header.sender_kid or b"").decode("utf-8", "replace")
+        with self.central.transaction() as session:
+            secret = terminals.bootstrap_secret(session, self.authority, terminal_id) if terminal_id else None
+        if secret is None:
+            _log.info("PBM request refused: no bootstrap secret in use for terminal %r", terminal_id)
+            refused = "no bootstrap secret in use for this sender"
+            return self._error(request, lcmp.FailureInfo.notAuthorized, refused, now)
+        try:
+            lcmp.verify_pbm(request, secret)
+        except lcmp.CmpError as exc:
+            _log.warning("terminal %s: bootstrap MAC refused: %s", terminal_id, exc)
+            return self._error(request, exc.failure_info, str(exc), now)
+        # From here the requester knows the secret: every answer is MAC-protected with it.
+        # The answer's senderKID names the same shared secret: the terminal's reference.
+        protector = lcmp.PbmProtection(secret, terminal_id.encode())
+        try:
+            if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
+                raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
+            if isinstance(request.body, lcmp.P10cr):
+                return self._bootstrap_p10cr(request, der, terminal_id, (secret, protector), now)
+            if isinstance(request.body, lcmp.CertConf | lcmp.PollReq):
+                return self._bootstrap_follow_up(request, terminal_id, protector, now)
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, f"{request.body.kind} needs signature protection")
+        except _Refusal as refusal:
+            _log.info("terminal %s: bootstrap refused: %s", terminal_id, refusal.text)
+            return self._error(request, refusal.failure, refusal.text, now, protector=protector)
+        except lcmp.CmpError as exc:
+            _log.info("terminal %s: bootstrap refused: %s", terminal_id, exc)
+            return self._error(request, exc.failure_info, str(exc), now, protector=protector)
+
+    def _bootstrap_p10cr(
+        self,
+        request: lcmp.Message,
+        der: bytes,
+        terminal_id: str,
+        key: tuple[bytes, lcmp.Protector],
+        now: dt.datetime,
+    ) -> bytes:
+        assert isinstance(request.body, lcmp.P10cr)
+        secret, protector = key
+        tid = request.header.transaction_id
+        lcmp.check_pop(request.body)
+        try:
+            with self.central.transaction() as session:
+                stored = intake.record_transaction(session, terminal_id, tid, der, now)
+                if stored is not None:
+                    return stored  # the same request again: its answer again
+                issued = terminals.issue_terminal_certificate(
+                    session, self.authority, terminal_id, request.body.csr, now,
+                    bootstrap_secret=secret.decode("ascii"),
+                )  # fmt: skip
+                answer = lcmp.Message(
+                    self._reply_header(request, now, implicit_confirm=request.header.implicit_confirm),
+                    lcmp.Cp(
+                        lcmp.ACCEPTED,
+                        issued.certificate,
+                        cert_req_id=lcmp.P10CR_CERT_REQ_ID,
+                        ca_pubs=(self.authority.root.cert,),
+                    ),
+                    extra_certs=tuple(self.authority.chain(CaName.TERMINAL)),
+                )
+                encoded = lcmp.encode(answer, protector)
+                intake.store_response(session, terminal_id, tid, encoded, now)
+                _log.info("terminal %s bootstrapped over CMP, certificate %s", terminal_id, issued.serial)
+                return encoded
+        except TransactionIdInUse as exc:
+            raise _Refusal(lcmp.FailureInfo.transactionIdInUse, str(exc)) from exc
+        except TransactionPending as exc:
+            raise _Refusal(lcmp.FailureInfo.systemUnavail, str(exc)) from exc
+        except PolicyViolation as exc:
+            raise _Refusal(lcmp.FailureInfo.badCertTemplate, f"{exc} ({exc.rule})") from exc
+        except CentralError as exc:
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, str(exc)) from exc
+
+    def _bootstrap_follow_up(
+        self, request: lcmp.Message, terminal_id: str, protector: lcmp.Protector, now: dt.datetime
+    ) -> bytes:
+        with self.central.transaction() as session:
+            try:
+                opened = intake.get_transaction(session, terminal_id, request.header.transaction_id)
+            except NotFound as exc:
+                raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
+        if opened.response_der is None:
+            raise _Refusal(lcmp.FailureInfo.systemUnavail, "transaction still open")
+        if isinstance(request.body, lcmp.PollReq):
+            return opened.response_der
+        first = lcmp.decode(opened.response_der)
+        if not isinstance(first.body, lcmp.Cp) or first.body.certificate is None:
+            raise _Refusal(lcmp.FailureInfo.badRequest, "transaction issued no certificate")
+        assert isinstance(request.body, lcmp.CertConf)
+        if request.body.cert_hash != lcmp.cert_hash(first.body.certificate):
+            raise _Refusal(lcmp.FailureInfo.badCertId, "certConf names another certificate")
+        if request.body.status is not None and not request.body.status.granted:
+            # The terminal cannot use what it got: its certificate goes, a new secret is needed.
+            self.central.revoke_terminal(terminal_id, RevocationReason.CESSATION_OF_OPERATION, now)
+            _log.warning("terminal %s rejected its bootstrap certificate; terminal revoked", terminal_id)
+        return lcmp.encode(lcmp.Message(self._reply_header(request, now), lcmp.PkiConf()), protector)
+
     # -- helpers --------------------------------------------------------------------------------
 
     @staticmethod
@@ -302,17 +416,36 @@ class CmpIntake:
             raise _Refusal(lcmp.FailureInfo.badRequest, "certificate kind item required for this application")
         return remaining[0]
 
-    def _reply(
-        self, request: lcmp.Message, body: lcmp.Body, now: dt.datetime, *, implicit_confirm: bool = False
-    ) -> bytes:
-        header = lcmp.reply_header(
+    def _reply_header(
+        self, request: lcmp.Message, now: dt.datetime, *, implicit_confirm: bool = False
+    ) -> lcmp.Header:
+        return lcmp.reply_header(
             request.header, self.authority.cmp_cert.subject, implicit_confirm=implicit_confirm, now=now
         )
-        return lcmp.encode(lcmp.Message(header, body), self._protector)
 
-    def _error(self, request: lcmp.Message, failure: lcmp.FailureInfo, text: str, now: dt.datetime) -> bytes:
+    def _reply(
+        self,
+        request: lcmp.Message,
+        body: lcmp.Body,
+        now: dt.datetime,
+        *,
+        implicit_confirm: bool = False,
+        protector: lcmp.Protector | None = None,
+    ) -> bytes:
+        header = self._reply_header(request, now, implicit_confirm=implicit_confirm)
+        return lcmp.encode(lcmp.Message(header, body), protector or self._protector)
+
+    def _error(
+        self,
+        request: lcmp.Message,
+        failure: lcmp.FailureInfo,
+        text: str,
+        now: dt.datetime,
+        *,
+        protector: lcmp.Protector | None = None,
+    ) -> bytes:
         status = lcmp.StatusInfo(PKIStatus.rejection, (text,), failure)
-        return self._reply(request, lcmp.ErrorMsg(status), now)
+        return self._reply(request, lcmp.ErrorMsg(status), now, protector=protector)
 
     def _answer_undecodable(self, exc: lcmp.CmpError, now: dt.datetime) -> bytes:
         header = lcmp.Header(

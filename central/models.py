@@ -85,8 +85,9 @@ class Terminal(Base):
     # The current terminal certificate. No foreign key: certificate.terminal_id points back here,
     # and a cycle would need ALTER TABLE, which SQLite cannot do.
     certificate_serial: Mapped[str | None] = mapped_column(String(SERIAL_HEX))
-    # SHA-256 of the one-time bootstrap secret; the secret itself is shown once and never stored.
-    bootstrap_secret_hash: Mapped[str | None] = mapped_column(String(SHA256_HEX))
+    # The one-time bootstrap secret, RSA-OAEP-sealed to the central's encryption key (a PBM MAC
+    # cannot be checked against a hash); erased once the terminal uses its certificate.
+    bootstrap_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     bootstrap_used: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

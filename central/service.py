@@ -75,9 +75,13 @@ class Central:
             terminals.add_municipality(s, code, name, _now(now))
 
     def register_terminal(self, terminal_id: str, municipality: str, now: dt.datetime | None = None) -> str:
-        """Returns the one-time bootstrap secret (only its hash is stored)."""
+        """Returns the one-time bootstrap secret (stored only sealed to the central's key)."""
         with self.transaction() as s:
-            return terminals.register_terminal(s, terminal_id, municipality, _now(now))
+            return terminals.register_terminal(s, self.authority, terminal_id, municipality, _now(now))
+
+    def new_bootstrap_secret(self, terminal_id: str, now: dt.datetime | None = None) -> str:
+        with self.transaction() as s:
+            return terminals.new_bootstrap_secret(s, self.authority, terminal_id, _now(now))
 
     def bootstrap_terminal(
         self,

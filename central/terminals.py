@@ -1,23 +1,29 @@
 """Municipalities and their terminals (counter terminals and kiosks, the RAs of SYNC.md).
 
 A terminal is registered centrally with a one-time bootstrap secret, printed once for the
-installer; only its hash is stored. The terminal proves the secret once to get its first
-certificate (SYNC.md §2 "Terminal bootstrap"); after that its certificate authenticates it, and
-renewals are requested with the current certificate.
+installer. The terminal proves the secret once to get its first certificate (SYNC.md §2
+"Terminal bootstrap"), offline or over CMP with PasswordBasedMac; after that its certificate
+authenticates it, and renewals are requested with the current certificate.
+
+The secret is stored *sealed* — RSA-OAEP to the central's own encryption key, labelled with the
+terminal id — not hashed: a PBM MAC is keyed by OWF(secret ‖ the sender's salt), so verifying
+one needs the secret itself. It is erased once the terminal has signed a message with the
+certificate it obtained (`forget_bootstrap_secret`); until then a lost answer can be fetched
+again with the same PBM-protected request.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import hmac
 import logging
 import re
 import secrets
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,13 +35,14 @@ from central.errors import BootstrapRefused, Conflict, NotFound
 from central.models import Certificate, Municipality, Terminal
 from central.revocation import refresh_crls, revoke_row
 from central.timeutil import whole_seconds
+from lcmp.jpki_items import normalise_bootstrap_secret
 
 log = logging.getLogger(__name__)
 
 _MUNICIPALITY_CODE = re.compile(r"[0-9]{5,6}")  # 全国地方公共団体コード, with or without check digit
 _TERMINAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_BOOTSTRAP_DOMAIN = b"JPKI-TERMINAL-BOOTSTRAP/1\x00"
-BOOTSTRAP_SECRET_BYTES = 20  # 160 bits: guessing is hopeless, so a fast hash is enough
+_SEAL_LABEL = b"JPKI-TERMINAL-BOOTSTRAP/1\x00"
+BOOTSTRAP_SECRET_BYTES = 20  # 160 bits: hopeless to guess, even offline against a captured PBM
 
 
 def add_municipality(session: Session, code: str, name: str, now: dt.datetime) -> Municipality:
@@ -49,32 +56,41 @@ def add_municipality(session: Session, code: str, name: str, now: dt.datetime) -
     return row
 
 
-def _normalise_secret(secret: str) -> bytes:
-    return re.sub(r"[\s-]", "", secret).upper().encode("ascii")
+def _oaep(terminal_id: str) -> padding.OAEP:
+    # The label binds the sealed secret to its terminal: a row's blob copied to another terminal
+    # does not open.
+    return padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=_SEAL_LABEL + terminal_id.encode()
+    )
 
 
-def bootstrap_secret_hash(terminal_id: str, secret: str) -> str:
-    # Bound to the terminal id: one terminal's secret is worthless for another.
-    digest = hashlib.sha256(_BOOTSTRAP_DOMAIN + terminal_id.encode() + b"\x00" + _normalise_secret(secret))
-    return digest.hexdigest()
+def seal_bootstrap_secret(authority: Authority, terminal_id: str, secret: str) -> bytes:
+    plain = normalise_bootstrap_secret(secret)
+    return authority.encryption_key.public_key().encrypt(plain, _oaep(terminal_id))
 
 
-def register_terminal(session: Session, terminal_id: str, municipality_code: str, now: dt.datetime) -> str:
-    """Create the terminal record; returns the bootstrap secret (show it once, it is not stored)."""
+def _new_secret() -> str:
+    raw = base64.b32encode(secrets.token_bytes(BOOTSTRAP_SECRET_BYTES)).decode("ascii")
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))  # XXXX-XXXX-… for typing
+
+
+def register_terminal(
+    session: Session, authority: Authority, terminal_id: str, municipality_code: str, now: dt.datetime
+) -> str:
+    """Create the terminal record; returns the bootstrap secret (show it once; stored only sealed)."""
     if not _TERMINAL_ID.fullmatch(terminal_id):
         raise ValueError("terminal id: 1–64 of A–Z a–z 0–9 . _ -, starting with a letter or digit")
     if session.get(Municipality, municipality_code) is None:
         raise NotFound(f"municipality {municipality_code}")
     if session.get(Terminal, terminal_id) is not None:
         raise Conflict(f"terminal {terminal_id} exists")
-    raw = base64.b32encode(secrets.token_bytes(BOOTSTRAP_SECRET_BYTES)).decode("ascii")
-    secret = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))  # XXXX-XXXX-… for typing
+    secret = _new_secret()
     session.add(
         Terminal(
             id=terminal_id,
             municipality_code=municipality_code,
             status=TerminalStatus.ACTIVE,
-            bootstrap_secret_hash=bootstrap_secret_hash(terminal_id, secret),
+            bootstrap_secret_sealed=seal_bootstrap_secret(authority, terminal_id, secret),
             bootstrap_used=False,
             created_at=now,
         )
@@ -94,12 +110,48 @@ def get_terminal(session: Session, terminal_id: str, *, for_update: bool = False
     return row
 
 
-def check_bootstrap_secret(session: Session, terminal_id: str, secret: str) -> bool:
+def new_bootstrap_secret(session: Session, authority: Authority, terminal_id: str, now: dt.datetime) -> str:
+    """A fresh secret for a terminal that has none in use (the installer lost the paper, or the
+    kiosk's disk was replaced): the old secret stops working. Refused once the terminal holds a
+    certificate — then it renews with that certificate, or is revoked and registered anew."""
+    row = get_terminal(session, terminal_id, for_update=True)
+    if row.status is not TerminalStatus.ACTIVE:
+        raise BootstrapRefused(f"terminal {terminal_id} is revoked")
+    if row.certificate_serial is not None:
+        raise Conflict(f"terminal {terminal_id} is certified already; it renews with its certificate")
+    secret = _new_secret()
+    row.bootstrap_secret_sealed = seal_bootstrap_secret(authority, terminal_id, secret)
+    row.bootstrap_used = False
+    log.info("terminal %s: new bootstrap secret issued at %s", terminal_id, now.isoformat())
+    return secret
+
+
+def bootstrap_secret(session: Session, authority: Authority, terminal_id: str) -> bytes | None:
+    """The terminal's (normalised) bootstrap secret while it may still be used for PBM — before
+    the first certificate, or to fetch that certificate's answer again — else None."""
+    row = session.get(Terminal, terminal_id)
+    if row is None or row.status is not TerminalStatus.ACTIVE or row.bootstrap_secret_sealed is None:
+        return None
+    return authority.encryption_key.decrypt(row.bootstrap_secret_sealed, _oaep(terminal_id))
+
+
+def check_bootstrap_secret(session: Session, authority: Authority, terminal_id: str, secret: str) -> bool:
     """True if `secret` is this terminal's unused bootstrap secret (constant-time compare)."""
     row = get_terminal(session, terminal_id)
-    if row.status is not TerminalStatus.ACTIVE or row.bootstrap_used or row.bootstrap_secret_hash is None:
+    stored = bootstrap_secret(session, authority, terminal_id)
+    if row.bootstrap_used or stored is None:
         return False
-    return hmac.compare_digest(row.bootstrap_secret_hash, bootstrap_secret_hash(terminal_id, secret))
+    return hmac.compare_digest(stored, normalise_bootstrap_secret(secret))
+
+
+def forget_bootstrap_secret(session: Session, terminal_id: str) -> bool:
+    """Erase the sealed secret once the terminal has proved it holds its certificate; True if erased."""
+    row = get_terminal(session, terminal_id, for_update=True)
+    if row.bootstrap_secret_sealed is None or row.certificate_serial is None:
+        return False
+    row.bootstrap_secret_sealed = None
+    log.info("terminal %s: bootstrap secret erased (certificate in use)", terminal_id)
+    return True
 
 
 def current_certificate(session: Session, terminal_id: str) -> Certificate:
@@ -140,7 +192,7 @@ def issue_terminal_certificate(
     if row.status is not TerminalStatus.ACTIVE:
         raise BootstrapRefused(f"terminal {terminal_id} is revoked")
     if bootstrap_secret is not None:
-        if not check_bootstrap_secret(session, terminal_id, bootstrap_secret):
+        if not check_bootstrap_secret(session, authority, terminal_id, bootstrap_secret):
             log.warning("terminal %s: bootstrap refused", terminal_id)
             raise BootstrapRefused(f"terminal {terminal_id}: wrong or spent bootstrap secret")
         row.bootstrap_used = True
@@ -188,6 +240,7 @@ def revoke_terminal(
     row = get_terminal(session, terminal_id, for_update=True)
     row.status = TerminalStatus.REVOKED
     row.revoked_at = now
+    row.bootstrap_secret_sealed = None
     certs = session.scalars(
         select(Certificate)
         .where(Certificate.terminal_id == terminal_id, Certificate.kind == CertKind.TERMINAL)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from kiosk import __version__
 from kiosk.reader.authenticity import IssuerTrust, NotAuthentic, check_card_authenticity
@@ -19,6 +21,8 @@ from kiosk.reader.session import PinStatus
 from kiosk.reader.summary import CardSummary, read_summary
 from kiosk.reader.trace import TRAFFIC, ApduTrace
 from kiosk.reader.transport import Transport
+from kiosk.sync.bootstrap import BootstrapFailed, bootstrap
+from kiosk.sync.central import CentralUnreachable
 
 _log = logging.getLogger("kiosk.cli")
 
@@ -107,6 +111,31 @@ def _card_info(args: argparse.Namespace) -> int:
     return 0 if genuine else 3
 
 
+def _terminal_bootstrap(args: argparse.Namespace) -> int:
+    root = x509.load_pem_x509_certificate(args.root.read_bytes())
+    fingerprint = root.fingerprint(hashes.SHA256()).hex(":").upper()
+    print(f"central root: {root.subject.rfc4514_string()}\n  SHA-256 {fingerprint}")
+    print("  compare this fingerprint with the one on the installation sheet before going on.")
+    if args.secret_file is not None:
+        secret = args.secret_file.read_text().strip()
+    else:  # never on the command line: it would sit in the shell history and in ps
+        secret = getpass.getpass("one-time bootstrap secret: ")
+    try:
+        done = bootstrap(args.central, args.terminal_id, secret, root, args.dir)
+    except BootstrapFailed as exc:
+        _log.error("bootstrap failed: %s", exc)
+        print(f"The central did not certify this terminal: {exc}", file=sys.stderr)
+        return 4
+    except CentralUnreachable as exc:
+        _log.error("bootstrap: central unreachable: %s", exc)
+        print("The central could not be reached. Check the network and run the same command again.",
+              file=sys.stderr)  # fmt: skip
+        return 5
+    print(f"terminal {args.terminal_id} certified: serial {done.certificate.serial_number:X}")
+    print(f"  key {done.identity.key_file}, certificate {done.identity.cert_file}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="JPKI counter kiosk")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -139,6 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="check card authenticity (規則64条の12) against the issuer keys in DIR/kenhojo/, DIR/kenkaku/",
     )
     info.set_defaults(run=_card_info)
+
+    terminal = commands.add_parser("terminal", help="this terminal's identity at the central").add_subparsers(
+        dest="terminal_command", required=True
+    )
+    boot = terminal.add_parser(
+        "bootstrap", help="get this terminal's first certificate with its one-time secret (CMP, PBM)"
+    )
+    boot.add_argument("terminal_id", help="the id the central registered this terminal under")
+    boot.add_argument(
+        "--central", required=True, metavar="URL", help="the central's CMP URL (https://…/pkix/)"
+    )
+    boot.add_argument("--root", required=True, type=Path, help="the central's root certificate (PEM)")
+    boot.add_argument("--dir", required=True, type=Path, help="where the key and certificate go (0700)")
+    boot.add_argument("--secret-file", type=Path, help="read the secret from this file instead of asking")
+    boot.set_defaults(run=_terminal_bootstrap)
     return parser
 
 
@@ -147,6 +191,7 @@ _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
     (CardRemoved, "The card was removed. Insert it again and leave it in until the end."),
     (ReaderUnavailable, "The card reader is not available. Check that it is connected and pcscd is running."),
     (CardError, "The card could not be read. Try again; if it happens again, call staff."),
+    (FileExistsError, "This terminal already has its certificate; nothing was changed."),
     (OSError, "A file named on the command line could not be read."),
     (ValueError, "A file named on the command line is not in the expected format."),
 )

@@ -37,13 +37,21 @@ from lcmp.messages import (
     StatusInfo,
     cert_hash,
 )
-from lcmp.protection import PbmProtection, Protector, SignatureProtection, verify_pbm, verify_signature
+from lcmp.protection import (
+    PASSWORD_BASED_MAC,
+    PbmProtection,
+    Protector,
+    SignatureProtection,
+    verify_pbm,
+    verify_signature,
+)
 from lcmp.trust import CMC_RA, SharedSecretTrust, SignerTrust, check_pop, check_sender, verify_chain
 
 __all__ = [
     "ACCEPTED",
     "CMC_RA",
     "P10CR_CERT_REQ_ID",
+    "PASSWORD_BASED_MAC",
     "PVNO",
     "AlgorithmId",
     "Body",

@@ -7,6 +7,7 @@ naming it, so they can be re-derived and never collide. The application referenc
 
 from __future__ import annotations
 
+import re
 import uuid
 from enum import IntEnum
 
@@ -43,6 +44,15 @@ def application_id(terminal_id: str, number: int) -> str:
     if not 0 < number <= MAX_APPLICATION_NUMBER:
         raise ValueError("application number out of range")
     return f"{terminal_id}/{number}"
+
+
+def normalise_bootstrap_secret(secret: str) -> bytes:
+    """A terminal's one-time bootstrap secret as the PBM key material both sides use: printed as
+    XXXX-XXXX-… (base32) for typing; spaces and dashes dropped, case folded."""
+    cleaned = re.sub(r"[\s-]", "", secret).upper()
+    if not cleaned.isascii():
+        raise ValueError("a bootstrap secret is ASCII (A–Z, 2–7)")
+    return cleaned.encode("ascii")
 
 
 def integer_item(info_type: str, value: int) -> InfoTypeAndValue:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from central_https import serve_https
 from central_testkit import CA_EPOCH, World, build_world
 from pg_server import PostgresServer, unavailable_reason
 from sqlalchemy import create_engine, text
@@ -119,3 +120,9 @@ def central(authority: Authority, db_url: str) -> Iterator[Central]:
 @pytest.fixture
 def world(central: Central) -> World:
     return build_world(central)
+
+
+@pytest.fixture
+def https(world: World, tmp_path: Path) -> Iterator[tuple[str, dict[str, Path]]]:
+    with serve_https(world, tmp_path) as served:
+        yield served

@@ -72,8 +72,45 @@ def test_cli_db_upgrade(fresh_url: Callable[[str], str], backend: str) -> None:
     url = fresh_url(backend)
     result = CliRunner().invoke(main, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.output
+    assert f"revision {migrate.head_revision()}" in result.output
     assert migrate.is_current(url)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0002_keeps_terminals_and_their_references(fresh_url: Callable[[str], str], backend: str) -> None:
+    """0002 rebuilds `terminal` on SQLite (batch mode): rows and the rows pointing at them survive."""
+    url = fresh_url(backend)
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0001")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO municipality VALUES ('13101', '千代田区', CURRENT_TIMESTAMP)"))
+            conn.execute(
+                text(
+                    "INSERT INTO terminal (id, municipality_code, status, certificate_serial,"
+                    " bootstrap_secret_hash, bootstrap_used, created_at)"
+                    " VALUES ('kiosk-1', '13101', 'active', NULL, :h, false, CURRENT_TIMESTAMP)"
+                ),
+                {"h": "ab" * 32},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO intake_transaction (terminal_id, transaction_id, request_sha256, state,"
+                    " received_at) VALUES ('kiosk-1', :t, :h, 'received', CURRENT_TIMESTAMP)"
+                ),
+                {"t": b"tid", "h": b"h"},
+            )
+        command.upgrade(config, "head")
+        columns = {c["name"] for c in inspect(engine).get_columns("terminal")}
+        assert "bootstrap_secret_sealed" in columns and "bootstrap_secret_hash" not in columns
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id, bootstrap_secret_sealed FROM terminal")).all() == [
+                ("kiosk-1", None)  # the hash cannot become a secret: `central terminal new-secret`
+            ]
+            assert conn.execute(text("SELECT terminal_id FROM intake_transaction")).scalar_one() == "kiosk-1"
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_settings(fresh_url: Callable[[str], str]) -> None:

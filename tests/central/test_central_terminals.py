@@ -24,16 +24,47 @@ from central.enums import CertKind, CertStatus, RevocationReason
 from central.errors import BootstrapRefused, Conflict, EnvelopeError, NotFound
 from central.models import Terminal
 from central.service import Central
-from central.terminals import bootstrap_secret_hash
+from central.terminals import bootstrap_secret, forget_bootstrap_secret
+from lcmp.jpki_items import normalise_bootstrap_secret
 
 
-def test_bootstrap_secret_only_hashed(world: World) -> None:
+def test_bootstrap_secret_stored_only_sealed_to_its_terminal(world: World) -> None:
     secret = world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    world.central.register_terminal("kiosk-0003", MUNICIPALITY, now=NOW)
+    plain = normalise_bootstrap_secret(secret)
     with world.central.transaction() as s:
         row = s.scalars(select(Terminal).where(Terminal.id == "kiosk-0002")).one()
-        assert row.bootstrap_secret_hash == bootstrap_secret_hash("kiosk-0002", secret)
-        assert secret not in (row.bootstrap_secret_hash or "")
+        other = s.scalars(select(Terminal).where(Terminal.id == "kiosk-0003")).one()
+        sealed = row.bootstrap_secret_sealed
+        assert sealed is not None and plain not in sealed and secret.encode() not in sealed
         assert not row.bootstrap_used and row.certificate_serial is None
+        assert bootstrap_secret(s, world.central.authority, "kiosk-0002") == plain
+        other.bootstrap_secret_sealed = sealed  # the OAEP label binds it to kiosk-0002
+        s.flush()
+        with pytest.raises(ValueError):
+            bootstrap_secret(s, world.central.authority, "kiosk-0003")
+
+
+def test_bootstrap_secret_erased_only_once_certified(world: World) -> None:
+    secret = world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    with world.central.transaction() as s:
+        assert not forget_bootstrap_secret(s, "kiosk-0002")  # no certificate yet: keep it
+    world.central.bootstrap_terminal("kiosk-0002", secret, csr(key("t2")), now=NOW)
+    with world.central.transaction() as s:
+        assert bootstrap_secret(s, world.central.authority, "kiosk-0002") is not None  # answer re-fetch
+        assert forget_bootstrap_secret(s, "kiosk-0002")
+        assert bootstrap_secret(s, world.central.authority, "kiosk-0002") is None
+
+
+def test_new_bootstrap_secret_replaces_the_old_until_certified(world: World) -> None:
+    old = world.central.register_terminal("kiosk-0002", MUNICIPALITY, now=NOW)
+    new = world.central.new_bootstrap_secret("kiosk-0002", now=NOW)
+    assert new != old
+    with pytest.raises(BootstrapRefused):
+        world.central.bootstrap_terminal("kiosk-0002", old, csr(key("t2")), now=NOW)
+    world.central.bootstrap_terminal("kiosk-0002", new, csr(key("t2")), now=NOW)
+    with pytest.raises(Conflict):  # certified: it renews with its certificate instead
+        world.central.new_bootstrap_secret("kiosk-0002", now=NOW)
 
 
 def test_bootstrap_once(world: World) -> None:
@@ -118,10 +149,29 @@ def test_cli_municipality_and_terminal(db_url: str, central: Central) -> None:
     result = runner.invoke(main, ["municipality", "add", "--url", db_url, "27203", "豊中市"])
     assert result.exit_code != 0 and "exists" in result.output
     result = runner.invoke(
-        main, ["terminal", "register", "--url", db_url, "--municipality", "27203", "toyonaka-01"]
-    )
+        main,
+        ["terminal", "register", "--url", db_url, "--ca-dir", str(central.authority.directory),
+         "--municipality", "27203", "toyonaka-01"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     secret = result.output.strip().splitlines()[-1].split(": ")[-1]
     issued = central.bootstrap_terminal("toyonaka-01", secret, csr(key("cli-terminal")), now=NOW)
     assert x509.load_der_x509_certificate(issued.der).subject.rfc4514_string().startswith("CN=toyonaka-01")
     assert der(issued.certificate) == issued.der
+
+
+def test_cli_new_secret(db_url: str, central: Central) -> None:
+    central.add_municipality("27203", "豊中市", now=NOW)
+    old = central.register_terminal("toyonaka-02", "27203", now=NOW)
+    ca_dir = str(central.authority.directory)
+    result = CliRunner().invoke(
+        main, ["terminal", "new-secret", "--url", db_url, "--ca-dir", ca_dir, "toyonaka-02"]
+    )
+    assert result.exit_code == 0, result.output
+    new = result.output.strip().split(": ")[-1]
+    assert new != old
+    central.bootstrap_terminal("toyonaka-02", new, csr(key("cli-terminal")), now=NOW)
+    result = CliRunner().invoke(
+        main, ["terminal", "new-secret", "--url", db_url, "--ca-dir", ca_dir, "toyonaka-02"]
+    )
+    assert result.exit_code != 0 and "certified already" in result.output
