@@ -36,6 +36,7 @@ from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
 from central.errors import CentralError
 from central.httpd import CentralHttpServer, server_ssl_context
+from central.maintenance import MaintenanceThread
 from central.service import Central
 from central.tls import ensure_server_tls
 
@@ -173,20 +174,44 @@ def terminal_bootstrap(  # click passes options by name
 @_CA_DIR
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
 @click.option("--port", default=8443, show_default=True, type=int)
-def serve(url: str, ca_dir: Path, host: str, port: int) -> None:
+@click.option(
+    "--maintenance-minutes",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="how often CRLs are renewed (at half their validity) and unconfirmed certificates swept",
+)
+@click.option(
+    "--confirm-wait-days",
+    default=30.0,
+    show_default=True,
+    type=float,
+    help="an issued certificate not confirmed within this is destroyed (破棄)",
+)
+def serve(  # click passes options by name
+    *, url: str, ca_dir: Path, host: str, port: int, maintenance_minutes: float, confirm_wait_days: float
+) -> None:
     """Run the CMP intake over HTTPS with mutual TLS, and the CRLs, until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     central = Central.open(ca_dir, url)
     tls = ensure_server_tls(central.authority, [host])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
     server = CentralHttpServer((host, port), CmpIntake(central), context)
+    maintenance = MaintenanceThread(
+        central,
+        interval=dt.timedelta(minutes=maintenance_minutes),
+        confirm_wait=dt.timedelta(days=confirm_wait_days),
+    )
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    maintenance.start()
     click.echo(f"central listening on https://{host}:{server.server_address[1]}/pkix/", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        maintenance.stop()
+        maintenance.join(10)
         server.server_close()
         central.close()
 

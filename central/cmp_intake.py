@@ -274,13 +274,19 @@ class CmpIntake:
             assert isinstance(conf, lcmp.CertConf)
             if conf.cert_hash != lcmp.cert_hash(cert):
                 raise _Refusal(lcmp.FailureInfo.badCertId, "certConf names another certificate")
-            if conf.status is None or conf.status.granted:
-                issuance.confirm_installed(
-                    session, self.authority, cert.serial_number, now, terminal_id=terminal_id
-                )
-            else:
-                # The terminal could not install it: it stays unconfirmed and is revoked as 破棄.
-                _log.info("terminal %s rejected certificate %X", terminal_id, cert.serial_number)
+            try:
+                if conf.status is None or conf.status.granted:
+                    issuance.confirm_installed(
+                        session, self.authority, cert.serial_number, now, terminal_id=terminal_id
+                    )
+                else:
+                    # The terminal could not install it (RFC 9483 §4.1.1): revoked as 破棄 at once.
+                    _log.info("terminal %s rejected certificate %X", terminal_id, cert.serial_number)
+                    issuance.destroy_unconfirmed(
+                        session, self.authority, cert.serial_number, now, terminal_id=terminal_id
+                    )
+            except CentralError as exc:
+                raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
             return self._reply(request, lcmp.PkiConf(), now)
 
     # -- terminal bootstrap (PBM) ---------------------------------------------------------------

@@ -181,11 +181,28 @@ def revoke_for_application(
     *,
     terminal_id: str | None = None,
 ) -> CertificateStatus:
-    """失効申請 / 秘密鍵漏えい等届出: the serial must be one the application names, on its card."""
+    """An `rr` under an application:
+
+    - 失効申請 / 秘密鍵漏えい等届出: the serial must be one the application names, on its card.
+    - 破棄: under the *issuance* application that produced it, a certificate never confirmed as
+      installed (the terminal gave up writing it: card gone, write failed) is revoked ex officio
+      and counted as destroyed in the ledger. Once installed it needs a revocation application.
+    """
     app = _approved(session, application_id, terminal_id)
+    row = certstore.get(session, serial, for_update=True)
+    if app.kind in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL):
+        if row.application_id != app.id:
+            raise ApplicationRejected(f"certificate {row.serial} was not issued for application {app.id}")
+        if row.installed_at is not None:
+            raise ApplicationRejected(
+                f"certificate {row.serial} is on the card: revoking it needs a revocation application"
+            )
+        if revoke_row(session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True):
+            refresh_crls(session, authority, [row.issuer], now)
+            log.info("certificate %s destroyed (破棄) for application %s", row.serial, app.id)
+        return certificate_status(session, row.serial, now)
     if app.kind not in (Procedure.REVOCATION, Procedure.KEY_COMPROMISE):
         raise ApplicationRejected(f"application {app.id} ({app.kind.value}) is not a revocation")
-    row = certstore.get(session, serial, for_update=True)
     data = applications.open_stored(session, authority, app)
     if row.serial not in {certstore.serial_key(s) for s in data.serials} or row.card_id != app.card_id:
         raise ApplicationRejected(f"application {app.id} does not name certificate {row.serial}")
@@ -197,3 +214,48 @@ def revoke_for_application(
     if revoke_row(session, row, reason, now):
         refresh_crls(session, authority, [row.issuer], now)
     return certificate_status(session, row.serial, now)
+
+
+def destroy_unconfirmed(
+    session: Session,
+    authority: Authority,
+    serial: Serial,
+    now: dt.datetime,
+    *,
+    terminal_id: str | None = None,
+) -> CertificateStatus:
+    """破棄 of an issued card certificate that never reached the card: the terminal rejected it in
+    certConf, or it waited past the confirmation time. Installed certificates are left alone."""
+    row = certstore.get(session, serial, for_update=True)
+    if row.kind is CertKind.TERMINAL or row.application_id is None:
+        raise ApplicationRejected(f"certificate {row.serial} is not a card certificate")
+    if terminal_id is not None and row.terminal_id != terminal_id:
+        raise ApplicationRejected(f"certificate {row.serial} was requested by another terminal")
+    if row.installed_at is None and revoke_row(
+        session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True
+    ):
+        refresh_crls(session, authority, [row.issuer], now)
+        log.info("certificate %s destroyed (破棄): not installed", row.serial)
+    return certificate_status(session, row.serial, now)
+
+
+def sweep_unconfirmed(
+    session: Session, authority: Authority, now: dt.datetime, *, confirm_wait: dt.timedelta
+) -> list[str]:
+    """破棄 every card certificate issued more than `confirm_wait` ago and still not confirmed:
+    the terminal's own recovery gives up earlier (kiosk `RecoveryPolicy.card_wait`), this catches
+    terminals that never came back. Returns the serials destroyed."""
+    rows = session.scalars(
+        select(Certificate)
+        .where(Certificate.kind != CertKind.TERMINAL, Certificate.application_id.is_not(None))
+        .where(Certificate.installed_at.is_(None), Certificate.status == CertStatus.GOOD)
+        .where(Certificate.issued_at < now - confirm_wait)
+        .with_for_update()
+    ).all()
+    destroyed = [row for row in rows if revoke_row(
+        session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True
+    )]  # fmt: skip
+    refresh_crls(session, authority, sorted({row.issuer for row in destroyed}), now)
+    for row in destroyed:
+        log.info("certificate %s destroyed (破棄): unconfirmed past %s", row.serial, confirm_wait)
+    return [row.serial for row in destroyed]

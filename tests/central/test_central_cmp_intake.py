@@ -19,9 +19,9 @@ from cryptography.x509.oid import NameOID
 
 import lcmp
 from appdata.model import Procedure
-from central import certstore
+from central import certstore, issuance
 from central.cmp_intake import CmpIntake
-from central.enums import CertStatus
+from central.enums import CertStatus, RevocationReason
 from lcmp import jpki_items
 
 
@@ -101,6 +101,78 @@ def test_revocation_request_then_crl(world: World, intake: CmpIntake) -> None:
     assert client.send_rr(rr).granted
     crl = x509.load_der_x509_crl(intake.crl("auth"))
     assert crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None
+
+
+def _issued_unconfirmed(
+    world: World, intake: CmpIntake, number: int
+) -> tuple[lcmp.CmpClient, lcmp.Enrollment]:
+    apply(world, number)
+    client = client_for(world, intake)
+    request = client.prepare_p10cr(
+        csr(key(f"card-auth-{number}")),
+        implicit_confirm=False,
+        general_info=items(number, jpki_items.CertificateKind.AUTH),
+    )
+    return client, client.send_p10cr(request, confirm=False)
+
+
+def _destroyed(world: World) -> int:
+    return sum(row.destroyed_or_revoked_ex_officio for row in world.central.ledger())
+
+
+def test_rr_under_the_issuance_application_destroys_an_uninstalled_certificate(
+    world: World, intake: CmpIntake
+) -> None:
+    client, enrollment = _issued_unconfirmed(world, intake, 21)
+    cert = enrollment.certificate
+    rr = client.prepare_rr(
+        cert.issuer, cert.serial_number, x509.ReasonFlags.cessation_of_operation, general_info=items(21)
+    )
+    assert client.send_rr(rr).granted
+    status = world.central.certificate_status(cert.serial_number, now=NOW)
+    assert status.status is CertStatus.REVOKED and status.reason is RevocationReason.CESSATION_OF_OPERATION
+    assert _destroyed(world) == 1  # 破棄 in the 交付記録簿
+    entry = x509.load_der_x509_crl(intake.crl("auth")).get_revoked_certificate_by_serial_number(
+        cert.serial_number
+    )
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason is x509.ReasonFlags.cessation_of_operation
+    # An installed certificate cannot be "destroyed": that takes a revocation application.
+    client2, installed_one = _issued_unconfirmed(world, intake, 22)
+    client2.confirm(installed_one)
+    second = installed_one.certificate
+    rr2 = client2.prepare_rr(second.issuer, second.serial_number, general_info=items(22))
+    with pytest.raises(lcmp.CmpRejected, match="revocation application"):
+        client2.send_rr(rr2)
+    # Nor can another issuance application's certificate be named.
+    rr3 = client2.prepare_rr(second.issuer, second.serial_number, general_info=items(21))
+    with pytest.raises(lcmp.CmpRejected, match="not issued for application"):
+        client2.send_rr(rr3)
+
+
+def test_cert_conf_rejection_destroys_the_certificate(world: World, intake: CmpIntake) -> None:
+    client, enrollment = _issued_unconfirmed(world, intake, 23)
+    client.confirm(enrollment, accept=False, reason="card write failed")
+    serial = enrollment.certificate.serial_number
+    assert world.central.certificate_status(serial, now=NOW).status is CertStatus.REVOKED
+    assert not installed(world, serial)
+    assert _destroyed(world) == 1
+
+
+def test_unconfirmed_certificates_are_swept_after_the_confirm_wait(world: World, intake: CmpIntake) -> None:
+    _client, waiting = _issued_unconfirmed(world, intake, 24)
+    client, done = _issued_unconfirmed(world, intake, 25)
+    client.confirm(done)
+    wait = dt.timedelta(days=30)
+    with world.central.transaction() as s:
+        assert issuance.sweep_unconfirmed(s, world.central.authority, NOW + wait / 2, confirm_wait=wait) == []
+        swept = issuance.sweep_unconfirmed(
+            s, world.central.authority, NOW + wait + dt.timedelta(seconds=1), confirm_wait=wait
+        )
+    assert swept == [format(waiting.certificate.serial_number, "x")]
+    assert world.central.certificate_status(done.certificate.serial_number, now=NOW).status is CertStatus.GOOD
+    assert _destroyed(world) == 1
 
 
 def test_same_transaction_id_other_content_is_refused(world: World, intake: CmpIntake) -> None:

@@ -1,0 +1,90 @@
+"""Scheduled work of `central serve`: CRLs renewed before they go stale, and certificates that were
+issued but never confirmed destroyed (破棄) after the confirmation wait.
+
+CRLs are also regenerated on every revocation (`central.revocation.refresh_crls`); the schedule
+is what keeps a CRL fresh on a quiet day. A CRL is renewed once half its validity has passed, so
+a relying party that caches it until nextUpdate always finds a newer one published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from central import crl, issuance
+from central.enums import CaName
+from central.models import CrlState
+from central.service import Central
+
+_log = logging.getLogger(__name__)
+
+# 機構 waits this long for a certConf before treating the certificate as never installed. It must
+# exceed the kiosk's own card wait (kiosk.sync.journal.RecoveryPolicy.card_wait, 14 days), so a
+# kiosk that gives up first sends the rr itself and the ledger says why.
+DEFAULT_CONFIRM_WAIT = dt.timedelta(days=30)
+DEFAULT_INTERVAL = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    crls_renewed: tuple[CaName, ...]
+    destroyed: tuple[str, ...]  # serials revoked as 破棄
+
+
+def run_maintenance(
+    central: Central, now: dt.datetime, *, confirm_wait: dt.timedelta = DEFAULT_CONFIRM_WAIT
+) -> MaintenanceReport:
+    """One pass; idempotent (a second pass at the same time changes nothing)."""
+    half = central.authority.settings.crl_validity / 2
+    with central.transaction() as session:
+        destroyed = issuance.sweep_unconfirmed(session, central.authority, now, confirm_wait=confirm_wait)
+        renewed = []
+        for ca in CaName:
+            state = session.get(CrlState, ca)
+            if state is None or not state.der or state.next_update - now <= half:
+                crl.regenerate(session, central.authority, ca, now)
+                renewed.append(ca)
+    report = MaintenanceReport(tuple(renewed), tuple(destroyed))
+    if renewed or destroyed:
+        _log.info(
+            "maintenance: CRLs renewed %s; %d unconfirmed certificate(s) destroyed",
+            [ca.value for ca in renewed],
+            len(destroyed),
+        )
+    return report
+
+
+class MaintenanceThread(threading.Thread):
+    """Runs `run_maintenance` at start and then every `interval` until `stop()`. A failing pass
+    (database briefly away) is logged and retried at the next tick; it never stops the server."""
+
+    def __init__(
+        self,
+        central: Central,
+        *,
+        interval: dt.timedelta = DEFAULT_INTERVAL,
+        confirm_wait: dt.timedelta = DEFAULT_CONFIRM_WAIT,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        super().__init__(name="central-maintenance", daemon=True)
+        self.central = central
+        self.interval = interval
+        self.confirm_wait = confirm_wait
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._stopped = threading.Event()
+        self.passes = 0
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                run_maintenance(self.central, self._clock(), confirm_wait=self.confirm_wait)
+            except Exception:
+                _log.exception("maintenance pass failed; retrying in %s", self.interval)
+            self.passes += 1
+            self._stopped.wait(self.interval.total_seconds())
+
+    def stop(self) -> None:
+        self._stopped.set()
