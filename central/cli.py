@@ -36,7 +36,7 @@ from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
 from central.errors import CentralError
 from central.httpd import CentralHttpServer, server_ssl_context
-from central.maintenance import MaintenanceThread
+from central.maintenance import Periodic, maintenance_thread
 from central.service import Central
 from central.tls import ensure_server_tls
 
@@ -188,30 +188,49 @@ def terminal_bootstrap(  # click passes options by name
     type=float,
     help="an issued certificate not confirmed within this is destroyed (破棄)",
 )
+@click.option(
+    "--deferred-issuance",
+    is_flag=True,
+    help="answer p10cr `waiting` and issue from a worker; terminals poll (RFC 9483 §4.4)",
+)
 def serve(  # click passes options by name
-    *, url: str, ca_dir: Path, host: str, port: int, maintenance_minutes: float, confirm_wait_days: float
+    *,
+    url: str,
+    ca_dir: Path,
+    host: str,
+    port: int,
+    maintenance_minutes: float,
+    confirm_wait_days: float,
+    deferred_issuance: bool,
 ) -> None:
     """Run the CMP intake over HTTPS with mutual TLS, and the CRLs, until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     central = Central.open(ca_dir, url)
     tls = ensure_server_tls(central.authority, [host])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
-    server = CentralHttpServer((host, port), CmpIntake(central), context)
-    maintenance = MaintenanceThread(
-        central,
-        interval=dt.timedelta(minutes=maintenance_minutes),
-        confirm_wait=dt.timedelta(days=confirm_wait_days),
-    )
+    intake = CmpIntake(central, deferred_issuance=deferred_issuance)
+    server = CentralHttpServer((host, port), intake, context)
+    workers = [
+        maintenance_thread(
+            central,
+            interval=dt.timedelta(minutes=maintenance_minutes),
+            confirm_wait=dt.timedelta(days=confirm_wait_days),
+        )
+    ]
+    if deferred_issuance:
+        workers.append(Periodic("central-issuer", intake.issue_pending, interval=dt.timedelta(seconds=1)))
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    maintenance.start()
+    for worker in workers:
+        worker.start()
     click.echo(f"central listening on https://{host}:{server.server_address[1]}/pkix/", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        maintenance.stop()
-        maintenance.join(10)
+        for worker in workers:
+            worker.stop()
+            worker.join(10)
         server.server_close()
         central.close()
 

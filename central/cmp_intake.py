@@ -41,7 +41,7 @@ from central.errors import (
     TransactionIdInUse,
     TransactionPending,
 )
-from central.models import Certificate
+from central.models import Certificate, IntakeTransaction, PendingIssuance
 from central.service import Central
 from lcmp import jpki_items
 from lcmp.messages import PKIStatus
@@ -51,6 +51,7 @@ _log = logging.getLogger(__name__)
 _KINDS = {jpki_items.CertificateKind.SIGN: CertKind.SIGN, jpki_items.CertificateKind.AUTH: CertKind.AUTH}
 MAX_MESSAGE_AGE = dt.timedelta(days=30)  # store-and-forward: a kiosk may be offline this long
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
+DEFAULT_CHECK_AFTER = 5  # seconds a terminal waits between pollReqs for a deferred request
 
 
 class _Refusal(Exception):
@@ -67,9 +68,15 @@ class CmpIntake:
         central: Central,
         *,
         require_tls_client: bool = True,
+        deferred_issuance: bool = False,
+        check_after: int = DEFAULT_CHECK_AFTER,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """`deferred_issuance`: answer p10cr `waiting` and let `issue_pending` (the issuing worker
+        of `central serve --deferred-issuance`) decide; terminals poll every `check_after` s."""
         self.central = central
+        self.deferred_issuance = deferred_issuance
+        self.check_after = check_after
         self.authority = central.authority
         self.require_tls_client = require_tls_client
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -160,18 +167,83 @@ class CmpIntake:
 
     def _opening(self, request: lcmp.Message, der: bytes, terminal_id: str, now: dt.datetime) -> bytes:
         tid = request.header.transaction_id
+        deferred = self.deferred_issuance and isinstance(request.body, lcmp.P10cr)
         try:
             with self.central.transaction() as session:
                 stored = intake.record_transaction(session, terminal_id, tid, der, now)
                 if stored is not None:
                     return stored  # an exact duplicate: the same answer again
+                if deferred:
+                    return self._defer(session, request, der, terminal_id, now)
                 answer = self._process(session, request, terminal_id, now)
                 intake.store_response(session, terminal_id, tid, answer, now)
                 return answer
         except TransactionIdInUse as exc:
             raise _Refusal(lcmp.FailureInfo.transactionIdInUse, str(exc)) from exc
         except TransactionPending as exc:
+            if self._pending(terminal_id, tid) is not None:
+                return self._waiting(request, now)  # the p10cr again while it waits: still waiting
             raise _Refusal(lcmp.FailureInfo.systemUnavail, str(exc)) from exc
+
+    # -- delayed issuance (RFC 9483 §4.4) -------------------------------------------------------
+
+    def _defer(
+        self, session: Session, request: lcmp.Message, der: bytes, terminal_id: str, now: dt.datetime
+    ) -> bytes:
+        """Checks that need no CA decision are made now (a bad request should not wait); the rest
+        is for `issue_pending`. The intake row stays without a response until then."""
+        assert isinstance(request.body, lcmp.P10cr)
+        lcmp.check_pop(request.body)
+        self._application_id(request.header.general_info, terminal_id)
+        opened = intake.get_transaction(session, terminal_id, request.header.transaction_id)
+        session.add(PendingIssuance(intake_id=opened.id, request_der=der, received_at=now))
+        _log.info("terminal %s: p10cr %s queued for issuance", terminal_id, opened.transaction_id.hex())
+        return self._waiting(request, now)
+
+    def _waiting(self, request: lcmp.Message, now: dt.datetime) -> bytes:
+        status = lcmp.StatusInfo(PKIStatus.waiting, ("queued for issuance",))
+        return self._reply(request, lcmp.Cp(status, cert_req_id=lcmp.P10CR_CERT_REQ_ID), now)
+
+    def _pending(self, terminal_id: str, tid: bytes) -> PendingIssuance | None:
+        with self.central.transaction() as session:
+            try:
+                opened = intake.get_transaction(session, terminal_id, tid)
+            except NotFound:
+                return None
+            pending = session.get(PendingIssuance, opened.id)
+            return pending if pending is not None and pending.decided_at is None else None
+
+    def issue_pending(self, now: dt.datetime | None = None, *, limit: int = 100) -> int:
+        """Decide queued p10crs, oldest first, each in its own transaction: issue (the cp is stored
+        as the transaction's answer) or refuse (the error is). Returns how many were decided."""
+        decided = 0
+        for _ in range(limit):
+            when = now or self._clock()
+            with self.central.transaction() as session:
+                pending = session.scalars(
+                    select(PendingIssuance)
+                    .where(PendingIssuance.decided_at.is_(None))
+                    .order_by(PendingIssuance.received_at, PendingIssuance.intake_id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).one_or_none()
+                if pending is None:
+                    break
+                opened = session.get(IntakeTransaction, pending.intake_id)
+                assert opened is not None
+                request = lcmp.decode(pending.request_der)
+                try:
+                    with session.begin_nested():  # a refusal keeps nothing of the attempt
+                        answer = self._process(session, request, opened.terminal_id, when)
+                except (_Refusal, lcmp.CmpError) as exc:
+                    failure = exc.failure if isinstance(exc, _Refusal) else exc.failure_info
+                    text = exc.text if isinstance(exc, _Refusal) else str(exc)
+                    _log.info("deferred p10cr refused for %s: %s", opened.terminal_id, text)
+                    answer = self._error(request, failure, text, when)
+                intake.store_response(session, opened.terminal_id, opened.transaction_id, answer, when)
+                pending.decided_at = when
+                decided += 1
+        return decided
 
     def _process(self, session: Session, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
         body, items = request.body, request.header.general_info
@@ -263,13 +335,16 @@ class CmpIntake:
             except NotFound as exc:
                 raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
             if opened.response_der is None:
+                if isinstance(request.body, lcmp.PollReq) and session.get(PendingIssuance, opened.id):
+                    poll = lcmp.PollRep(request.body.cert_req_id, self.check_after, ("queued for issuance",))
+                    return self._reply(request, poll, now)
                 raise _Refusal(lcmp.FailureInfo.systemUnavail, "transaction still open")
             first = lcmp.decode(opened.response_der)
+            if isinstance(request.body, lcmp.PollReq):
+                return self._decided(request, first, now)
             if not isinstance(first.body, lcmp.Cp) or first.body.certificate is None:
                 raise _Refusal(lcmp.FailureInfo.badRequest, "transaction issued no certificate")
             cert = first.body.certificate
-            if isinstance(request.body, lcmp.PollReq):
-                return opened.response_der  # issuance is synchronous: the cp is the answer
             conf = request.body
             assert isinstance(conf, lcmp.CertConf)
             if conf.cert_hash != lcmp.cert_hash(cert):
@@ -288,6 +363,15 @@ class CmpIntake:
             except CentralError as exc:
                 raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
             return self._reply(request, lcmp.PkiConf(), now)
+
+    def _decided(self, poll: lcmp.Message, first: lcmp.Message, now: dt.datetime) -> bytes:
+        """The decision, as an answer to *this* pollReq (its nonce echoed): the stored cp or error
+        answered the p10cr, whose nonce the terminal no longer expects."""
+        if isinstance(first.body, lcmp.ErrorMsg):
+            return self._reply(poll, first.body, now)
+        if isinstance(first.body, lcmp.Cp):
+            return self._reply(poll, first.body, now, implicit_confirm=first.header.implicit_confirm)
+        raise _Refusal(lcmp.FailureInfo.badRequest, f"pollReq in a {first.body.kind} transaction")
 
     # -- terminal bootstrap (PBM) ---------------------------------------------------------------
 

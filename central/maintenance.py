@@ -57,22 +57,21 @@ def run_maintenance(
     return report
 
 
-class MaintenanceThread(threading.Thread):
-    """Runs `run_maintenance` at start and then every `interval` until `stop()`. A failing pass
+class Periodic(threading.Thread):
+    """Runs `work(now)` at start and then every `interval` until `stop()`. A failing pass
     (database briefly away) is logged and retried at the next tick; it never stops the server."""
 
     def __init__(
         self,
-        central: Central,
+        name: str,
+        work: Callable[[dt.datetime], object],
         *,
-        interval: dt.timedelta = DEFAULT_INTERVAL,
-        confirm_wait: dt.timedelta = DEFAULT_CONFIRM_WAIT,
+        interval: dt.timedelta,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        super().__init__(name="central-maintenance", daemon=True)
-        self.central = central
+        super().__init__(name=name, daemon=True)
+        self.work = work
         self.interval = interval
-        self.confirm_wait = confirm_wait
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._stopped = threading.Event()
         self.passes = 0
@@ -80,11 +79,26 @@ class MaintenanceThread(threading.Thread):
     def run(self) -> None:
         while not self._stopped.is_set():
             try:
-                run_maintenance(self.central, self._clock(), confirm_wait=self.confirm_wait)
+                self.work(self._clock())
             except Exception:
-                _log.exception("maintenance pass failed; retrying in %s", self.interval)
+                _log.exception("%s: pass failed; retrying in %s", self.name, self.interval)
             self.passes += 1
             self._stopped.wait(self.interval.total_seconds())
 
     def stop(self) -> None:
         self._stopped.set()
+
+
+def maintenance_thread(
+    central: Central,
+    *,
+    interval: dt.timedelta = DEFAULT_INTERVAL,
+    confirm_wait: dt.timedelta = DEFAULT_CONFIRM_WAIT,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> Periodic:
+    return Periodic(
+        "central-maintenance",
+        lambda now: run_maintenance(central, now, confirm_wait=confirm_wait),
+        interval=interval,
+        clock=clock,
+    )

@@ -188,6 +188,18 @@ class IntakeTransaction(Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
+class PendingIssuance(Base):
+    """A p10cr accepted for delayed issuance (`central serve --deferred-issuance`): answered
+    `waiting`, decided by the issuing worker, whose answer then goes to `intake_transaction`."""
+
+    __tablename__ = "pending_issuance"
+
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake_transaction.id"), primary_key=True)
+    request_der: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
 class AdminAuthorization(Base):
     """Every card-administration authorisation request, granted or refused (規則 73-3).
 

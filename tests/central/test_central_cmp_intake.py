@@ -30,7 +30,9 @@ def installed(world: World, serial: int) -> bool:
         return certstore.get(s, serial).installed_at is not None
 
 
-def client_for(world: World, intake: CmpIntake, *, signer_cert=None, signer_key=None, tls_cert="same"):
+def client_for(
+    world: World, intake: CmpIntake, *, signer_cert=None, signer_key=None, tls_cert="same", sleep=None
+):
     cert = signer_cert or terminal_cert(world)
     tls = cert if tls_cert == "same" else tls_cert
     authority = world.central.authority
@@ -40,6 +42,7 @@ def client_for(world: World, intake: CmpIntake, *, signer_cert=None, signer_key=
         lcmp.SignerTrust((authority.root.cert,), expected_sender=authority.cmp_cert.subject),
         recipient=authority.cmp_cert.subject,
         now=lambda: NOW,
+        **({"sleep": sleep} if sleep else {}),
     )
 
 
@@ -315,3 +318,54 @@ def test_openssl_cmp_enrols_and_revokes(world: World, https, tmp_path: Path) -> 
         check=True,
     ).stdout
     assert f"{issued.serial_number:X}" in text.upper()  # OpenSSL itself reads the serial off the CRL
+
+
+def _polling_client(world: World, intake: CmpIntake, worker_after: int | None) -> lcmp.CmpClient:
+    """A client whose waits between pollReqs run the issuing worker after `worker_after` polls."""
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if worker_after is not None and len(waits) == worker_after:
+            assert intake.issue_pending(NOW) == 1
+
+    return client_for(world, intake, sleep=sleep)
+
+
+def test_deferred_issuance_waits_then_answers_the_poll(world: World) -> None:
+    intake = CmpIntake(world.central, clock=lambda: NOW, deferred_issuance=True, check_after=1)
+    apply(world, 31)
+    client = _polling_client(world, intake, worker_after=2)
+    request = client.prepare_p10cr(
+        csr(key("card-deferred")),
+        implicit_confirm=False,
+        general_info=items(31, jpki_items.CertificateKind.AUTH),
+    )
+    first = lcmp.decode(intake.handle_cmp(request, terminal_cert(world)))
+    assert isinstance(first.body, lcmp.Cp) and first.body.status.status is lcmp.PKIStatus.waiting
+    again = lcmp.decode(intake.handle_cmp(request, terminal_cert(world)))  # resent while queued
+    assert isinstance(again.body, lcmp.Cp) and again.body.status.status is lcmp.PKIStatus.waiting
+    enrollment = client.send_p10cr(request)  # waiting → pollReq ×2 → worker issues → cp → certConf
+    assert enrollment.confirmed
+    assert installed(world, enrollment.certificate.serial_number)
+    assert intake.issue_pending(NOW) == 0  # nothing left
+    # The p10cr resent after the decision gets the decision (the cp to that very request).
+    late = lcmp.decode(intake.handle_cmp(request, terminal_cert(world)))
+    assert isinstance(late.body, lcmp.Cp) and late.body.certificate == enrollment.certificate
+
+
+def test_deferred_refusal_reaches_the_polling_terminal(world: World) -> None:
+    intake = CmpIntake(world.central, clock=lambda: NOW, deferred_issuance=True, check_after=1)
+    client = _polling_client(world, intake, worker_after=1)
+    # No application 32 was ever sent: accepted for the queue, refused by the worker.
+    request = client.prepare_p10cr(csr(key("card-deferred-2")), general_info=items(32))
+    with pytest.raises(lcmp.CmpRejected, match="application"):
+        client.send_p10cr(request)
+
+
+def test_deferred_garbage_is_refused_at_once(world: World) -> None:
+    intake = CmpIntake(world.central, clock=lambda: NOW, deferred_issuance=True, check_after=1)
+    client = client_for(world, intake)
+    with pytest.raises(lcmp.CmpRejected, match="application number"):
+        client.send_p10cr(client.prepare_p10cr(csr(key("card-deferred-3"))))  # no items
+    assert intake.issue_pending(NOW) == 0

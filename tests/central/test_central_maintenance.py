@@ -10,7 +10,7 @@ from central_testkit import NOW, TERMINAL, World, application, csr, key
 from cryptography import x509
 
 from central.enums import CaName, CertKind, CertStatus
-from central.maintenance import MaintenanceThread, run_maintenance
+from central.maintenance import maintenance_thread, run_maintenance
 from lcmp import jpki_items
 
 
@@ -57,7 +57,7 @@ def test_the_thread_survives_a_failing_pass_and_stops(world: World, caplog: pyte
         second_pass.set()
         return NOW
 
-    thread = MaintenanceThread(world.central, interval=dt.timedelta(milliseconds=10), clock=clock)
+    thread = maintenance_thread(world.central, interval=dt.timedelta(milliseconds=10), clock=clock)
     thread.start()
     try:
         assert second_pass.wait(10)
@@ -65,5 +65,5 @@ def test_the_thread_survives_a_failing_pass_and_stops(world: World, caplog: pyte
         thread.stop()
         thread.join(10)
     assert not thread.is_alive()
-    assert "maintenance pass failed" in caplog.text
+    assert "central-maintenance: pass failed" in caplog.text
     assert world.central.current_crl(CaName.SIGN) is not None

@@ -27,6 +27,7 @@ TABLES = {
     "admin_authorization",
     "ledger_event",
     "crl_state",
+    "pending_issuance",
     "alembic_version",
 }
 
