@@ -30,8 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
+from appdata.status import CardCertificateView, CardStatusAnswer, CertificateStatusAnswer
 from cardadmin import CARD_ID_LENGTH, AdminOperation
-from central import admin_auth, applications, intake, issuance, terminals
+from central import admin_auth, applications, intake, issuance, registry, terminals
 from central.enums import CaName, CertKind, RevocationReason
 from central.errors import (
     CentralError,
@@ -42,6 +43,7 @@ from central.errors import (
     TransactionPending,
 )
 from central.models import Certificate, IntakeTransaction, PendingIssuance
+from central.revocation import certificate_status
 from central.service import Central
 from lcmp import jpki_items
 from lcmp.messages import PKIStatus
@@ -275,11 +277,12 @@ class CmpIntake:
             asked = jpki_items.octets_value(body.items, jpki_items.ADMIN_CHALLENGE)
             if asked is not None:
                 return self._authorize(session, request, asked, terminal_id, now)
+            answer_item = self._query(session, body.items, terminal_id, now)
+            if answer_item is not None:
+                return self._reply(request, lcmp.Genp((answer_item,)), now)
             envelope = jpki_items.text_value(body.items, jpki_items.APPLICATION_ENVELOPE)
             if envelope is None:
-                raise _Refusal(
-                    lcmp.FailureInfo.badRequest, "genm carries neither an application nor a challenge"
-                )
+                raise _Refusal(lcmp.FailureInfo.badRequest, "genm carries no application, challenge or query")
             record = applications.receive_application(
                 session, self.authority, envelope, terminal_id=terminal_id, now=now
             )
@@ -299,6 +302,44 @@ class CmpIntake:
             raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
         except CentralError as exc:
             raise _Refusal(lcmp.FailureInfo.notAuthorized, str(exc)) from exc
+
+    @staticmethod
+    def _query(
+        session: Session, items: tuple[lcmp.InfoTypeAndValue, ...], terminal_id: str, now: dt.datetime
+    ) -> lcmp.InfoTypeAndValue | None:
+        """Card-registry and certificate-status queries (the kiosk's identity check, renewal and
+        revocation screens). Read-only; each one is logged with who asked."""
+        card_id = jpki_items.octets_value(items, jpki_items.CARD_QUERY)
+        if card_id is not None:
+            if len(card_id) != CARD_ID_LENGTH:
+                raise _Refusal(lcmp.FailureInfo.badDataFormat, "card query: a card id is 16 bytes")
+            _log.info("terminal %s asked the registry for card %s", terminal_id, card_id.hex())
+            try:
+                view = registry.lookup_card(session, card_id, now)
+            except NotFound:
+                card = CardStatusAnswer(card_id.hex(), "unregistered")
+            else:
+                card = CardStatusAnswer(
+                    view.card_id, view.status.value, view.expiry, view.face_auth,
+                    tuple(CardCertificateView(c.kind.value, c.serial, c.status.value, c.not_after)
+                          for c in view.certificates),
+                )  # fmt: skip
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.CARD_STATUS, card.to_json())
+        serial = jpki_items.integer_value(items, jpki_items.CERTIFICATE_QUERY)
+        if serial is not None:
+            _log.info("terminal %s asked for the status of certificate %X", terminal_id, serial)
+            try:
+                found = certificate_status(session, serial, now)
+            except (NotFound, ValueError):
+                answer = CertificateStatusAnswer(format(serial, "x"), "unknown")
+            else:
+                answer = CertificateStatusAnswer(
+                    found.serial, found.status.value, found.kind.value,
+                    found.reason.name if found.reason is not None else None,
+                    found.revoked_at, found.not_after, found.expired,
+                )  # fmt: skip
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.CERTIFICATE_STATUS, answer.to_json())
+        return None
 
     def _authorize(
         self, session: Session, request: lcmp.Message, asked: bytes, terminal_id: str, now: dt.datetime

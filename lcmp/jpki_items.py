@@ -31,6 +31,12 @@ APPLICATION_STATUS = _oid("application-status")  # UTF8String, the central's ans
 ADMIN_CHALLENGE = _oid("admin-challenge")  # OCTET STRING: card id (16) ‖ challenge (16) ‖ operation TLV
 ADMIN_RESPONSE = _oid("admin-response")  # OCTET STRING: the 16-byte single-use response
 
+# status queries (genm asks, genp answers with JSON, appdata.status)
+CARD_QUERY = _oid("card-query")  # OCTET STRING: the 16-byte card id
+CARD_STATUS = _oid("card-status")  # UTF8String: appdata.status.CardStatusAnswer JSON
+CERTIFICATE_QUERY = _oid("certificate-query")  # INTEGER: the certificate's serial number
+CERTIFICATE_STATUS = _oid("certificate-status")  # UTF8String: CertificateStatusAnswer JSON
+
 MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
 
 
