@@ -6,9 +6,10 @@ import datetime as dt
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +102,38 @@ def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def personal_needles(holder: object, pins: Iterable[str]) -> list[str]:
+    """What must never be found at rest on the kiosk or in its log: PINs, and the holder's basic
+    4 information and My Number in the forms they are written on the card and in applications."""
+    birth = str(getattr(holder, "birth_date"))  # noqa: B009 (cardemu Holder, untyped here)
+    needles = [*pins, birth, f"{birth[:4]}-{birth[4:6]}-{birth[6:]}"]
+    for field in ("name", "address", "my_number"):
+        value = str(getattr(holder, field))
+        needles += [value, value.replace("\u3000", " ")]
+    return needles
+
+
+def find_at_rest(db_path: Path, log_text: str, needles: Iterable[str]) -> list[str]:
+    """Every place a needle occurs: in any cell of any table of the kiosk database (text as is,
+    BLOBs as UTF-8 and as raw bytes), in the raw database and WAL files, and in the log. Needles
+    match as whole tokens (a PIN's digits inside a hex id or a timestamp are not a PIN)."""
+    found: list[str] = []
+    patterns = {n: re.compile(rf"(?<![0-9A-Za-z]){re.escape(n)}(?![0-9A-Za-z])") for n in needles}
+    con = sqlite3.connect(db_path)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in con.execute(f'SELECT * FROM "{table}"'):
+                for cell in row:
+                    text = cell.decode("utf-8", "replace") if isinstance(cell, bytes) else str(cell)
+                    found += [f"{table}: {n!r}" for n, p in patterns.items() if p.search(text)]
+    finally:
+        con.close()
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        if path.exists():
+            raw = path.read_bytes()
+            found += [f"{path.name} bytes: {n!r}" for n in needles if len(n) > 6 and n.encode() in raw]
+    found += [f"log: {n!r}" for n, p in patterns.items() if p.search(log_text)]
+    return found

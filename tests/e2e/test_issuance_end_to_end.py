@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import uuid
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from e2e_support import MUNICIPALITY, TERMINAL, CentralProcess, now
+from e2e_support import MUNICIPALITY, TERMINAL, CentralProcess, find_at_rest, now, personal_needles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,8 +56,9 @@ NUMBER = 1  # this terminal's application number
 
 
 def test_new_auth_certificate_end_to_end(
-    central_process: CentralProcess, card_file, pcsc_harness, tmp_path
+    central_process: CentralProcess, card_file, pcsc_harness, tmp_path, caplog
 ) -> None:
+    caplog.set_level(1)  # everything the kiosk logs, APDU traffic included
     central = central_process.central()
     # The card was personalised under this central's card-admin master key (J-LIS issues both).
     card_path = card_file("adult")
@@ -186,6 +188,13 @@ def test_new_auth_certificate_end_to_end(
         step = s.get(IssuanceJournal, entry_id).step
     assert states == [OutboxState.SENT] * 3
     assert step is IssuanceStep.CONFIRMED
+    # Nothing personal and no PIN at rest on the kiosk or in its log (the card's own state file and
+    # the central are not the kiosk). The needles are real: the holder's data went through this
+    # process (sealed application) and the PINs through the card session.
+    assert any(r.levelno < logging.DEBUG for r in caplog.records)  # APDU traffic was logged too
+    needles = personal_needles(holder, ["8642", "1234"])
+    assert find_at_rest(tmp_path / "kiosk.db", caplog.text, needles) == []
+    assert find_at_rest(tmp_path / "kiosk.db", caplog.text + holder.address, needles) != []  # can fail
     central.close()
     pcsc_harness.remove()
 
