@@ -222,6 +222,11 @@ def start_issuance(
     return entry
 
 
+def get(session: Session, journal_id: uuid.UUID) -> IssuanceJournal:
+    """One entry, freshly loaded, in the caller's transaction (LookupError if there is none)."""
+    return _load(session, journal_id)
+
+
 def find_by_transaction_id(session: Session, transaction_id: bytes) -> IssuanceJournal | None:
     return session.scalars(
         select(IssuanceJournal).where(IssuanceJournal.transaction_id == transaction_id)
@@ -241,6 +246,35 @@ def record_certificate(
     entry = _load(session, journal_id)
     entry.seal_certificate(sealer, der)
     _advance(session, entry, IssuanceStep.CERTIFICATE_RECEIVED, now=now, actor=actor)
+    return entry
+
+
+def request_poll(
+    session: Session,
+    journal_id: uuid.UUID,
+    poll: Outgoing,
+    *,
+    now: datetime,
+    actor: str = ACTOR_DEFAULT,
+) -> IssuanceJournal:
+    """機構 answered `waiting`: its pollReq in the outbox, audited. Not a step: the entry stays at
+    REQUESTED and keeps its age (the card wait runs from the certificate's arrival)."""
+    entry = _load(session, journal_id)
+    if entry.step is not IssuanceStep.REQUESTED:
+        raise JournalError(f"issuance {entry.id}: only a request still waiting for its certificate polls")
+    message = enqueue_outgoing(session, poll, now=now)
+    append_audit(
+        session,
+        actor=actor,
+        action="issuance.poll",
+        subject=f"issuance:{entry.id}",
+        details={
+            "application": str(entry.application_id),
+            "cert_kind": CertificateKind(entry.cert_kind).value,
+            "msg_id": str(message.msg_id),
+        },
+        now=now,
+    )
     return entry
 
 

@@ -225,6 +225,32 @@ def test_late_certificate_for_an_abandoned_request_is_revoked(
     assert _entry(sessions, entry_id).step is S.REVOKED_AS_DESTROYED
 
 
+def test_a_poll_is_enqueued_and_audited_without_moving_the_entry(
+    sessions: sessionmaker[Session], entry_id: uuid.UUID, sealer: Sealer, clock: FakeClock
+) -> None:
+    created = _entry(sessions, entry_id).updated_at
+    clock.advance(60)
+    with sessions() as session, session.begin():
+        journal.request_poll(session, entry_id, Outgoing("pollReq", b"poll"), now=clock())
+    entry = _entry(sessions, entry_id)
+    assert (entry.step, entry.updated_at) == (S.REQUESTED, created)  # the card wait is not reset
+    assert _outbox_kinds(sessions) == ["cmp.p10cr", "pollReq"]
+    with sessions() as session:
+        actions = list(session.scalars(select(AuditRecord.action).order_by(AuditRecord.id)))
+        assert actions == ["issuance.requested", "issuance.poll"]
+        assert journal.get(session, entry_id).id == entry_id
+    with sessions() as session, session.begin():
+        journal.record_certificate(session, entry_id, DER, sealer, now=clock())
+    with pytest.raises(journal.JournalError), sessions() as session, session.begin():
+        journal.request_poll(session, entry_id, Outgoing("pollReq", b"late"), now=clock())
+    assert _outbox_kinds(sessions) == ["cmp.p10cr", "pollReq"]
+
+
+def test_get_names_a_missing_entry(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(LookupError), sessions() as session, session.begin():
+        journal.get(session, uuid.uuid4())
+
+
 @pytest.mark.parametrize(
     "bad_step",
     [
