@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK = sorted((ROOT / "kiosk").rglob("*.py"))
+# What kiosk/flows/ may import from the kiosk (besides the shared lcmp, appdata, cardadmin).
+FLOWS_MAY_USE = ("kiosk.flows", "kiosk.reader", "kiosk.sync", "kiosk.store", "kiosk.domain")
 
 
 def imports(path: Path) -> set[str]:
@@ -51,6 +53,15 @@ def test_kiosk_layering(path: Path) -> None:
     if where.startswith(("kiosk/reader/", "kiosk/facecheck/", "kiosk/sync/", "kiosk/store/")):
         upward = {m for m in mods if m.startswith(("kiosk.ui", "kiosk.flows"))}
         assert not upward, f"{where} reaches up into {upward}"
+    if where.startswith("kiosk/flows/"):
+        own = {m for m in mods if top(m) == "kiosk"}
+        outside = {m for m in own if not m.startswith(FLOWS_MAY_USE)}
+        assert not outside, f"flows use the layers below them only, not {outside}"
+
+
+def test_flows_are_checked() -> None:
+    """The flows rule above runs on real files (a renamed package would silently skip it)."""
+    assert any(rel(p).startswith("kiosk/flows/") for p in KIOSK)
 
 
 @pytest.mark.parametrize("package", ["cardadmin", "appdata", "lcmp"])

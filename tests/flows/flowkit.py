@@ -1,0 +1,319 @@
+"""The world the flow tests run in (a uniquely named module: test directories are not packages).
+
+- `CentralServer`: the real central — CA hierarchy, SQLite database, CMP intake — served over
+  HTTPS with mutual TLS from a thread of this process, with one bootstrapped terminal.
+- `Reader`: a software card in an in-process reader that a test can pull out mid-command.
+- `Kiosk`: the kiosk's store, its link to the central and the outbox relay, and a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from kiosk_store_fixtures import FakeClock
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from appdata.envelope import seal_application
+from appdata.model import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
+from cardadmin import derive_card_key
+from cardemu.authority import DevAuthority
+from cardemu.card import SoftCard
+from cardemu.inprocess import SoftCardConnection
+from cardemu.state import CardState
+from central import migrate
+from central.authority import Authority
+from central.cmp_intake import CmpIntake
+from central.db import make_engine as make_central_engine
+from central.enums import CertKind
+from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
+from central.models import Certificate
+from central.service import Central
+from central.tls import ensure_server_tls
+from kiosk.domain.secret import Secret
+from kiosk.flows import issuance
+from kiosk.flows.ports import PresentCard
+from kiosk.flows.recovery import RecoveryReport, recover
+from kiosk.flows.responses import CertificateResponses
+from kiosk.reader.admin import ChallengeResponseIssuer
+from kiosk.reader.csr import p10_from_card
+from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiPin, JpkiSession
+from kiosk.reader.transport import Transport
+from kiosk.store.db import make_engine, make_sessionmaker
+from kiosk.store.models import (
+    Application,
+    ApplicationState,
+    CertificateKind,
+    IssuanceJournal,
+    IssuanceStep,
+    OutboxMessage,
+    OutboxState,
+    ProcedureKind,
+)
+from kiosk.store.sealed import Sealer
+from kiosk.sync import journal
+from kiosk.sync.central import CentralLink, CmpAdminAuthorizer, TerminalIdentity
+from kiosk.sync.journal import DEFAULT_POLICY, RecoveryPolicy
+from kiosk.sync.relay import Relay
+from lcmp import jpki_items
+
+TERMINAL = "kiosk-flows-01"
+MUNICIPALITY = "13112"
+NUMBER = 1  # this terminal's application number for the adult's application
+AUTH_PIN = "1234"  # the software residents' 利用者証明用 PIN
+
+
+def _date(yyyymmdd: str) -> dt.date:
+    return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+
+
+def _write_pem(path: Path, *objs: x509.Certificate | rsa.RSAPrivateKey) -> Path:
+    data = b""
+    for obj in objs:
+        if isinstance(obj, x509.Certificate):
+            data += obj.public_bytes(serialization.Encoding.PEM)
+        else:
+            data += obj.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+    path.touch(mode=0o600)
+    path.write_bytes(data)
+    return path
+
+
+@dataclass
+class CentralServer:
+    central: Central
+    url: str
+    identity: TerminalIdentity
+    terminal_key: rsa.RSAPrivateKey
+
+    def link(self) -> CentralLink:
+        return CentralLink(self.url, self.identity, timeout=10)
+
+    def certificates(self, number: int) -> list[Certificate]:
+        """The central's certificates of this terminal's application `number`."""
+        app_id = jpki_items.application_id(TERMINAL, number)
+        with self.central.transaction() as s:
+            return list(s.scalars(select(Certificate).where(Certificate.application_id == app_id)))
+
+    def approve(self, card: CardState, number: int) -> None:
+        """The card registered and an approved 新規発行 application for its 利用者証明用 certificate."""
+        holder = card.holder
+        self.central.register_card(card.card_id, MUNICIPALITY, f"holder-{number}", _date(card.expiry))
+        data = ApplicationData(
+            application_id=jpki_items.application_id(TERMINAL, number),
+            procedure=Procedure.NEW_ISSUANCE,
+            card_id=card.card_id.hex(),
+            applicant=BasicInfo(holder.name, holder.address, _date(holder.birth_date), holder.sex),
+            operator="staff-007",
+            certificates=("auth",),
+            identity_check=IdentityCheck(IdentityMethod.CARD_AND_JUKI_PIN),
+        )
+        sealed = seal_application(
+            data,
+            terminal_id=TERMINAL,
+            signing_key=self.terminal_key,
+            recipient=self.central.authority.encryption_key.public_key(),
+            now=dt.datetime.now(dt.UTC),
+        )
+        assert self.central.receive_application(sealed, terminal_id=TERMINAL).approved
+
+
+@contextmanager
+def central_server(directory: Path) -> Iterator[CentralServer]:
+    """As `central serve` runs it (TLS asking for the terminal certificate), bound to 127.0.0.1:0."""
+    authority = Authority.create(directory / "ca", root_bits=2048, ca_bits=2048)
+    db_url = f"sqlite:///{directory / 'central.db'}"
+    migrate.upgrade(db_url)
+    central = Central(authority, make_central_engine(db_url))
+    central.add_municipality(MUNICIPALITY, "世田谷区")
+    secret = central.register_terminal(TERMINAL, MUNICIPALITY)
+    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL)]))
+        .sign(terminal_key, hashes.SHA256())
+    )
+    issued = central.bootstrap_terminal(TERMINAL, secret, csr)
+    kiosk_dir = directory / "terminal"
+    kiosk_dir.mkdir(mode=0o700)
+    identity = TerminalIdentity(
+        key_file=_write_pem(kiosk_dir / "terminal.key", terminal_key),
+        cert_file=_write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=_write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
+    )
+    tls = ensure_server_tls(authority, ["127.0.0.1"])
+    context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
+    server = CentralHttpServer(("127.0.0.1", 0), CmpIntake(central), context)
+    thread = serve_in_thread(server)
+    try:
+        url = f"https://127.0.0.1:{server.server_address[1]}/pkix/"
+        yield CentralServer(central, url, identity, terminal_key)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        central.close()
+
+
+class Reader:
+    """An in-process reader holding a software card (`kiosk.reader.connection.CardConnection`).
+
+    `pull_at(ins)` takes the card out just as the next command with that INS would reach it, as a
+    holder snatching the card mid-write would; `insert()` puts it back (a fresh power-up)."""
+
+    def __init__(self, card: SoftCard) -> None:
+        self.card = card
+        self._pull_at: int | None = None
+        self.insert()
+
+    def insert(self) -> None:
+        self._connection = SoftCardConnection(self.card)
+        self.jpki = JpkiSession(Transport(self))
+
+    def pull_at(self, ins: int) -> None:
+        self._pull_at = ins
+
+    @property
+    def atr(self) -> bytes:
+        return self._connection.atr
+
+    @property
+    def supports_extended_length(self) -> bool:
+        return self._connection.supports_extended_length
+
+    def transmit(self, apdu: bytes | bytearray) -> bytes:
+        if self._pull_at is not None and apdu[1] == self._pull_at:
+            self._pull_at = None
+            self._connection.pull()
+        return self._connection.transmit(apdu)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    @property
+    def card_id(self) -> str:
+        return self.card.state.card_id.hex()
+
+    def present(self, link: CentralLink) -> PresentCard:
+        return PresentCard(self.card_id, self.jpki, functools.partial(CmpAdminAuthorizer, link))
+
+    def auth_certificate(self) -> bytes:
+        return self.jpki.read_certificate_der(CertSlot.AUTH)
+
+    def replace_auth_key(self, master_key: bytes) -> None:
+        """Another 利用者証明用 key pair, made outside the application under test (as a later
+        更新 elsewhere would), authorised straight from the master key. Its old certificate goes."""
+        ChallengeResponseIssuer(self.jpki, DevAuthority(master_key)).generate_key_pair(JpkiKey.AUTH)
+
+    def request_csr(self, link: CentralLink, number: int) -> x509.CertificateSigningRequest:
+        """A new 利用者証明用 key pair on the card (authorised by the central) and its on-card CSR."""
+        public_key = ChallengeResponseIssuer(self.jpki, CmpAdminAuthorizer(link, number)).generate_key_pair(
+            JpkiKey.AUTH
+        )
+        with Secret.from_ascii(AUTH_PIN) as pin:
+            self.jpki.verify(JpkiPin.AUTH, pin)
+        return p10_from_card(public_key, functools.partial(self.jpki.compute_signature, JpkiKey.AUTH))
+
+
+def reader_for(card_path: Path, central: Central) -> Reader:
+    """The card, personalised under this central's card-admin master key (J-LIS issues both)."""
+    state = CardState.load(card_path)
+    state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
+    state.save(card_path)
+    return Reader(SoftCard(state, card_path))
+
+
+@dataclass
+class Kiosk:
+    db_path: Path
+    sessions: sessionmaker[Session]
+    sealer: Sealer
+    clock: FakeClock
+    server: CentralServer
+    link: CentralLink = field(init=False)
+    relay: Relay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.link = self.server.link()
+        self.relay = Relay(
+            self.sessions,
+            self.link.send,
+            verify_receipt=self.link.verify_receipt,
+            on_settled=CertificateResponses(self.sealer, self.link, clock=self.clock),
+            clock=self.clock,
+        )
+
+    def restarted(self) -> Kiosk:
+        """A fresh process on the same files: new engine, new link, new relay."""
+        return Kiosk(
+            self.db_path,
+            make_sessionmaker(make_engine(self.db_path)),
+            self.sealer,
+            self.clock,
+            self.server,
+        )
+
+    def application(self) -> uuid.UUID:
+        """The local application row the journal entries hang off (its payload sealed)."""
+        with self.sessions.begin() as s:
+            app = Application(kind=ProcedureKind.NEW_ISSUANCE, state=ApplicationState.SUBMITTED)
+            app.seal_payload(self.sealer, b"the sealed application envelope")
+            s.add(app)
+            s.flush()
+            return app.id
+
+    def request(self, reader: Reader, number: int) -> uuid.UUID:
+        csr = reader.request_csr(self.link, number)
+        return issuance.request_certificate(
+            self.sessions,
+            self.link,
+            application_id=self.application(),
+            application_number=number,
+            card_id=reader.card_id,
+            cert_kind=CertificateKind.AUTH,
+            csr=csr,
+            now=self.clock(),
+        )
+
+    def recover(
+        self, card: PresentCard | None = None, policy: RecoveryPolicy = DEFAULT_POLICY
+    ) -> RecoveryReport:
+        return recover(self.sessions, self.sealer, self.link, now=self.clock(), card=card, policy=policy)
+
+    def entry(self, entry_id: uuid.UUID) -> IssuanceJournal:
+        with self.sessions.begin() as s:
+            return journal.get(s, entry_id)
+
+    def step(self, entry_id: uuid.UUID) -> IssuanceStep:
+        return self.entry(entry_id).step
+
+    def certificate(self, entry_id: uuid.UUID) -> bytes:
+        return self.entry(entry_id).open_certificate(self.sealer)
+
+    def outbox(self) -> list[tuple[str, OutboxState]]:
+        with self.sessions.begin() as s:
+            rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.seq))
+            return [(m.kind, m.state) for m in rows]
+
+    def outbox_payload(self, kind: str) -> bytes:
+        with self.sessions.begin() as s:
+            return s.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == kind)).one()
+
+
+def one_auth_certificate(server: CentralServer, number: int) -> Certificate:
+    """Exactly one certificate for the application, a 利用者証明用 one."""
+    rows = server.certificates(number)
+    assert [r.kind for r in rows] == [CertKind.AUTH]
+    return rows[0]
