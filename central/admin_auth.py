@@ -11,7 +11,10 @@ Checks, in order (the first failure is the refusal reason):
    for that EF (or of the issuing CA's certificate for the CA EFs);
 5. PIN reset / lock, key erasure and face-auth operations: an identity check is recorded;
 6. single use: one grant per (application, operation). The same challenge again gets the same
-   response (a retried message); a different challenge after a grant is refused.
+   response (a retried message); a different challenge after a grant is refused — except that
+   writing the application's own certificate may be granted again, at most `MAX_WRITE_GRANTS`
+   times in all, while that certificate is not confirmed installed: the card was pulled between
+   the grant and the write, and writing the same certificate twice unlocks nothing new.
 
 Every request is logged in `admin_authorization`, refusals included (規則 73-3).
 """
@@ -43,6 +46,9 @@ from central.enums import ApplicationStatus, AuthorizationOutcome, CardStatus, C
 from central.models import AdminAuthorization, Application, Certificate
 
 log = logging.getLogger(__name__)
+
+MAX_WRITE_GRANTS = 3  # = the kiosk's RecoveryPolicy.max_write_attempts
+WRITE_AGAIN = "write-again"
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,15 @@ def authorize(
                 entry.outcome = AuthorizationOutcome.REPEATED
                 session.add(entry)
                 return AuthorizationDecision(True, bytes.fromhex(grant.response))
-            raise _Refusal("already-used")
+            if not _may_write_again(session, app, operation, op_hex):
+                raise _Refusal("already-used")
+            entry.outcome, entry.reason = AuthorizationOutcome.REPEATED, WRITE_AGAIN
+            entry.response = compute_response(
+                derive_card_key(authority.admin_master_key, card_id), card_id, challenge, operation
+            ).hex()
+            session.add(entry)
+            log.info("authorisation granted again (certificate write): application=%s", application_id)
+            return AuthorizationDecision(True, bytes.fromhex(entry.response))
     except _Refusal as refusal:
         entry.outcome, entry.reason = AuthorizationOutcome.REFUSED, refusal.reason
         session.add(entry)
@@ -176,6 +190,26 @@ def authorize(
     _side_effects(session, authority, app, operation, now)
     log.info("authorisation granted: application=%s card=%s op=%s", application_id, card_hex, op_hex)
     return AuthorizationDecision(True, response)
+
+
+def _may_write_again(session: Session, app: Application, operation: AdminOperation, op_hex: str) -> bool:
+    if operation.op is not AdminOp.WRITE_CERTIFICATE or operation.target not in operations.OWN_CERT_SLOTS:
+        return False
+    kind = operations.OWN_CERT_SLOTS[operation.target]
+    cert = session.scalars(
+        select(Certificate).where(Certificate.application_id == app.id, Certificate.kind == kind)
+    ).one_or_none()
+    if cert is None or cert.installed_at is not None:
+        return False
+    grants = session.scalars(
+        select(AdminAuthorization.id).where(
+            AdminAuthorization.application_id == app.id,
+            AdminAuthorization.operation == op_hex,
+            (AdminAuthorization.outcome == AuthorizationOutcome.GRANTED)
+            | (AdminAuthorization.reason == WRITE_AGAIN),
+        )
+    ).all()
+    return len(grants) < MAX_WRITE_GRANTS
 
 
 def _side_effects(

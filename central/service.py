@@ -63,6 +63,12 @@ class Central:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Central:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._sessions.begin() as session:

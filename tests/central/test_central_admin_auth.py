@@ -222,3 +222,31 @@ def test_every_request_logged(world: World) -> None:
             ).all()
         )
     assert counts == {AuthorizationOutcome.GRANTED: 1, AuthorizationOutcome.REFUSED: 3}
+
+
+def test_certificate_write_granted_again_until_installed(world: World) -> None:
+    """A card pulled between the grant and the write: the same certificate may be written again
+    (bounded), never once the central knows it is installed."""
+    card = world.card()
+    record = world.apply(application(card_id=card))
+    issued = world.central.issue_certificate(record.id, csr(key("rewrite-sign")), CertKind.SIGN, now=NOW)
+    write = AdminOperation.write_certificate(SIGN_CERT, issued.der)
+    for _ in range(3):  # the first grant and two more
+        ch = challenge()
+        assert granted(world, card, ch, write, world.central.authorize(card, ch, write, record.id, now=NOW))
+    refused(world, card, write, record.id, "already-used")
+    assert log(world)[-4:] == [
+        ("granted", None),
+        ("repeated", "write-again"),
+        ("repeated", "write-again"),
+        ("refused", "already-used"),
+    ]
+    other = world.apply(application(card_id=card))
+    other_issued = world.central.issue_certificate(other.id, csr(key("rewrite-2")), CertKind.SIGN, now=NOW)
+    other_write = AdminOperation.write_certificate(SIGN_CERT, other_issued.der)
+    assert world.central.authorize(card, challenge(), other_write, other.id, now=NOW)
+    world.central.confirm_installed(other_issued.serial, now=NOW)
+    refused(world, card, other_write, other.id, "already-used")  # installed: nothing to redo
+    # Only certificate writes: a second key generation would replace the key the CA certified.
+    assert world.central.authorize(card, challenge(), GEN_SIGN, other.id, now=NOW)
+    refused(world, card, GEN_SIGN, other.id, "already-used")

@@ -271,11 +271,6 @@ def test_a_pull_during_the_write_counts_the_attempt_and_stays_resumable(
     assert journal.next_action(state) is A.WRITE_CERTIFICATE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="central: WRITE CERTIFICATE is granted once per application; after a pull during the write "
-    "the same certificate (same hash) must be grantable again while it is not installed",
-)
 def test_after_a_pull_during_the_write_the_next_insertion_completes(
     kiosk: Kiosk, reader: Reader, server: CentralServer
 ) -> None:
