@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import re
@@ -9,9 +10,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from cryptography import x509
@@ -32,6 +35,8 @@ MUNICIPALITY = "13112"  # 世田谷区: the adult resident's card
 
 @dataclass
 class CentralProcess:
+    """`central serve` as its own process; it can be killed and started again on the same data."""
+
     url: str  # CMP endpoint
     db_url: str
     ca_dir: Path
@@ -41,6 +46,53 @@ class CentralProcess:
     def central(self) -> Central:
         """A second handle on the same database, for the test's own checks and set-up."""
         return Central.open(self.ca_dir, self.db_url)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush — a power cut for the central."""
+        self.process.kill()
+        self.process.wait(10)
+
+    def restart(self) -> None:
+        """A new process on the same database and CA directory (on a new port: `url` changes)."""
+        if self.process.poll() is None:
+            self.kill()
+        self.process, self.url = _serve(self.db_url, self.ca_dir)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a frozen one cannot handle SIGTERM
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def _serve(db_url: str, ca_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(  # its own process, as in production
+        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir), "--port", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+    )  # fmt: skip
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    found = re.search(r"https://127\.0\.0\.1:(\d+)/pkix/", line)
+    if not found:
+        process.kill()
+        process.wait(5)
+        raise AssertionError(f"central did not start: {line}")
+    # Keep reading its log, or a full pipe would block the central mid-request.
+    threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
+    return process, found.group(0)
+
+
+def _drain(stream: IO[str]) -> None:
+    for line in stream:
+        CENTRAL_LOG.append(line.rstrip())
+
+
+CENTRAL_LOG: collections.deque[str] = collections.deque(maxlen=2000)  # for failure reports
 
 
 def _pem(path: Path, *objs: object) -> Path:
@@ -81,23 +133,12 @@ def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
         cert_file=_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
         central_root_file=_pem(kiosk_dir / "central-root.pem", authority.root.cert),
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(  # its own process, as in production
-        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir), "--port", "0"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
+    process, url = _serve(db_url, ca_dir)
+    running = CentralProcess(url, db_url, ca_dir, identity, process)
     try:
-        line = process.stderr.readline() if process.stderr else ""
-        found = re.search(r"https://127\.0\.0\.1:(\d+)/pkix/", line)
-        assert found, f"central did not start: {line}"
-        yield CentralProcess(found.group(0), db_url, ca_dir, identity, process)
+        yield running
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        running.stop()
 
 
 def now() -> dt.datetime:
