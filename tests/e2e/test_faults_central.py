@@ -35,7 +35,7 @@ from kiosk.store.migrate import upgrade
 from kiosk.store.models import OutboxMessage, OutboxState
 from kiosk.sync.central import CentralLink, CentralUnreachable
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing
-from kiosk.sync.relay import Receipt, Relay, RelayOutcome, RelayStep
+from kiosk.sync.relay import Receipt, Relay, RelayOutcome, RelayStep, VerifiedReceipt
 from lcmp import jpki_items
 
 CARD_ID = bytes.fromhex("00112233445566778899aabbccddeeff")
@@ -73,11 +73,14 @@ class Kiosk:
             raise CentralUnreachable("connection reset while reading the answer")
         return receipt
 
+    def verify(self, message: OutboxMessage, receipt: Receipt) -> VerifiedReceipt:
+        return self.link.verify_receipt(message, receipt)  # the link of the moment (reconnect)
+
     def relay(self) -> Relay:
         return Relay(
             self.sessions,
             self.send,
-            verify_receipt=lambda m, r: self.link.verify_receipt(m, r),
+            verify_receipt=self.verify,
             clock=self.clock,
         )
 
