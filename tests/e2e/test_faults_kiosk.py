@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -28,6 +29,9 @@ from cardadmin import derive_card_key
 from cardemu.state import CardState
 from central.enums import AuthorizationOutcome, CaName
 from central.models import AdminAuthorization, Certificate
+from kiosk.flows.background import SyncService, reader_card
+from kiosk.reader.errors import CardError
+from kiosk.reader.pcsc import ReaderMonitor, open_card
 from kiosk.store.db import make_engine, make_sessionmaker
 from kiosk.store.migrate import upgrade
 from kiosk.store.models import (
@@ -41,6 +45,7 @@ from kiosk.store.models import (
 )
 from kiosk.store.sealed import Sealer, load_or_create_data_key
 from kiosk.sync.central import CentralLink
+from kiosk.sync.journal import RecoveryAction
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing
 from kiosk.sync.relay import Relay
 from lcmp import jpki_items
@@ -150,6 +155,22 @@ def test_kiosk_killed_and_restarted(
     pcsc_harness.remove()
 
 
+def _wait_released(timeout: float = 10.0) -> None:
+    """Until pcscd has cleaned up after the killed process (its exclusive connection). Pulling the
+    virtual card during that cleanup leaves vpcd deaf to the next insertion — a limit of the
+    pcscd + vpcd emulation (docs/card-emulation.md), not of a real reader; a resident takes
+    longer than this anyway."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open_card():
+                return
+        except CardError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def _journal(db: Path) -> tuple[list[IssuanceStep], list[OutboxState]]:
     engine = make_engine(db)
     try:
@@ -185,3 +206,47 @@ def test_orphan_is_revoked_as_destroyed(
     steps, outbox = _journal(tmp_path / "kiosk.db")
     assert steps == [IssuanceStep.REVOKED_AS_DESTROYED]
     assert outbox and set(outbox) == {OutboxState.SENT}
+
+
+def test_restart_without_the_card_then_the_card_comes_back(
+    central_process: CentralProcess, card_file, pcsc_harness, tmp_path: Path
+) -> None:
+    """Killed with the certificate received; restarted with the reader empty (nothing can be done
+    for the card); the resident comes back and inserts the card: the background service resumes
+    on the insertion event alone, and its relay delivers the certConf."""
+    state, card_path = _prepare(central_process, card_file, pcsc_harness, tmp_path)
+    died = _child("run", str(state), "received")
+    assert died.returncode == -signal.SIGKILL, died.stdout + died.stderr
+    _wait_released()
+    pcsc_harness.remove()
+
+    engine = make_engine(tmp_path / "kiosk.db")
+    sessions = make_sessionmaker(engine)
+    sealer = Sealer(load_or_create_data_key(tmp_path / "kiosk-data"))
+    link = CentralLink(central_process.url, central_process.identity)
+    service = SyncService(
+        sessions, sealer, link, send=link.send, verify_receipt=link.verify_receipt,
+        open_card=reader_card(link), poll_interval=dt.timedelta(milliseconds=200),
+    )  # fmt: skip
+    monitor = ReaderMonitor(service.on_reader_event, poll_ms=200)
+    try:
+        at_start = service.start()
+        assert [e.actions for e in at_start.entries] == [(RecoveryAction.WAIT_FOR_CARD,)]
+        monitor.start()
+        pcsc_harness.insert(card_path)  # the service reacts to the event on its own
+        app_id = jpki_items.application_id(TERMINAL, NUMBER)
+        deadline = time.monotonic() + 60
+        installed = False
+        while not installed and time.monotonic() < deadline:
+            with central_process.central() as central, central.transaction() as s:
+                cert = s.scalars(select(Certificate).where(Certificate.application_id == app_id)).one()
+                installed = cert.installed_at is not None
+            time.sleep(0.2)
+        assert installed, "the certificate was not installed after the card came back"
+    finally:
+        monitor.stop()
+        service.stop()
+    assert CardState.load(card_path).jpki.auth_cert == cert.der
+    steps, _outbox = _journal(tmp_path / "kiosk.db")
+    assert steps == [IssuanceStep.CONFIRMED]
+    engine.dispose()
