@@ -16,12 +16,15 @@ from central_testkit import NOW, TERMINAL, World, application, csr, key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
+from joserfc import jwe
+from joserfc.jwk import RSAKey
 
 import lcmp
 from appdata.model import Procedure
 from central import certstore, issuance
 from central.cmp_intake import CmpIntake
 from central.enums import CertStatus, RevocationReason
+from central.errors import NotFound
 from lcmp import jpki_items
 
 
@@ -369,3 +372,20 @@ def test_deferred_garbage_is_refused_at_once(world: World) -> None:
     with pytest.raises(lcmp.CmpRejected, match="application number"):
         client.send_p10cr(client.prepare_p10cr(csr(key("card-deferred-3"))))  # no items
     assert intake.issue_pending(NOW) == 0
+
+
+def test_unencrypted_application_data_is_refused(world: World, intake: CmpIntake) -> None:
+    """規則 7, 44: the application travels encrypted to the central. The very JWS the terminal
+    signed, sent without the JWE around it, is refused — and so is bare JSON."""
+    app_id = jpki_items.application_id(TERMINAL, 41)
+    sealed = world.seal(application(card_id=world.card(), application_id=app_id))
+    key = RSAKey.import_key(world.central.authority.encryption_key)
+    signed_only = jwe.decrypt_compact(sealed, key, algorithms=["RSA-OAEP-256", "A256GCM"]).plaintext.decode()
+    client = client_for(world, intake)
+    for plain in (signed_only, '{"application_id": "' + app_id + '"}'):
+        with pytest.raises(lcmp.CmpRejected):
+            client.genm((lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, plain),))
+    with pytest.raises(NotFound):  # nothing was stored
+        world.central.application(app_id)
+    client.genm((lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed),))  # control
+    assert world.central.application(app_id).approved
