@@ -47,7 +47,7 @@ from central.models import AdminAuthorization, Application, Certificate
 
 log = logging.getLogger(__name__)
 
-MAX_WRITE_GRANTS = 3  # = the kiosk's RecoveryPolicy.max_write_attempts
+MAX_WRITE_GRANTS = 3  # distinct challenges; a kiosk that lost more answers than this gives up (破棄)
 WRITE_AGAIN = "write-again"
 
 
@@ -155,11 +155,12 @@ def authorize(
             .with_for_update()
         ).one_or_none()
         if grant is not None:
-            if grant.challenge == challenge.hex() and grant.response is not None:
+            earlier = _grant_for_challenge(session, application_id, op_hex, challenge.hex())
+            if earlier is not None:
                 # The same request again (a re-sent message): same answer, nothing new is unlocked.
                 entry.outcome = AuthorizationOutcome.REPEATED
                 session.add(entry)
-                return AuthorizationDecision(True, bytes.fromhex(grant.response))
+                return AuthorizationDecision(True, bytes.fromhex(earlier))
             if not _may_write_again(session, app, operation, op_hex):
                 raise _Refusal("already-used")
             entry.outcome, entry.reason = AuthorizationOutcome.REPEATED, WRITE_AGAIN
@@ -190,6 +191,20 @@ def authorize(
     _side_effects(session, authority, app, operation, now)
     log.info("authorisation granted: application=%s card=%s op=%s", application_id, card_hex, op_hex)
     return AuthorizationDecision(True, response)
+
+
+def _grant_for_challenge(
+    session: Session, application_id: str, op_hex: str, challenge_hex: str
+) -> str | None:
+    """The response already given for this very challenge (first grant or a write-again), if any."""
+    return session.scalars(
+        select(AdminAuthorization.response).where(
+            AdminAuthorization.application_id == application_id,
+            AdminAuthorization.operation == op_hex,
+            AdminAuthorization.challenge == challenge_hex,
+            AdminAuthorization.response.is_not(None),
+        )
+    ).first()
 
 
 def _may_write_again(session: Session, app: Application, operation: AdminOperation, op_hex: str) -> bool:

@@ -183,7 +183,7 @@ def terminal_bootstrap(  # click passes options by name
 )
 @click.option(
     "--confirm-wait-days",
-    default=30.0,
+    default=45.0,
     show_default=True,
     type=float,
     help="an issued certificate not confirmed within this is destroyed (破棄)",

@@ -33,7 +33,7 @@ import lcmp
 from appdata.status import CardCertificateView, CardStatusAnswer, CertificateStatusAnswer
 from cardadmin import CARD_ID_LENGTH, AdminOperation
 from central import admin_auth, applications, intake, issuance, registry, terminals
-from central.enums import CaName, CertKind, RevocationReason
+from central.enums import CaName, CertKind
 from central.errors import (
     CentralError,
     Conflict,
@@ -143,9 +143,9 @@ class CmpIntake:
                 raise _Refusal(
                     lcmp.FailureInfo.notAuthorized, f"not terminal {terminal_id}'s current certificate"
                 )
-            if client is not None or not self.require_tls_client:
-                # It signs with the certificate it bootstrapped: the secret has done its job.
-                terminals.forget_bootstrap_secret(session, terminal_id)
+            bootstrap_pending = (
+                terminals.get_terminal(session, terminal_id).bootstrap_secret_sealed is not None
+            )
         if client is None:
             if self.require_tls_client:
                 raise _Refusal(
@@ -155,6 +155,10 @@ class CmpIntake:
             raise _Refusal(
                 lcmp.FailureInfo.notAuthorized, "TLS client and CMP signer are different terminals"
             )
+        if bootstrap_pending:
+            # It signs with the certificate it bootstrapped: the secret has done its job.
+            with self.central.transaction() as session:
+                terminals.forget_bootstrap_secret(session, terminal_id)
         return terminal_id
 
     # -- bodies ---------------------------------------------------------------------------------
@@ -185,6 +189,14 @@ class CmpIntake:
         except TransactionPending as exc:
             if self._pending(terminal_id, tid) is not None:
                 return self._waiting(request, now)  # the p10cr again while it waits: still waiting
+            if deferred:  # decided between the two reads: its answer
+                try:
+                    with self.central.transaction() as session:
+                        stored = intake.record_transaction(session, terminal_id, tid, der, now)
+                except TransactionPending:
+                    stored = None
+                if stored is not None:
+                    return stored
             raise _Refusal(lcmp.FailureInfo.systemUnavail, str(exc)) from exc
 
     # -- delayed issuance (RFC 9483 §4.4) -------------------------------------------------------
@@ -201,6 +213,14 @@ class CmpIntake:
         session.add(PendingIssuance(intake_id=opened.id, request_der=der, received_at=now))
         _log.info("terminal %s: p10cr %s queued for issuance", terminal_id, opened.transaction_id.hex())
         return self._waiting(request, now)
+
+    @staticmethod
+    def _still_active(session: Session, terminal_id: str) -> None:
+        """A terminal revoked while its request waited (stolen kiosk) gets nothing."""
+        try:
+            terminals.current_certificate(session, terminal_id)
+        except NotFound as exc:
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, f"terminal {terminal_id} not active") from exc
 
     def _waiting(self, request: lcmp.Message, now: dt.datetime) -> bytes:
         status = lcmp.StatusInfo(PKIStatus.waiting, ("queued for issuance",))
@@ -233,15 +253,19 @@ class CmpIntake:
                     break
                 opened = session.get(IntakeTransaction, pending.intake_id)
                 assert opened is not None
-                request = lcmp.decode(pending.request_der)
+                request = lcmp.decode(pending.request_der)  # it decoded when it was queued
                 try:
                     with session.begin_nested():  # a refusal keeps nothing of the attempt
+                        self._still_active(session, opened.terminal_id)
                         answer = self._process(session, request, opened.terminal_id, when)
                 except (_Refusal, lcmp.CmpError) as exc:
                     failure = exc.failure if isinstance(exc, _Refusal) else exc.failure_info
                     text = exc.text if isinstance(exc, _Refusal) else str(exc)
                     _log.info("deferred p10cr refused for %s: %s", opened.terminal_id, text)
                     answer = self._error(request, failure, text, when)
+                except Exception:  # a bug or a race must not stall the queue behind this request
+                    _log.exception("deferred p10cr of %s failed; answered systemFailure", opened.terminal_id)
+                    answer = self._error(request, lcmp.FailureInfo.systemFailure, "issuance failed", when)
                 intake.store_response(session, opened.terminal_id, opened.transaction_id, answer, when)
                 pending.decided_at = when
                 decided += 1
@@ -266,7 +290,9 @@ class CmpIntake:
                         ca_pubs=tuple(self.authority.chain(kind.issuer)),
                     ),
                     now,
-                    implicit_confirm=request.header.implicit_confirm,
+                    # Never for a card certificate: it counts as installed (交付) only after the
+                    # terminal has written and read it back, which its certConf says.
+                    implicit_confirm=False,
                 )
             if isinstance(body, lcmp.Rr):
                 app_id = self._application_id(items, terminal_id)
@@ -405,13 +431,22 @@ class CmpIntake:
                 raise _Refusal(lcmp.FailureInfo.badRequest, str(exc)) from exc
             return self._reply(request, lcmp.PkiConf(), now)
 
-    def _decided(self, poll: lcmp.Message, first: lcmp.Message, now: dt.datetime) -> bytes:
+    def _decided(
+        self,
+        poll: lcmp.Message,
+        first: lcmp.Message,
+        now: dt.datetime,
+        *,
+        protector: lcmp.Protector | None = None,
+    ) -> bytes:
         """The decision, as an answer to *this* pollReq (its nonce echoed): the stored cp or error
         answered the p10cr, whose nonce the terminal no longer expects."""
         if isinstance(first.body, lcmp.ErrorMsg):
-            return self._reply(poll, first.body, now)
+            return self._reply(poll, first.body, now, protector=protector)
         if isinstance(first.body, lcmp.Cp):
-            return self._reply(poll, first.body, now, implicit_confirm=first.header.implicit_confirm)
+            return self._reply(
+                poll, first.body, now, implicit_confirm=first.header.implicit_confirm, protector=protector
+            )
         raise _Refusal(lcmp.FailureInfo.badRequest, f"pollReq in a {first.body.kind} transaction")
 
     # -- terminal bootstrap (PBM) ---------------------------------------------------------------
@@ -420,17 +455,25 @@ class CmpIntake:
         """A MAC-protected request: only a terminal's first p10cr, its certConf or pollReq."""
         header = request.header
         terminal_id = (header.sender_kid or b"").decode("utf-8", "replace")
-        with self.central.transaction() as session:
-            secret = terminals.bootstrap_secret(session, self.authority, terminal_id) if terminal_id else None
+        # One answer for unknown terminal, spent secret and wrong MAC: which ids have a live
+        # secret is nobody's business.
+        refused = "bootstrap refused: unknown terminal, spent or wrong secret"
+        try:
+            with self.central.transaction() as session:
+                secret = (
+                    terminals.bootstrap_secret(session, self.authority, terminal_id) if terminal_id else None
+                )
+        except ValueError:  # a sealed blob that no longer opens (key rotated, row tampered)
+            _log.error("terminal %r: stored bootstrap secret does not open", terminal_id)
+            secret = None
         if secret is None:
             _log.info("PBM request refused: no bootstrap secret in use for terminal %r", terminal_id)
-            refused = "no bootstrap secret in use for this sender"
-            return self._error(request, lcmp.FailureInfo.notAuthorized, refused, now)
+            return self._error(request, lcmp.FailureInfo.badMessageCheck, refused, now)
         try:
             lcmp.verify_pbm(request, secret)
         except lcmp.CmpError as exc:
             _log.warning("terminal %s: bootstrap MAC refused: %s", terminal_id, exc)
-            return self._error(request, exc.failure_info, str(exc), now)
+            return self._error(request, lcmp.FailureInfo.badMessageCheck, refused, now)
         # From here the requester knows the secret: every answer is MAC-protected with it.
         # The answer's senderKID names the same shared secret: the terminal's reference.
         protector = lcmp.PbmProtection(secret, terminal_id.encode())
@@ -503,18 +546,21 @@ class CmpIntake:
                 raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
         if opened.response_der is None:
             raise _Refusal(lcmp.FailureInfo.systemUnavail, "transaction still open")
-        if isinstance(request.body, lcmp.PollReq):
-            return opened.response_der
         first = lcmp.decode(opened.response_der)
-        if not isinstance(first.body, lcmp.Cp) or first.body.certificate is None:
-            raise _Refusal(lcmp.FailureInfo.badRequest, "transaction issued no certificate")
+        cert = first.body.certificate if isinstance(first.body, lcmp.Cp) else None
+        if cert is None or cert.issuer != self.authority.terminal_ca.cert.subject:
+            raise _Refusal(lcmp.FailureInfo.badRequest, "not this terminal's bootstrap transaction")
+        if isinstance(request.body, lcmp.PollReq):
+            return self._decided(request, first, now, protector=protector)
         assert isinstance(request.body, lcmp.CertConf)
-        if request.body.cert_hash != lcmp.cert_hash(first.body.certificate):
+        if first.header.implicit_confirm:
+            raise _Refusal(lcmp.FailureInfo.badRequest, "the certificate was confirmed implicitly")
+        if request.body.cert_hash != lcmp.cert_hash(cert):
             raise _Refusal(lcmp.FailureInfo.badCertId, "certConf names another certificate")
         if request.body.status is not None and not request.body.status.granted:
-            # The terminal cannot use what it got: its certificate goes, a new secret is needed.
-            self.central.revoke_terminal(terminal_id, RevocationReason.CESSATION_OF_OPERATION, now)
-            _log.warning("terminal %s rejected its bootstrap certificate; terminal revoked", terminal_id)
+            # Not acted on: the paper secret alone must not be able to take a terminal out of
+            # service. Staff revoke the terminal if it really cannot use its certificate.
+            _log.warning("terminal %s says it cannot use its bootstrap certificate", terminal_id)
         return lcmp.encode(lcmp.Message(self._reply_header(request, now), lcmp.PkiConf()), protector)
 
     # -- helpers --------------------------------------------------------------------------------

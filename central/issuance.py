@@ -197,9 +197,8 @@ def revoke_for_application(
             raise ApplicationRejected(
                 f"certificate {row.serial} is on the card: revoking it needs a revocation application"
             )
-        if revoke_row(session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True):
+        if _destroy(session, row, now):
             refresh_crls(session, authority, [row.issuer], now)
-            log.info("certificate %s destroyed (破棄) for application %s", row.serial, app.id)
         return certificate_status(session, row.serial, now)
     if app.kind not in (Procedure.REVOCATION, Procedure.KEY_COMPROMISE):
         raise ApplicationRejected(f"application {app.id} ({app.kind.value}) is not a revocation")
@@ -231,11 +230,8 @@ def destroy_unconfirmed(
         raise ApplicationRejected(f"certificate {row.serial} is not a card certificate")
     if terminal_id is not None and row.terminal_id != terminal_id:
         raise ApplicationRejected(f"certificate {row.serial} was requested by another terminal")
-    if row.installed_at is None and revoke_row(
-        session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True
-    ):
+    if row.installed_at is None and _destroy(session, row, now):
         refresh_crls(session, authority, [row.issuer], now)
-        log.info("certificate %s destroyed (破棄): not installed", row.serial)
     return certificate_status(session, row.serial, now)
 
 
@@ -252,10 +248,15 @@ def sweep_unconfirmed(
         .where(Certificate.issued_at < now - confirm_wait)
         .with_for_update()
     ).all()
-    destroyed = [row for row in rows if revoke_row(
-        session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True
-    )]  # fmt: skip
+    destroyed = [row for row in rows if _destroy(session, row, now)]
     refresh_crls(session, authority, sorted({row.issuer for row in destroyed}), now)
-    for row in destroyed:
-        log.info("certificate %s destroyed (破棄): unconfirmed past %s", row.serial, confirm_wait)
     return [row.serial for row in destroyed]
+
+
+def _destroy(session: Session, row: Certificate, now: dt.datetime) -> bool:
+    """破棄: revoked ex officio before it reached the card (the ledger books it as destroyed).
+    The caller refreshes the CRL. False if it was revoked already."""
+    if not revoke_row(session, row, RevocationReason.CESSATION_OF_OPERATION, now, ex_officio=True):
+        return False
+    log.info("certificate %s destroyed (破棄), application %s", row.serial, row.application_id)
+    return True

@@ -21,10 +21,12 @@ from central.service import Central
 
 _log = logging.getLogger(__name__)
 
-# 機構 waits this long for a certConf before treating the certificate as never installed. It must
-# exceed the kiosk's own card wait (kiosk.sync.journal.RecoveryPolicy.card_wait, 14 days), so a
-# kiosk that gives up first sends the rr itself and the ledger says why.
-DEFAULT_CONFIRM_WAIT = dt.timedelta(days=30)
+# 機構 waits this long for a certConf before treating the certificate as never installed. A kiosk
+# may build its certConf up to its card wait (kiosk RecoveryPolicy.card_wait, 14 days) after the
+# cp and then hold it in its outbox as long as the intake accepts old messages
+# (cmp_intake.MAX_MESSAGE_AGE, 30 days): the wait covers both, so a certificate that did reach
+# the card is never destroyed for a late confirmation.
+DEFAULT_CONFIRM_WAIT = dt.timedelta(days=45)
 DEFAULT_INTERVAL = dt.timedelta(minutes=10)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -22,15 +25,12 @@ def _run(connection: Connection) -> None:
     assert raw is not None
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
-        _migrate(connection)
-        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        _migrate(connection, check=lambda: raw.execute("PRAGMA foreign_key_check").fetchall())
     finally:
         raw.execute("PRAGMA foreign_keys=ON")
 
 
-def _migrate(connection: Connection) -> None:
+def _migrate(connection: Connection, check: Callable[[], list[Any]] | None = None) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -40,6 +40,9 @@ def _migrate(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        broken = check() if check is not None else []
+        if broken:  # raised inside the transaction: the migration is rolled back
+            raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
 
 
 def run_migrations_online() -> None:

@@ -117,6 +117,10 @@ def bootstrap(
     try:
         enrollment = client.send_p10cr(request)
     except lcmp.CmpRejected as exc:
+        # A definite no (wrong or spent secret): start afresh next time, with whatever secret the
+        # installer types then — the stored request is MAC'd with this one.
+        request_file.unlink()
+        identity.key_file.unlink()
         raise BootstrapFailed(f"the central refused the bootstrap: {exc}") from exc
     except lcmp.CmpTransportError as exc:
         raise CentralUnreachable(str(exc)) from exc
@@ -124,8 +128,9 @@ def bootstrap(
         raise BootstrapFailed(f"the central's answer is not acceptable: {exc}") from exc
     certificate = enrollment.certificate
     chain = _check(enrollment, key, terminal_id, central_root)
-    _write_private(identity.cert_file, _pem(certificate, *chain))
+    # The certificate last: its presence means "bootstrapped", so everything else is there first.
     _write_private(identity.central_root_file, _pem(central_root))
+    _write_private(identity.cert_file, _pem(certificate, *chain))
     request_file.unlink()
     _log.info("terminal %s bootstrapped: certificate %X", terminal_id, certificate.serial_number)
     return Bootstrapped(identity, certificate, resent)

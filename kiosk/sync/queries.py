@@ -43,22 +43,25 @@ def _ask(link: _Link, item: lcmp.InfoTypeAndValue, answer_type: str) -> str:
 
 
 def card_status(link: _Link, card_id: bytes) -> CardStatusAnswer:
-    answer = CardStatusAnswer.from_json(
-        _ask(link, jpki_items.octets_item(jpki_items.CARD_QUERY, card_id), jpki_items.CARD_STATUS)
-    )
+    text = _ask(link, jpki_items.octets_item(jpki_items.CARD_QUERY, card_id), jpki_items.CARD_STATUS)
+    try:
+        answer = CardStatusAnswer.from_json(text)
+    except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise QueryRefused(f"unreadable card status answer ({type(exc).__name__})") from exc
     if answer.card_id != card_id.hex():
         raise QueryRefused("the central answered about another card")
     return answer
 
 
 def certificate_status(link: _Link, serial: int) -> CertificateStatusAnswer:
-    answer = CertificateStatusAnswer.from_json(
-        _ask(
-            link,
-            jpki_items.integer_item(jpki_items.CERTIFICATE_QUERY, serial),
-            jpki_items.CERTIFICATE_STATUS,
-        )
+    text = _ask(
+        link, jpki_items.integer_item(jpki_items.CERTIFICATE_QUERY, serial), jpki_items.CERTIFICATE_STATUS
     )
-    if int(answer.serial, 16) != serial:
+    try:
+        answer = CertificateStatusAnswer.from_json(text)
+        same = int(answer.serial, 16) == serial
+    except (KeyError, TypeError, ValueError) as exc:
+        raise QueryRefused(f"unreadable certificate status answer ({type(exc).__name__})") from exc
+    if not same:
         raise QueryRefused("the central answered about another certificate")
     return answer

@@ -100,7 +100,7 @@ def test_secret_is_erased_when_the_terminal_first_signs(world: World, intake: Cm
     with pytest.raises(lcmp.CmpRejected):  # refused (no application), but authenticated
         signed.genm((jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, 1),))
     assert not secret_left(world)
-    assert refusal(intake.handle_cmp(request, None)) & lcmp.FailureInfo.notAuthorized
+    assert refusal(intake.handle_cmp(request, None)) & lcmp.FailureInfo.badMessageCheck
 
 
 def test_bootstrap_refusals(world: World, intake: CmpIntake) -> None:
@@ -111,9 +111,9 @@ def test_bootstrap_refusals(world: World, intake: CmpIntake) -> None:
     answer = intake.handle_cmp(wrong, None)
     assert refusal(answer) & lcmp.FailureInfo.badMessageCheck
     assert lcmp.decode(answer).protection.algorithm.oid != lcmp.PASSWORD_BASED_MAC  # type: ignore[union-attr]
-    # unknown terminal, and a terminal that is bootstrapped already (its secret is gone)
+    # an unknown terminal
     unknown = pbm_client(intake, secret, "kiosk-nobody").prepare_p10cr(csr(key("x")))
-    assert refusal(intake.handle_cmp(unknown, None)) & lcmp.FailureInfo.notAuthorized
+    assert refusal(intake.handle_cmp(unknown, None)) & lcmp.FailureInfo.badMessageCheck
     # another body than p10cr: the secret buys one certificate, nothing else
     number = jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, 1)
     genm = pbm_client(intake, secret).prepare_genm((number,))
@@ -124,7 +124,7 @@ def test_bootstrap_refusals(world: World, intake: CmpIntake) -> None:
     assert refusal(intake.handle_cmp(bytes(tampered), None))
     # a revoked terminal cannot bootstrap
     world.central.revoke_terminal(NEW, now=NOW)
-    assert refusal(intake.handle_cmp(good, None)) & lcmp.FailureInfo.notAuthorized
+    assert refusal(intake.handle_cmp(good, None)) & lcmp.FailureInfo.badMessageCheck  # no secret any more
     with world.central.transaction() as s:
         row = s.scalars(select(Terminal).where(Terminal.id == NEW)).one()
         assert row.status is TerminalStatus.REVOKED and row.certificate_serial is None
@@ -234,3 +234,56 @@ def test_kiosk_cli_bootstrap(world: World, https, tmp_path: Path, capsys: pytest
     assert secret_file.read_text().strip() not in out
     assert kiosk_main(args) == 2  # certified already: nothing overwritten
     assert "already has its certificate" in capsys.readouterr().err
+
+
+def test_pbm_poll_and_confirmation_rules(world: World, intake: CmpIntake) -> None:
+    secret = normalise_bootstrap_secret(world.central.register_terminal(NEW, MUNICIPALITY, now=NOW))
+    client = pbm_client(intake, secret)
+    request = client.prepare_p10cr(csr(key("new-terminal")), implicit_confirm=False)
+    first = lcmp.decode(intake.handle_cmp(request, None))
+    assert isinstance(first.body, lcmp.Cp) and not first.header.implicit_confirm
+    own = lcmp.decode(request)
+    # a pollReq is answered to *its* nonce, MAC-protected
+    poll = lcmp.encode(
+        lcmp.Message(lcmp.follow_up_header(own.header, first.header, now=NOW), lcmp.PollReq()),
+        lcmp.PbmProtection(secret, NEW.encode()),
+    )
+    answer = lcmp.decode(intake.handle_cmp(poll, None))
+    lcmp.verify_pbm(answer, secret)
+    assert answer.header.recip_nonce == lcmp.decode(poll).header.sender_nonce
+    assert isinstance(answer.body, lcmp.Cp) and answer.body.certificate == first.body.certificate
+    # a rejecting certConf is heard but does not take the terminal out of service
+    reject = lcmp.encode(
+        lcmp.Message(
+            lcmp.follow_up_header(own.header, first.header, now=NOW),
+            lcmp.CertConf.for_certificate(
+                first.body.certificate, status=lcmp.StatusInfo(lcmp.PKIStatus.rejection, ("no",))
+            ),
+        ),
+        lcmp.PbmProtection(secret, NEW.encode()),
+    )
+    assert isinstance(lcmp.decode(intake.handle_cmp(reject, None)).body, lcmp.PkiConf)
+    with world.central.transaction() as s:
+        assert terminals.current_certificate(s, NEW).serial == format(
+            first.body.certificate.serial_number, "x"
+        )
+
+
+def test_certconf_after_implicit_confirmation_is_refused(world: World, intake: CmpIntake) -> None:
+    secret = normalise_bootstrap_secret(world.central.register_terminal(NEW, MUNICIPALITY, now=NOW))
+    client = pbm_client(intake, secret)
+    enrollment = client.send_p10cr(client.prepare_p10cr(csr(key("new-terminal")), implicit_confirm=True))
+    assert enrollment.implicit_confirm
+    with pytest.raises(lcmp.CmpRejected, match="implicitly"):
+        client.send_cert_conf(client.prepare_cert_conf(enrollment, accept=False))
+
+
+def test_kiosk_retries_with_the_right_secret_after_a_typo(world: World, https, tmp_path: Path) -> None:
+    server, _files = https
+    secret = world.central.register_terminal(NEW, MUNICIPALITY, now=NOW)
+    root, directory = world.central.authority.root.cert, tmp_path / "identity"
+    with pytest.raises(BootstrapFailed, match="refused"):
+        bootstrap(f"https://{server}/pkix/", NEW, "AAAA-" + secret[5:], root, directory)
+    assert not (directory / REQUEST_FILE).exists()  # the request MAC'd with the typo is gone
+    done = bootstrap(f"https://{server}/pkix/", NEW, secret, root, directory)
+    assert not done.resent and done.identity.cert_file.exists()

@@ -18,13 +18,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from joserfc import jwe
 from joserfc.jwk import RSAKey
+from sqlalchemy import select
 
 import lcmp
 from appdata.model import Procedure
 from central import certstore, issuance
+from central import intake as intake_module
 from central.cmp_intake import CmpIntake
 from central.enums import CertStatus, RevocationReason
 from central.errors import NotFound
+from central.models import Certificate
 from lcmp import jpki_items
 
 
@@ -389,3 +392,64 @@ def test_unencrypted_application_data_is_refused(world: World, intake: CmpIntake
         world.central.application(app_id)
     client.genm((lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed),))  # control
     assert world.central.application(app_id).approved
+
+
+def test_card_certificates_are_never_implicitly_confirmed(world: World, intake: CmpIntake) -> None:
+    apply(world, 51)
+    client = client_for(world, intake)
+    request = client.prepare_p10cr(
+        csr(key("card-implicit")),
+        implicit_confirm=True,
+        general_info=items(51, jpki_items.CertificateKind.AUTH),
+    )
+    enrollment = client.send_p10cr(request, confirm=False)
+    assert not enrollment.implicit_confirm  # installed only once the terminal says so
+    assert not installed(world, enrollment.certificate.serial_number)
+
+
+def test_deferred_request_of_a_terminal_revoked_meanwhile_is_refused(world: World) -> None:
+    intake = CmpIntake(world.central, clock=lambda: NOW, deferred_issuance=True, check_after=1)
+    apply(world, 52)
+    client = client_for(world, intake)
+    request = client.prepare_p10cr(
+        csr(key("card-stolen")), general_info=items(52, jpki_items.CertificateKind.AUTH)
+    )
+    queued = lcmp.decode(intake.handle_cmp(request, terminal_cert(world)))
+    assert isinstance(queued.body, lcmp.Cp) and queued.body.status.status is lcmp.PKIStatus.waiting
+    world.central.revoke_terminal(TERMINAL, now=NOW)  # the kiosk was stolen
+    assert intake.issue_pending(NOW) == 1
+    with world.central.transaction() as s:
+        answer = lcmp.decode(
+            intake_module.get_transaction(s, TERMINAL, queued.header.transaction_id).response_der
+        )
+    assert isinstance(answer.body, lcmp.ErrorMsg)
+    assert answer.body.status.failure_info & lcmp.FailureInfo.notAuthorized
+
+
+def test_a_failing_deferred_request_does_not_stall_the_queue(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    intake = CmpIntake(world.central, clock=lambda: NOW, deferred_issuance=True, check_after=1)
+    client = client_for(world, intake)
+    for number in (53, 54):
+        apply(world, number)
+        request = client.prepare_p10cr(
+            csr(key(f"card-q-{number}")), general_info=items(number, jpki_items.CertificateKind.AUTH)
+        )
+        intake.handle_cmp(request, terminal_cert(world))
+    real = issuance.issue_certificate
+    calls = 0
+
+    def flaky(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("a bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(issuance, "issue_certificate", flaky)
+    assert intake.issue_pending(NOW) == 2  # the first answered systemFailure, the second issued
+    with world.central.transaction() as s:
+        issued = s.scalars(select(Certificate.application_id)).all()
+    assert jpki_items.application_id(TERMINAL, 54) in issued
+    assert jpki_items.application_id(TERMINAL, 53) not in issued
