@@ -19,8 +19,11 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            # A relative import would hide a dependency from these checks: the project uses none.
+            assert node.level == 0, f"{path}: relative import (write it absolute)"
+            if node.module:
+                found.add(node.module)
     return found
 
 
@@ -53,6 +56,11 @@ def test_kiosk_layering(path: Path) -> None:
     if where.startswith(("kiosk/reader/", "kiosk/facecheck/", "kiosk/sync/", "kiosk/store/")):
         upward = {m for m in mods if m.startswith(("kiosk.ui", "kiosk.flows"))}
         assert not upward, f"{where} reaches up into {upward}"
+        # The four are peers under the flows: none reaches sideways into another.
+        own = where.split("/")[1]
+        peers = {f"kiosk.{p}" for p in ("reader", "facecheck", "sync") if p != own}
+        sideways = {m for m in mods if m.startswith(tuple(peers))}
+        assert not sideways, f"{where} reaches sideways into {sideways}"
     if where.startswith("kiosk/flows/"):
         own = {m for m in mods if top(m) == "kiosk"}
         outside = {m for m in own if not m.startswith(FLOWS_MAY_USE)}
@@ -71,7 +79,19 @@ def test_shared_contracts_stand_alone(package: str) -> None:
         assert not {top(m) for m in imports(path)} & {"kiosk", "cardemu", "central"}, rel(path)
 
 
+def test_central_never_imports_the_kiosk() -> None:
+    for path in (ROOT / "central").rglob("*.py"):
+        assert not {top(m) for m in imports(path)} & {"kiosk", "cardemu", "demo"}, rel(path)
+
+
 def test_the_check_sees_violations(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from smartcard import scard\nimport PySide6.QtWidgets\n", encoding="utf-8")
     assert imports(bad) == {"smartcard", "PySide6.QtWidgets"}
+
+
+def test_a_relative_import_is_flagged(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from ..ui import screens\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="relative import"):
+        imports(sneaky)
