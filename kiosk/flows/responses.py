@@ -3,7 +3,8 @@
 `CertificateResponses` is the outbox relay's `on_settled` hook. For a p10cr or pollReq it finds the
 journal entry by the CMP transactionID and acts in the settling transaction, so the outbox row's
 `sent`/`failed` and the journal step commit together (if it raises, neither does and the relay
-asks again; the central answers a repeat with its stored answer):
+asks again; the central answers a repeated p10cr with its stored answer, a repeated pollReq with
+the same decision):
 
 | answer (verified by the relay)             | entry at  | effect                                        |
 |--------------------------------------------|-----------|-----------------------------------------------|
