@@ -49,7 +49,8 @@ def decode(data: bytes, spec: T, what: str) -> T:
     """Decode exactly one DER value of `spec` from `data`; anything else is badDataFormat."""
     try:
         value, rest = der_decoder.decode(data, asn1Spec=spec)
-    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError) as exc:
+    # OverflowError: a length field too large for an index (pyasn1 tries to read that much)
+    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, OverflowError) as exc:
         raise CmpError(FailureInfo.badDataFormat, f"{what}: not valid DER ({exc})") from exc
     if rest:
         raise CmpError(FailureInfo.badDataFormat, f"{what}: {len(rest)} trailing bytes")

@@ -313,6 +313,28 @@ def test_mutations_never_crash(good_der: bytes) -> None:
             decode(bytes(data))
         except CmpError:
             outcomes["error"] += 1
+        except Exception as exc:  # the input goes into the report: good_der differs per session
+            pytest.fail(f"{type(exc).__name__}: {exc} on input {bytes(data).hex()}")
         else:
             outcomes["decoded"] += 1  # e.g. a flipped bit inside a signature or a name
     assert outcomes["error"] > 1000
+
+
+@pytest.mark.parametrize(
+    "der",
+    [
+        # the header's length: 2^63 - 1, beyond any index (pyasn1 raised OverflowError)
+        bytes.fromhex(
+            "304c30887fffffffffffffff020102a4023000a4023000a011180f32303236303130313030303030305a"
+            "a412041074747474747474747474747474747474a51204106e6e6e6e6e6e6e6e6e6e6e6e6e6e6e6eb3020500"
+        ),
+        bytes.fromhex("30 84 7f ff ff ff 02 01 00"),  # a length far beyond the data
+        bytes.fromhex("30 82 00 03 02 01 00"),  # long form where short form is due: BER, not DER
+    ],
+)
+def test_hostile_lengths_are_bad_data(der: bytes) -> None:
+    """Found by the mutation test on a CI run: a huge long-form length made pyasn1 raise
+    OverflowError out of decode()."""
+    with pytest.raises(CmpError) as refused:
+        decode(der)
+    assert refused.value.failure_info & FailureInfo.badDataFormat
