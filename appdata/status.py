@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CARD_STATUSES = frozenset({"operating", "suspended", "abolished", "expired", "unregistered"})
 CERT_STATUSES = frozenset({"good", "hold", "revoked", "unknown"})
@@ -44,13 +47,11 @@ class CardStatusAnswer:
     @classmethod
     def from_json(cls, text: str) -> CardStatusAnswer:
         obj = _object(text)
-        status = str(obj["status"])
-        if status not in CARD_STATUSES:
-            raise ValueError(f"unknown card status {status!r}")
+        status = _status(obj, CARD_STATUSES)
         return cls(
             card_id=str(obj["card_id"]),
             status=status,
-            expiry=dt.date.fromisoformat(obj["expiry"]) if obj.get("expiry") else None,
+            expiry=_optional(obj, "expiry", dt.date.fromisoformat),
             face_auth=bool(obj.get("face_auth", False)),
             certificates=tuple(
                 CardCertificateView(
@@ -84,16 +85,14 @@ class CertificateStatusAnswer:
     @classmethod
     def from_json(cls, text: str) -> CertificateStatusAnswer:
         obj = _object(text)
-        status = str(obj["status"])
-        if status not in CERT_STATUSES:
-            raise ValueError(f"unknown certificate status {status!r}")
+        status = _status(obj, CERT_STATUSES)
         return cls(
             serial=str(obj["serial"]),
             status=status,
             kind=obj.get("kind"),
             reason=obj.get("reason"),
-            revoked_at=dt.datetime.fromisoformat(obj["revoked_at"]) if obj.get("revoked_at") else None,
-            not_after=dt.datetime.fromisoformat(obj["not_after"]) if obj.get("not_after") else None,
+            revoked_at=_optional(obj, "revoked_at", dt.datetime.fromisoformat),
+            not_after=_optional(obj, "not_after", dt.datetime.fromisoformat),
             expired=bool(obj.get("expired", False)),
         )
 
@@ -102,6 +101,18 @@ def _iso(value: object) -> str:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _status(obj: dict[str, Any], allowed: frozenset[str]) -> str:
+    status = str(obj["status"])
+    if status not in allowed:
+        raise ValueError(f"unknown status {status!r}")
+    return status
+
+
+def _optional(obj: dict[str, Any], key: str, parse: Callable[[str], T]) -> T | None:
+    value = obj.get(key)
+    return parse(value) if value else None
 
 
 def _object(text: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from central.errors import (
     TransactionIdInUse,
     TransactionPending,
 )
-from central.models import Certificate, IntakeTransaction, PendingIssuance
+from central.models import Certificate, IntakeTransaction, PendingIssuance, Terminal
 from central.revocation import certificate_status
 from central.service import Central
 from lcmp import jpki_items
@@ -60,6 +60,19 @@ class _Refusal(Exception):
     def __init__(self, failure: lcmp.FailureInfo, text: str) -> None:
         super().__init__(text)
         self.failure, self.text = failure, text
+
+
+def _check_time(header: lcmp.Header, now: dt.datetime) -> None:
+    if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
+        raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
+
+
+def _opened(session: Session, terminal_id: str, transaction_id: bytes) -> IntakeTransaction:
+    """The transaction a follow-up (certConf, pollReq) continues."""
+    try:
+        return intake.get_transaction(session, terminal_id, transaction_id)
+    except NotFound as exc:
+        raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
 
 
 class CmpIntake:
@@ -125,8 +138,7 @@ class CmpIntake:
 
     def _authenticate(self, request: lcmp.Message, client: x509.Certificate | None, now: dt.datetime) -> str:
         header = request.header
-        if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
-            raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
+        _check_time(header, now)
         signer = lcmp.verify_signature(request)
         lcmp.verify_chain(signer, self._trusted, self._untrusted, at=now, required_eku=lcmp.CMC_RA)
         lcmp.check_sender(request, signer)
@@ -143,9 +155,8 @@ class CmpIntake:
                 raise _Refusal(
                     lcmp.FailureInfo.notAuthorized, f"not terminal {terminal_id}'s current certificate"
                 )
-            bootstrap_pending = (
-                terminals.get_terminal(session, terminal_id).bootstrap_secret_sealed is not None
-            )
+            row = session.get(Terminal, terminal_id)  # loaded just above: no second query
+            bootstrap_pending = row is not None and row.bootstrap_secret_sealed is not None
         if client is None:
             if self.require_tls_client:
                 raise _Refusal(
@@ -397,10 +408,7 @@ class CmpIntake:
 
     def _follow_up(self, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
         with self.central.transaction() as session:
-            try:
-                opened = intake.get_transaction(session, terminal_id, request.header.transaction_id)
-            except NotFound as exc:
-                raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
+            opened = _opened(session, terminal_id, request.header.transaction_id)
             if opened.response_der is None:
                 if isinstance(request.body, lcmp.PollReq) and session.get(PendingIssuance, opened.id):
                     poll = lcmp.PollRep(request.body.cert_req_id, self.check_after, ("queued for issuance",))
@@ -478,8 +486,7 @@ class CmpIntake:
         # The answer's senderKID names the same shared secret: the terminal's reference.
         protector = lcmp.PbmProtection(secret, terminal_id.encode())
         try:
-            if header.message_time > now + MAX_CLOCK_SKEW or header.message_time < now - MAX_MESSAGE_AGE:
-                raise _Refusal(lcmp.FailureInfo.badTime, "messageTime outside the accepted window")
+            _check_time(header, now)
             if isinstance(request.body, lcmp.P10cr):
                 return self._bootstrap_p10cr(request, der, terminal_id, (secret, protector), now)
             if isinstance(request.body, lcmp.CertConf | lcmp.PollReq):
@@ -540,10 +547,7 @@ class CmpIntake:
         self, request: lcmp.Message, terminal_id: str, protector: lcmp.Protector, now: dt.datetime
     ) -> bytes:
         with self.central.transaction() as session:
-            try:
-                opened = intake.get_transaction(session, terminal_id, request.header.transaction_id)
-            except NotFound as exc:
-                raise _Refusal(lcmp.FailureInfo.badRequest, "no such transaction") from exc
+            opened = _opened(session, terminal_id, request.header.transaction_id)
         if opened.response_der is None:
             raise _Refusal(lcmp.FailureInfo.systemUnavail, "transaction still open")
         first = lcmp.decode(opened.response_der)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from central_testkit import TERMINAL, World, key
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
+from testkit import write_pem
 
 from central import terminals
 from central.cmp_intake import CmpIntake
@@ -22,19 +23,6 @@ from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
 def terminal_cert(world: World) -> x509.Certificate:
     with world.central.transaction() as s:
         return x509.load_der_x509_certificate(terminals.current_certificate(s, TERMINAL).der)
-
-
-def pem_file(path: Path, *objs) -> Path:
-    data = b""
-    for obj in objs:
-        if isinstance(obj, x509.Certificate):
-            data += obj.public_bytes(serialization.Encoding.PEM)
-        else:
-            data += obj.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-    path.write_bytes(data)
-    return path
 
 
 @contextmanager
@@ -57,15 +45,15 @@ def serve_https(world: World, tmp_path: Path) -> Iterator[tuple[str, dict[str, P
         .sign(authority.root.key, hashes.SHA256())
     )
     files = {
-        "tls_cert": pem_file(tmp_path / "tls.pem", tls_cert, authority.root.cert),
-        "tls_key": pem_file(tmp_path / "tls.key", tls_key),
-        "root": pem_file(tmp_path / "root.pem", authority.root.cert),
-        "terminal_chain": pem_file(
+        "tls_cert": write_pem(tmp_path / "tls.pem", tls_cert, authority.root.cert),
+        "tls_key": write_pem(tmp_path / "tls.key", tls_key),
+        "root": write_pem(tmp_path / "root.pem", authority.root.cert),
+        "terminal_chain": write_pem(
             tmp_path / "terminal-ca.pem", authority.terminal_ca.cert, authority.root.cert
         ),
-        "kiosk_cert": pem_file(tmp_path / "kiosk.pem", terminal_cert(world)),
-        "kiosk_key": pem_file(tmp_path / "kiosk.key", world.terminal_key),
-        "untrusted": pem_file(tmp_path / "untrusted.pem", authority.terminal_ca.cert),
+        "kiosk_cert": write_pem(tmp_path / "kiosk.pem", terminal_cert(world)),
+        "kiosk_key": write_pem(tmp_path / "kiosk.key", world.terminal_key),
+        "untrusted": write_pem(tmp_path / "untrusted.pem", authority.terminal_ca.cert),
     }
     context = server_ssl_context(str(files["tls_cert"]), str(files["tls_key"]), str(files["terminal_chain"]))
     # openssl checks the CMP message time against its own clock: answer with real time here

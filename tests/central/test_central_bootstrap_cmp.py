@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from central_https import pem_file
 from central_testkit import MUNICIPALITY, NOW, World, csr, key
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from sqlalchemy import select
+from testkit import write_pem
 
 import lcmp
 import lcmp.http
@@ -168,7 +168,7 @@ def test_kiosk_bootstrap_refuses_a_central_it_cannot_trust(world: World, https, 
         bootstrap(f"https://{server}/pkix/", NEW, "AAAA-" + secret[5:], world.central.authority.root.cert,
                   tmp_path / "wrong-secret")  # fmt: skip
     # a root that is not the central's: TLS itself fails, nothing is sent
-    stranger = x509.load_pem_x509_certificate(pem_file(tmp_path / "s.pem", _self_signed()).read_bytes())
+    stranger = x509.load_pem_x509_certificate(write_pem(tmp_path / "s.pem", _self_signed()).read_bytes())
     with pytest.raises(CentralUnreachable):
         bootstrap(f"https://{server}/pkix/", NEW, secret, stranger, tmp_path / "stranger")
     assert secret_left(world)
@@ -179,7 +179,7 @@ def test_openssl_cmp_bootstraps_with_the_secret(world: World, https, tmp_path: P
     server, files = https
     secret = world.central.register_terminal(NEW, MUNICIPALITY, now=NOW)
     terminal_key = key("openssl-terminal")
-    pem_file(tmp_path / "t.key", terminal_key)
+    write_pem(tmp_path / "t.key", terminal_key)
     (tmp_path / "t.csr").write_bytes(csr(terminal_key).public_bytes(serialization.Encoding.PEM))
     result = subprocess.run(
         ["openssl", "cmp", "-server", server, "-path", "pkix/",

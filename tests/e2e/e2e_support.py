@@ -18,9 +18,10 @@ from typing import IO
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from testkit import write_pem
 
 from central import migrate
 from central.authority import Authority
@@ -95,21 +96,6 @@ def _drain(stream: IO[str]) -> None:
 CENTRAL_LOG: collections.deque[str] = collections.deque(maxlen=2000)  # for failure reports
 
 
-def _pem(path: Path, *objs: object) -> Path:
-    data = b""
-    for obj in objs:
-        if isinstance(obj, x509.Certificate):
-            data += obj.public_bytes(serialization.Encoding.PEM)
-        else:
-            assert isinstance(obj, rsa.RSAPrivateKey)
-            data += obj.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-    path.touch(mode=0o600)
-    path.write_bytes(data)
-    return path
-
-
 @pytest.fixture
 def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
     ca_dir, db_url = tmp_path / "ca", f"sqlite:///{tmp_path / 'central.db'}"
@@ -129,9 +115,9 @@ def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
     kiosk_dir = tmp_path / "kiosk"
     kiosk_dir.mkdir(mode=0o700)
     identity = TerminalIdentity(
-        key_file=_pem(kiosk_dir / "terminal.key", terminal_key),
-        cert_file=_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=_pem(kiosk_dir / "central-root.pem", authority.root.cert),
+        key_file=write_pem(kiosk_dir / "terminal.key", terminal_key),
+        cert_file=write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
     )
     process, url = _serve(db_url, ca_dir)
     running = CentralProcess(url, db_url, ca_dir, identity, process)

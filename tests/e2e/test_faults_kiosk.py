@@ -21,14 +21,15 @@ from cryptography import x509
 from e2e_support import MUNICIPALITY, ROOT, TERMINAL, CentralProcess, now
 from issuance_child import POINTS
 from sqlalchemy import func, select
+from testkit import auth_issuance
 
 import lcmp
 from appdata.envelope import seal_application
-from appdata.model import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
 from cardadmin import derive_card_key
 from cardemu.state import CardState
 from central.enums import AuthorizationOutcome, CaName
 from central.models import AdminAuthorization, Certificate
+from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.flows.background import SyncService, reader_card
 from kiosk.reader.errors import CardError
 from kiosk.reader.pcsc import ReaderMonitor, open_card
@@ -62,10 +63,6 @@ def _child(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _date(yyyymmdd: str) -> dt.date:
-    return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
-
-
 def _prepare(central_process: CentralProcess, card_file, pcsc_harness, tmp_path: Path) -> tuple[Path, Path]:
     """Card personalised under this central, inserted and registered; the application delivered.
     Returns the child's state file and the card's state file."""
@@ -74,7 +71,7 @@ def _prepare(central_process: CentralProcess, card_file, pcsc_harness, tmp_path:
         card = CardState.load(card_path)
         card.admin_key = derive_card_key(central.authority.admin_master_key, card.card_id)
         card.save(card_path)
-        central.register_card(card.card_id, MUNICIPALITY, "holder-faults", _date(card.expiry))
+        central.register_card(card.card_id, MUNICIPALITY, "holder-faults", parse_yyyymmdd(card.expiry))
         recipient = central.authority.encryption_key.public_key()
     pcsc_harness.insert(card_path)
 
@@ -86,16 +83,7 @@ def _prepare(central_process: CentralProcess, card_file, pcsc_harness, tmp_path:
     sealer = Sealer(load_or_create_data_key(tmp_path / "kiosk-data"))
     identity = central_process.identity
     link = CentralLink(central_process.url, identity)
-    holder = card.holder
-    data = ApplicationData(
-        application_id=jpki_items.application_id(TERMINAL, NUMBER),
-        procedure=Procedure.NEW_ISSUANCE,
-        card_id=card.card_id.hex(),
-        applicant=BasicInfo(holder.name, holder.address, _date(holder.birth_date), holder.sex),
-        operator="staff-007",
-        certificates=("auth",),
-        identity_check=IdentityCheck(IdentityMethod.CARD_AND_JUKI_PIN),
-    )
+    data = auth_issuance(card, TERMINAL, NUMBER)
     key, _chain, _root = identity.load()
     sealed = seal_application(data, terminal_id=TERMINAL, signing_key=key, recipient=recipient, now=now())
     local_id = uuid.uuid4()

@@ -7,7 +7,6 @@ generation → on-card CSR → the p10cr goes through the kiosk's outbox and rel
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import uuid
@@ -18,14 +17,15 @@ from cryptography.hazmat.primitives import serialization
 from e2e_support import MUNICIPALITY, TERMINAL, CentralProcess, find_at_rest, now, personal_needles
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from testkit import auth_issuance
 
 import lcmp
 from appdata.envelope import seal_application
-from appdata.model import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
 from cardadmin import derive_card_key
 from cardemu.state import CardState
 from central import certstore
 from central.enums import CaName
+from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.domain.secret import Secret
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card
@@ -67,7 +67,7 @@ def test_new_auth_certificate_end_to_end(
     card.save(card_path)
     pcsc_harness.insert(card_path)
     holder = card.holder
-    central.register_card(card.card_id, MUNICIPALITY, "holder-e2e", _date(card.expiry))
+    central.register_card(card.card_id, MUNICIPALITY, "holder-e2e", parse_yyyymmdd(card.expiry))
 
     # -- the kiosk's own store, and its link to the central ----------------------------------------
     engine = make_engine(tmp_path / "kiosk.db")
@@ -77,15 +77,7 @@ def test_new_auth_certificate_end_to_end(
     link = CentralLink(central_process.url, central_process.identity)
 
     # -- the application, sealed to the central, through the outbox -----------------------------
-    data = ApplicationData(
-        application_id=jpki_items.application_id(TERMINAL, NUMBER),
-        procedure=Procedure.NEW_ISSUANCE,
-        card_id=card.card_id.hex(),
-        applicant=BasicInfo(holder.name, holder.address, _date(holder.birth_date), holder.sex),
-        operator="staff-007",
-        certificates=("auth",),
-        identity_check=IdentityCheck(IdentityMethod.CARD_AND_JUKI_PIN),
-    )
+    data = auth_issuance(card, TERMINAL, NUMBER)
     key, _chain, _root = central_process.identity.load()
     sealed = seal_application(
         data,
@@ -197,7 +189,3 @@ def test_new_auth_certificate_end_to_end(
     assert find_at_rest(tmp_path / "kiosk.db", caplog.text + holder.address, needles) != []  # can fail
     central.close()
     pcsc_harness.remove()
-
-
-def _date(yyyymmdd: str) -> dt.date:
-    return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))

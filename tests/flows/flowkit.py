@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from kiosk_store_fixtures import FakeClock
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from testkit import auth_issuance, write_pem
 
 from appdata.envelope import seal_application
-from appdata.model import ApplicationData, BasicInfo, IdentityCheck, IdentityMethod, Procedure
 from cardadmin import derive_card_key
 from cardemu.authority import DevAuthority
 from cardemu.card import SoftCard
@@ -40,6 +40,7 @@ from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
 from central.models import Certificate
 from central.service import Central
 from central.tls import ensure_server_tls
+from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.domain.secret import Secret
 from kiosk.flows import issuance
 from kiosk.flows.ports import PresentCard
@@ -73,24 +74,6 @@ NUMBER = 1  # this terminal's application number for the adult's application
 AUTH_PIN = "1234"  # the software residents' 利用者証明用 PIN
 
 
-def _date(yyyymmdd: str) -> dt.date:
-    return dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
-
-
-def _write_pem(path: Path, *objs: x509.Certificate | rsa.RSAPrivateKey) -> Path:
-    data = b""
-    for obj in objs:
-        if isinstance(obj, x509.Certificate):
-            data += obj.public_bytes(serialization.Encoding.PEM)
-        else:
-            data += obj.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-    path.touch(mode=0o600)
-    path.write_bytes(data)
-    return path
-
-
 @dataclass
 class CentralServer:
     central: Central
@@ -109,17 +92,10 @@ class CentralServer:
 
     def approve(self, card: CardState, number: int) -> None:
         """The card registered and an approved 新規発行 application for its 利用者証明用 certificate."""
-        holder = card.holder
-        self.central.register_card(card.card_id, MUNICIPALITY, f"holder-{number}", _date(card.expiry))
-        data = ApplicationData(
-            application_id=jpki_items.application_id(TERMINAL, number),
-            procedure=Procedure.NEW_ISSUANCE,
-            card_id=card.card_id.hex(),
-            applicant=BasicInfo(holder.name, holder.address, _date(holder.birth_date), holder.sex),
-            operator="staff-007",
-            certificates=("auth",),
-            identity_check=IdentityCheck(IdentityMethod.CARD_AND_JUKI_PIN),
+        self.central.register_card(
+            card.card_id, MUNICIPALITY, f"holder-{number}", parse_yyyymmdd(card.expiry)
         )
+        data = auth_issuance(card, TERMINAL, number)
         sealed = seal_application(
             data,
             terminal_id=TERMINAL,
@@ -149,9 +125,9 @@ def central_server(directory: Path) -> Iterator[CentralServer]:
     kiosk_dir = directory / "terminal"
     kiosk_dir.mkdir(mode=0o700)
     identity = TerminalIdentity(
-        key_file=_write_pem(kiosk_dir / "terminal.key", terminal_key),
-        cert_file=_write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=_write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
+        key_file=write_pem(kiosk_dir / "terminal.key", terminal_key),
+        cert_file=write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
     )
     tls = ensure_server_tls(authority, ["127.0.0.1"])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))

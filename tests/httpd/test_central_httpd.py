@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from testkit import write_pem
 
 from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
 
@@ -38,19 +39,6 @@ def _cert(subject: str, key, issuer: str, issuer_key, *, ca: bool, san: x509.Gen
     if san is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName([san]), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _write(path: Path, *objs) -> Path:
-    out = b""
-    for obj in objs:
-        if isinstance(obj, x509.Certificate):
-            out += obj.public_bytes(serialization.Encoding.PEM)
-        else:
-            out += obj.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-    path.write_bytes(out)
-    return path
 
 
 class RecordingIntake:
@@ -88,12 +76,12 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     client = _cert("terminal 0001", client_key, "terminal CA", terminal_ca_key, ca=False)
     rogue = _cert("terminal 0001", client_key, "rogue CA", rogue_key, ca=False)
     return {
-        "ca": _write(d / "ca.pem", ca),
-        "terminal_ca": _write(d / "terminal-ca.pem", terminal_ca),
-        "server": _write(d / "server.pem", server),
-        "server_key": _write(d / "server.key", server_key),
-        "client": _write(d / "client.pem", client, client_key),
-        "rogue": _write(d / "rogue.pem", rogue, client_key),
+        "ca": write_pem(d / "ca.pem", ca),
+        "terminal_ca": write_pem(d / "terminal-ca.pem", terminal_ca),
+        "server": write_pem(d / "server.pem", server),
+        "server_key": write_pem(d / "server.key", server_key),
+        "client": write_pem(d / "client.pem", client, client_key),
+        "rogue": write_pem(d / "rogue.pem", rogue, client_key),
     }
 
 
