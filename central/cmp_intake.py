@@ -30,9 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
+from appdata.notices import ISSUANCE_DECIDED, IssuanceDecided
 from appdata.status import CardCertificateView, CardStatusAnswer, CertificateStatusAnswer
 from cardadmin import CARD_ID_LENGTH, AdminOperation
-from central import admin_auth, applications, intake, issuance, registry, terminals
+from central import admin_auth, applications, intake, issuance, notices, registry, terminals
 from central.enums import CaName, CertKind
 from central.errors import (
     CentralError,
@@ -279,6 +280,9 @@ class CmpIntake:
                     answer = self._error(request, lcmp.FailureInfo.systemFailure, "issuance failed", when)
                 intake.store_response(session, opened.terminal_id, opened.transaction_id, answer, when)
                 pending.decided_at = when
+                # Pushed as well as polled: the terminal applies it at its next notice pull.
+                decided_notice = IssuanceDecided(opened.transaction_id, answer)
+                notices.post(session, opened.terminal_id, ISSUANCE_DECIDED, decided_notice.to_payload(), when)
                 decided += 1
         return decided
 
@@ -345,7 +349,8 @@ class CmpIntake:
         session: Session, items: tuple[lcmp.InfoTypeAndValue, ...], terminal_id: str, now: dt.datetime
     ) -> lcmp.InfoTypeAndValue | None:
         """Card-registry and certificate-status queries (the kiosk's identity check, renewal and
-        revocation screens). Read-only; each one is logged with who asked."""
+        revocation screens), and the terminal's notice pull (whose cursor acknowledges what it
+        applied: the only write). Each registry question is logged with who asked."""
         card_id = jpki_items.octets_value(items, jpki_items.CARD_QUERY)
         if card_id is not None:
             if len(card_id) != CARD_ID_LENGTH:
@@ -362,6 +367,12 @@ class CmpIntake:
                           for c in view.certificates),
                 )  # fmt: skip
             return lcmp.InfoTypeAndValue.utf8(jpki_items.CARD_STATUS, card.to_json())
+        after = jpki_items.integer_value(items, jpki_items.NOTICES_AFTER)
+        if after is not None:
+            if after < 0:
+                raise _Refusal(lcmp.FailureInfo.badDataFormat, "notice cursor below zero")
+            found = notices.page(session, terminal_id, after)
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.NOTICE_PAGE, found.to_json())
         serial = jpki_items.integer_value(items, jpki_items.CERTIFICATE_QUERY)
         if serial is not None:
             _log.info("terminal %s asked for the status of certificate %X", terminal_id, serial)

@@ -1,5 +1,6 @@
-"""Scheduled work of `central serve`: CRLs renewed before they go stale, and certificates that were
-issued but never confirmed destroyed (破棄) after the confirmation wait.
+"""Scheduled work of `central serve`: CRLs renewed before they go stale, certificates that were
+issued but never confirmed destroyed (破棄) after the confirmation wait, and notices the
+terminals have applied pruned after their retention.
 
 CRLs are also regenerated on every revocation (`central.revocation.refresh_crls`); the schedule
 is what keeps a CRL fresh on a quiet day. A CRL is renewed once half its validity has passed, so
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from central import crl, issuance
+from central import crl, issuance, notices
 from central.enums import CaName
 from central.models import CrlState
 from central.service import Central
@@ -34,6 +35,7 @@ DEFAULT_INTERVAL = dt.timedelta(minutes=10)
 class MaintenanceReport:
     crls_renewed: tuple[CaName, ...]
     destroyed: tuple[str, ...]  # serials revoked as 破棄
+    notices_pruned: int = 0
 
 
 def run_maintenance(
@@ -49,12 +51,14 @@ def run_maintenance(
             if state is None or not state.der or state.next_update - now <= half:
                 crl.regenerate(session, central.authority, ca, now)
                 renewed.append(ca)
-    report = MaintenanceReport(tuple(renewed), tuple(destroyed))
-    if renewed or destroyed:
+        pruned = notices.prune(session, now)
+    report = MaintenanceReport(tuple(renewed), tuple(destroyed), pruned)
+    if renewed or destroyed or pruned:
         _log.info(
-            "maintenance: CRLs renewed %s; %d unconfirmed certificate(s) destroyed",
+            "maintenance: CRLs renewed %s; %d unconfirmed certificate(s) destroyed; %d notice(s) pruned",
             [ca.value for ca in renewed],
             len(destroyed),
+            pruned,
         )
     return report
 

@@ -91,6 +91,10 @@ class Terminal(Base):
     bootstrap_used: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Downstream notices (central.notices): the last seq handed out, and the highest the
+    # terminal has said it applied (its cursor). Incremented under the row's lock: no gaps.
+    notice_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    notice_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     municipality: Mapped[Municipality] = relationship(back_populates="terminals", lazy="raise")
 
@@ -248,6 +252,22 @@ class LedgerEvent(Base):
     application_id: Mapped[str | None] = mapped_column(ForeignKey("application.id"))
     fee: Mapped[Fee | None] = mapped_column(_enum(Fee, "ledger_fee"))
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class TerminalNotice(Base):
+    """A notice for one terminal (appdata.notices), kept until the terminal's cursor passes it
+    and the retention is over (central.notices.prune)."""
+
+    __tablename__ = "terminal_notice"
+    __table_args__ = (UniqueConstraint("terminal_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminal.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    msg_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class CrlState(Base):

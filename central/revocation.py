@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from central import certstore, crl, ledger
+from appdata.notices import CERTIFICATE_REVOKED, CertificateRevoked
+from central import certstore, crl, ledger, notices
 from central.authority import Authority
 from central.certstore import Serial
 from central.enums import CaName, CertKind, CertStatus, LedgerEventKind, RevocationReason
@@ -87,6 +88,7 @@ def revoke_row(
         if reason is RevocationReason.KEY_COMPROMISE:
             # A compromise reported after another revocation must still reach relying parties.
             row.revocation_reason = reason
+            _notify(session, row, now)
             return True
         raise InvalidTransition(f"certificate {row.serial} is already revoked")
     row.status = CertStatus.REVOKED
@@ -104,8 +106,26 @@ def revoke_row(
                 fee=app.fee,
                 now=now,
             )
+    _notify(session, row, now)
     log.info("revoked certificate serial=%s reason=%s ex_officio=%s", row.serial, reason.name, ex_officio)
     return True
+
+
+def _notify(session: Session, row: Certificate, now: dt.datetime) -> None:
+    """Tell the terminal that requested a card certificate: one still holding it must not write
+    it to a card (破棄), and its records show every revocation of what it issued."""
+    if row.kind is CertKind.TERMINAL or row.terminal_id is None or row.revocation_reason is None:
+        return
+    revoked = CertificateRevoked(
+        serial=format(int(row.serial, 16), "x"),
+        cert_kind=row.kind.value,
+        reason=row.revocation_reason.name,
+        ex_officio=row.ex_officio,
+        destroyed=row.ex_officio and row.installed_at is None,
+        revoked_at=row.revoked_at or now,
+        application_id=row.application_id,
+    )
+    notices.post(session, row.terminal_id, CERTIFICATE_REVOKED, revoked.to_payload(), now)
 
 
 def hold_row(row: Certificate, now: dt.datetime) -> bool:

@@ -36,6 +36,9 @@ CARD_QUERY = _oid("card-query")  # OCTET STRING: the 16-byte card id
 CARD_STATUS = _oid("card-status")  # UTF8String: appdata.status.CardStatusAnswer JSON
 CERTIFICATE_QUERY = _oid("certificate-query")  # INTEGER: the certificate's serial number
 CERTIFICATE_STATUS = _oid("certificate-status")  # UTF8String: CertificateStatusAnswer JSON
+# downstream notices (genm asks with the terminal's cursor, genp answers with one page)
+NOTICES_AFTER = _oid("notices-after")  # INTEGER: the highest notice seq the terminal applied
+NOTICE_PAGE = _oid("notice-page")  # UTF8String: appdata.notices.NoticePage JSON
 
 MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
 

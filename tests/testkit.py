@@ -29,8 +29,11 @@ def write_pem(path: Path, *objs: x509.Certificate | rsa.RSAPrivateKey) -> Path:
     return path
 
 
-def auth_issuance(card: CardState, terminal_id: str, number: int) -> ApplicationData:
-    """新規発行 of the 利用者証明用 certificate for the software card's holder, as a counter sends it."""
+def auth_issuance(
+    card: CardState, terminal_id: str, number: int, certificates: tuple[str, ...] = ("auth",)
+) -> ApplicationData:
+    """新規発行 of the 利用者証明用 certificate (or `certificates`) for the software card's holder,
+    as a counter sends it."""
     holder = card.holder
     return ApplicationData(
         application_id=jpki_items.application_id(terminal_id, number),
@@ -38,6 +41,6 @@ def auth_issuance(card: CardState, terminal_id: str, number: int) -> Application
         card_id=card.card_id.hex(),
         applicant=BasicInfo(holder.name, holder.address, parse_yyyymmdd(holder.birth_date), holder.sex),
         operator="staff-007",
-        certificates=("auth",),
+        certificates=certificates,
         identity_check=IdentityCheck(IdentityMethod.CARD_AND_JUKI_PIN),
     )

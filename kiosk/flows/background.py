@@ -1,7 +1,8 @@
 """The kiosk's background work, whether the counter UI runs or not (docs/store-and-sync.md):
 
 - the outbox relay, on its own thread;
-- pollReqs for delayed issuances, every `poll_interval`;
+- every `poll_interval`: the central's notices pulled into the inbox and applied (a deferred
+  decision arrives here first), then pollReqs for delayed issuances still waiting;
 - the recovery worker once at start (entries that need no card: certConf, 破棄 after the card
   wait) and again whenever a card is inserted (entries for *that* card: write, read back).
 
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.flows.notices import NoticeHandlers
 from kiosk.flows.ports import CentralPort, PresentCard
 from kiosk.flows.recovery import RecoveryReport, recover
 from kiosk.flows.responses import CertificateResponses, enqueue_polls
@@ -29,7 +31,8 @@ from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, open_card
 from kiosk.reader.transport import Transport
 from kiosk.store.coltypes import utcnow
 from kiosk.store.sealed import Sealer
-from kiosk.sync.central import CentralLink, CmpAdminAuthorizer
+from kiosk.sync import notices
+from kiosk.sync.central import CentralLink, CentralUnreachable, CmpAdminAuthorizer
 from kiosk.sync.journal import DEFAULT_POLICY, RecoveryPolicy
 from kiosk.sync.relay import ReceiptVerifier, Relay, Sender
 
@@ -71,6 +74,7 @@ class SyncService:
         self._poll_interval = poll_interval
         responses = CertificateResponses(sealer, link, clock=clock)
         self.relay = Relay(sessions, send, verify_receipt=verify_receipt, on_settled=responses)
+        self.notice_handlers = NoticeHandlers(sealer, responses, verify_receipt, clock=clock).handlers()
         self._stop = threading.Event()
         self._recovering = threading.Lock()  # one recovery pass at a time (start vs card)
         self._threads: list[threading.Thread] = []
@@ -111,8 +115,20 @@ class SyncService:
                 self._sessions, self._sealer, self._link, now=self._clock(), card=card, policy=self._policy
             )
 
+    def pull_notices(self) -> notices.PullReport | None:
+        """One notice pull; None when the central cannot be reached (the next pass retries)."""
+        try:
+            return notices.pull(self._sessions, self._link, self.notice_handlers, clock=self._clock)
+        except CentralUnreachable as exc:
+            log.info("notices not pulled, central unreachable: %s", exc)
+            return None
+
     def _poll_loop(self) -> None:
         while not self._stop.wait(self._poll_interval.total_seconds()):
+            try:
+                self.pull_notices()
+            except Exception:
+                log.exception("notice pull failed; next in %s", self._poll_interval)
             try:
                 enqueue_polls(self._sessions, self._link, now=self._clock())
             except Exception:

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
-from kiosk.store.models import IssuanceJournal, OutboxMessage
+from appdata import notices
+from kiosk.store.models import InboxMessage, IssuanceJournal, OutboxMessage
 from lcmp import jpki_items
 
 # Outbox kinds: the CMP body names.
@@ -46,7 +47,7 @@ class Waiting:
     check_after: timedelta
 
 
-def _row(session: Session, msg_id: uuid.UUID | None) -> OutboxMessage:
+def outbox_row(session: Session, msg_id: uuid.UUID | None) -> OutboxMessage:
     row = session.scalars(select(OutboxMessage).where(OutboxMessage.msg_id == msg_id)).first()
     if row is None:
         raise LookupError(f"no outbox message {msg_id}")
@@ -58,8 +59,9 @@ def _exchange(row: OutboxMessage, request: lcmp.Message) -> Exchange:
 
 
 def exchanges(session: Session, entry: IssuanceJournal) -> list[Exchange]:
-    """The entry's certificate request, then its pollReqs, in sending order."""
-    first = _row(session, entry.request_msg_id)
+    """The entry's certificate request, then its pollReqs, in sending order, then any decision
+    that came as a notice."""
+    first = outbox_row(session, entry.request_msg_id)
     found = [_exchange(first, lcmp.decode(first.payload))]
     polls = session.scalars(
         select(OutboxMessage)
@@ -70,12 +72,26 @@ def exchanges(session: Session, entry: IssuanceJournal) -> list[Exchange]:
         request = lcmp.decode(row.payload)
         if request.header.transaction_id == entry.transaction_id:
             found.append(_exchange(row, request))
+    # A deferred decision the central pushed as a notice answers the p10cr itself (its nonce).
+    # The notice handler verified it before applying it; only verified ones are taken again here.
+    decisions = session.scalars(
+        select(InboxMessage)
+        .where(InboxMessage.kind == notices.ISSUANCE_DECIDED, InboxMessage.applied_at.is_not(None))
+        .order_by(InboxMessage.server_seq)
+    )
+    for message in decisions:
+        try:
+            decided = notices.IssuanceDecided.from_payload(notices.parse_payload(message.payload))
+        except notices.NoticeFormatError:
+            continue
+        if decided.transaction_id == entry.transaction_id and entry.transaction_id is not None:
+            found.append(Exchange(first, found[0].request, lcmp.decode(decided.answer)))
     return found
 
 
 def application_number(session: Session, entry: IssuanceJournal) -> int:
     """The terminal's application number, as the entry's p10cr told the central."""
-    request = lcmp.decode(_row(session, entry.request_msg_id).payload)
+    request = lcmp.decode(outbox_row(session, entry.request_msg_id).payload)
     number = jpki_items.integer_value(request.header.general_info, jpki_items.APPLICATION_NUMBER)
     if number is None:
         raise LookupError(f"issuance {entry.id}: its request names no application number")

@@ -29,8 +29,8 @@ from cardadmin import AdminOperation
 from kiosk.flows import exchanges
 from kiosk.flows.ports import CARD_KEYS, ITEM_KINDS, CentralPort, PresentCard
 from kiosk.reader.admin import AdminAuthorizer, ChallengeResponseIssuer
-from kiosk.reader.errors import DataNotFound
-from kiosk.reader.jpki import JpkiKey
+from kiosk.reader.errors import DataNotFound, SecurityStatusNotSatisfied
+from kiosk.reader.jpki import CertSlot, JpkiKey
 from kiosk.store.models import CertificateKind, IssuanceStep
 from kiosk.store.sealed import Sealer
 from kiosk.sync import journal
@@ -136,6 +136,17 @@ def _issued(
         )
 
 
+def on_card(card: PresentCard, slot: CertSlot) -> bytes | None:
+    """The slot's certificate DER (b"" if empty); None for the signing slot while the sign PIN is
+    not verified — the card will not show it (it names the holder), e.g. on a recovery insertion."""
+    try:
+        return card.jpki.read_certificate_der(slot)
+    except SecurityStatusNotSatisfied:
+        if slot is not CertSlot.SIGN:
+            raise
+        return None
+
+
 def _note_attempt(sessions: sessionmaker[Session], entry_id: uuid.UUID, now: datetime) -> None:
     with sessions.begin() as session:
         journal.note_write_attempt(session, entry_id, now=now)
@@ -174,7 +185,7 @@ def write_certificate(
     if not can_write(certificate, now, card_key(card, issued.key, authorizer), card_here=True):
         raise CertificateNotWritable(f"issuance {entry_id}: certificate does not fit the card")
     slot = issued.key.certificate
-    if card.jpki.read_certificate_der(slot) != issued.der:
+    if on_card(card, slot) != issued.der:  # unreadable (None) counts as different: write
         counting = _AttemptCounting(authorizer, functools.partial(_note_attempt, sessions, entry_id, now))
         ChallengeResponseIssuer(card.jpki, counting).write_certificate(slot, issued.der)
     with sessions.begin() as session:
@@ -188,9 +199,15 @@ def read_back(
     """WRITTEN_TO_CARD → READ_BACK if the card holds exactly the issued certificate (True), else back
     to CERTIFICATE_RECEIVED to write again (False)."""
     issued = _issued(sessions, sealer, entry_id, card, IssuanceStep.WRITTEN_TO_CARD)
-    on_card = card.jpki.read_certificate_der(issued.key.certificate)
+    der = on_card(card, issued.key.certificate)
     with sessions.begin() as session:
-        same = journal.record_read_back(session, entry_id, on_card, sealer, now=now)
+        if der is None:
+            journal.record_card_checked_write(session, entry_id, now=now)
+            log.info(
+                "issuance %s: signing slot unreadable without the PIN; the card checked the write", entry_id
+            )
+            return True
+        same = journal.record_read_back(session, entry_id, der, sealer, now=now)
     if not same:
         log.warning("issuance %s: certificate read back differs from the one issued", entry_id)
     return same

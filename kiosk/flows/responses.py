@@ -1,4 +1,5 @@
-"""機構's answers to certificate requests, applied as the relay settles them; and polling.
+"""機構's answers to certificate requests, applied as the relay settles them (or as a notice
+brings a deferred decision, kiosk.flows.notices); and polling.
 
 `CertificateResponses` is the outbox relay's `on_settled` hook. For a p10cr or pollReq it finds the
 journal entry by the CMP transactionID and acts in the settling transaction, so the outbox row's
@@ -34,7 +35,7 @@ import lcmp
 from kiosk.flows import exchanges
 from kiosk.flows.issuance import revocation_request
 from kiosk.flows.ports import CentralPort
-from kiosk.store.models import IssuanceStep, OutboxMessage, OutboxState
+from kiosk.store.models import IssuanceJournal, IssuanceStep, OutboxMessage, OutboxState
 from kiosk.store.sealed import Sealer
 from kiosk.sync import journal
 from kiosk.sync.outbox import Outgoing
@@ -81,7 +82,14 @@ class CertificateResponses:
         if entry is None:
             log.warning("outbox %s (%s): no issuance has its transaction", message.msg_id, message.kind)
             return
-        outcome, step, now = verdict(answer, verified.accepted), entry.step, self._clock()
+        self.apply(session, entry, answer, accepted=verified.accepted, via=message.kind)
+
+    def apply(
+        self, session: Session, entry: IssuanceJournal, answer: lcmp.Message, *, accepted: bool, via: str
+    ) -> None:
+        """The module's table for one verified answer to `entry`'s request; `via` (the message
+        kind or notice it came with) is for the log."""
+        outcome, step, now = verdict(answer, accepted), entry.step, self._clock()
         certificate = exchanges.issued_certificate(answer)
         if outcome is Verdict.ISSUED and certificate is not None and step is IssuanceStep.REQUESTED:
             der = certificate.public_bytes(serialization.Encoding.DER)
@@ -94,11 +102,11 @@ class CertificateResponses:
             journal.abandon(session, entry.id, reason=REFUSED_REASON, now=now)
         else:
             log.info(
-                "issuance %s at %s: %s answer to %s changes nothing",
+                "issuance %s at %s: %s answer via %s changes nothing",
                 entry.id,
                 step.value,
                 outcome.value,
-                message.kind,
+                via,
             )
 
 

@@ -96,7 +96,8 @@ def apply_inbox(
             .on_conflict_do_nothing(index_elements=[InboxMessage.msg_id])
         )
         if inserted.rowcount == 0:  # type: ignore[attr-defined]
-            duplicates += 1
+            duplicates += 1  # stored before: applied (or kept for a later handler) then
+            cursor = max(cursor, incoming.server_seq)
             continue
         if incoming.server_seq > cursor + 1:
             gaps.extend(range(cursor + 1, incoming.server_seq))

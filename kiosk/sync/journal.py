@@ -320,6 +320,20 @@ def record_read_back(
     return False
 
 
+def record_card_checked_write(
+    session: Session, journal_id: uuid.UUID, *, now: datetime, actor: str = ACTOR_DEFAULT
+) -> IssuanceJournal:
+    """WRITTEN_TO_CARD → READ_BACK without reading: for the signing certificate when the sign PIN
+    is not verified (recovery on a later insertion), the card will not show it. The write itself
+    is the check — the card accepted the file only because its SHA-256 equals the one the
+    central authorised for this certificate (docs/card-admin.md)."""
+    entry = _load(session, journal_id)
+    if entry.step is not IssuanceStep.WRITTEN_TO_CARD:
+        raise JournalError(f"issuance {entry.id}: read-back only follows a write")
+    _advance(session, entry, IssuanceStep.READ_BACK, now=now, actor=actor, note="card-checked write")
+    return entry
+
+
 def confirm(
     session: Session,
     journal_id: uuid.UUID,
@@ -365,6 +379,18 @@ def revoke_as_destroyed(
         msg_id=message.msg_id,
         note=reason,
     )
+    return entry
+
+
+def destroyed_by_central(
+    session: Session, journal_id: uuid.UUID, *, reason: str, now: datetime, actor: str = "central"
+) -> IssuanceJournal:
+    """The central revoked the certificate as 破棄 on its own (its confirmation wait ran out while
+    this terminal was away): REVOKED_AS_DESTROYED with no message of ours — nothing to request,
+    and the revoked certificate must never be written to the card."""
+    entry = _load(session, journal_id)
+    entry.last_error = reason[:500]
+    _advance(session, entry, IssuanceStep.REVOKED_AS_DESTROYED, now=now, actor=actor, note=reason)
     return entry
 
 

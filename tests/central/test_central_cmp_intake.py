@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from central_https import openssl_cmp, terminal_cert
 from central_testkit import NOW, TERMINAL, World, application, csr, key
+from cmp_testkit import apply, client_for, installed, items
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
@@ -22,8 +23,8 @@ from sqlalchemy import select
 
 import lcmp
 from appdata.model import Procedure
-from central import certstore, issuance
 from central import intake as intake_module
+from central import issuance
 from central.cmp_intake import CmpIntake
 from central.enums import CertStatus, RevocationReason
 from central.errors import NotFound
@@ -31,44 +32,9 @@ from central.models import Certificate
 from lcmp import jpki_items
 
 
-def installed(world: World, serial: int) -> bool:
-    with world.central.transaction() as s:
-        return certstore.get(s, serial).installed_at is not None
-
-
-def client_for(
-    world: World, intake: CmpIntake, *, signer_cert=None, signer_key=None, tls_cert="same", sleep=None
-):
-    cert = signer_cert or terminal_cert(world)
-    tls = cert if tls_cert == "same" else tls_cert
-    authority = world.central.authority
-    return lcmp.CmpClient(
-        lambda der: intake.handle_cmp(der, tls),
-        lcmp.SignatureProtection(signer_key or world.terminal_key, cert, chain=(authority.terminal_ca.cert,)),
-        lcmp.SignerTrust((authority.root.cert,), expected_sender=authority.cmp_cert.subject),
-        recipient=authority.cmp_cert.subject,
-        now=lambda: NOW,
-        **({"sleep": sleep} if sleep else {}),
-    )
-
-
-def items(number: int, kind: jpki_items.CertificateKind | None = None) -> tuple[lcmp.InfoTypeAndValue, ...]:
-    out = [jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, number)]
-    if kind is not None:
-        out.append(jpki_items.integer_item(jpki_items.CERTIFICATE_KIND, kind))
-    return tuple(out)
-
-
 @pytest.fixture
 def intake(world: World) -> CmpIntake:
     return CmpIntake(world.central, clock=lambda: NOW)
-
-
-def apply(world: World, number: int, **kwargs) -> str:
-    app_id = jpki_items.application_id(TERMINAL, number)
-    record = world.apply(application(card_id=world.card(), application_id=app_id, **kwargs))
-    assert record.approved, record.rejection
-    return app_id
 
 
 def test_enrol_confirm_and_dedup(world: World, intake: CmpIntake) -> None:

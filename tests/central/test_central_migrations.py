@@ -28,6 +28,7 @@ TABLES = {
     "ledger_event",
     "crl_state",
     "pending_issuance",
+    "terminal_notice",
     "alembic_version",
 }
 

@@ -43,12 +43,12 @@ from central.tls import ensure_server_tls
 from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.domain.secret import Secret
 from kiosk.flows import issuance
-from kiosk.flows.ports import PresentCard
+from kiosk.flows.ports import CARD_KEYS, PresentCard
 from kiosk.flows.recovery import RecoveryReport, recover
 from kiosk.flows.responses import CertificateResponses
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card
-from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiPin, JpkiSession
+from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiSession
 from kiosk.reader.transport import Transport
 from kiosk.store.db import make_engine, make_sessionmaker
 from kiosk.store.models import (
@@ -72,6 +72,7 @@ TERMINAL = "kiosk-flows-01"
 MUNICIPALITY = "13112"
 NUMBER = 1  # this terminal's application number for the adult's application
 AUTH_PIN = "1234"  # the software residents' 利用者証明用 PIN
+SIGN_PIN = "ABC123"  # and their 署名用 PIN
 
 
 @dataclass
@@ -80,6 +81,7 @@ class CentralServer:
     url: str
     identity: TerminalIdentity
     terminal_key: rsa.RSAPrivateKey
+    intake: CmpIntake
 
     def link(self) -> CentralLink:
         return CentralLink(self.url, self.identity, timeout=10)
@@ -90,12 +92,13 @@ class CentralServer:
         with self.central.transaction() as s:
             return list(s.scalars(select(Certificate).where(Certificate.application_id == app_id)))
 
-    def approve(self, card: CardState, number: int) -> None:
-        """The card registered and an approved 新規発行 application for its 利用者証明用 certificate."""
+    def approve(self, card: CardState, number: int, certificates: tuple[str, ...] = ("auth",)) -> None:
+        """The card registered and an approved 新規発行 application for its 利用者証明用 certificate
+        (or `certificates`)."""
         self.central.register_card(
             card.card_id, MUNICIPALITY, f"holder-{number}", parse_yyyymmdd(card.expiry)
         )
-        data = auth_issuance(card, TERMINAL, number)
+        data = auth_issuance(card, TERMINAL, number, certificates)
         sealed = seal_application(
             data,
             terminal_id=TERMINAL,
@@ -107,8 +110,9 @@ class CentralServer:
 
 
 @contextmanager
-def central_server(directory: Path) -> Iterator[CentralServer]:
-    """As `central serve` runs it (TLS asking for the terminal certificate), bound to 127.0.0.1:0."""
+def central_server(directory: Path, *, deferred: bool = False) -> Iterator[CentralServer]:
+    """As `central serve` runs it (TLS asking for the terminal certificate), bound to 127.0.0.1:0.
+    `deferred`: as with --deferred-issuance, without its worker (the test calls `issue_pending`)."""
     authority = Authority.create(directory / "ca", root_bits=2048, ca_bits=2048)
     db_url = f"sqlite:///{directory / 'central.db'}"
     migrate.upgrade(db_url)
@@ -131,11 +135,12 @@ def central_server(directory: Path) -> Iterator[CentralServer]:
     )
     tls = ensure_server_tls(authority, ["127.0.0.1"])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
-    server = CentralHttpServer(("127.0.0.1", 0), CmpIntake(central), context)
+    intake = CmpIntake(central, deferred_issuance=deferred, check_after=60)
+    server = CentralHttpServer(("127.0.0.1", 0), intake, context)
     thread = serve_in_thread(server)
     try:
         url = f"https://127.0.0.1:{server.server_address[1]}/pkix/"
-        yield CentralServer(central, url, identity, terminal_key)
+        yield CentralServer(central, url, identity, terminal_key, intake)
     finally:
         server.shutdown()
         server.server_close()
@@ -193,14 +198,15 @@ class Reader:
         更新 elsewhere would), authorised straight from the master key. Its old certificate goes."""
         ChallengeResponseIssuer(self.jpki, DevAuthority(master_key)).generate_key_pair(JpkiKey.AUTH)
 
-    def request_csr(self, link: CentralLink, number: int) -> x509.CertificateSigningRequest:
-        """A new 利用者証明用 key pair on the card (authorised by the central) and its on-card CSR."""
-        public_key = ChallengeResponseIssuer(self.jpki, CmpAdminAuthorizer(link, number)).generate_key_pair(
-            JpkiKey.AUTH
-        )
-        with Secret.from_ascii(AUTH_PIN) as pin:
-            self.jpki.verify(JpkiPin.AUTH, pin)
-        return p10_from_card(public_key, functools.partial(self.jpki.compute_signature, JpkiKey.AUTH))
+    def request_csr(
+        self, link: CentralLink, number: int, key: JpkiKey = JpkiKey.AUTH
+    ) -> x509.CertificateSigningRequest:
+        """A new key pair on the card (authorised by the central) and its on-card CSR."""
+        issuer = ChallengeResponseIssuer(self.jpki, CmpAdminAuthorizer(link, number))
+        public_key = issuer.generate_key_pair(key)
+        with Secret.from_ascii(AUTH_PIN if key is JpkiKey.AUTH else SIGN_PIN) as pin:
+            self.jpki.verify(key.pin, pin)
+        return p10_from_card(public_key, functools.partial(self.jpki.compute_signature, key))
 
 
 def reader_for(card_path: Path, central: Central) -> Reader:
@@ -250,15 +256,15 @@ class Kiosk:
             s.flush()
             return app.id
 
-    def request(self, reader: Reader, number: int) -> uuid.UUID:
-        csr = reader.request_csr(self.link, number)
+    def request(self, reader: Reader, number: int, kind: CertificateKind = CertificateKind.AUTH) -> uuid.UUID:
+        csr = reader.request_csr(self.link, number, CARD_KEYS[kind])
         return issuance.request_certificate(
             self.sessions,
             self.link,
             application_id=self.application(),
             application_number=number,
             card_id=reader.card_id,
-            cert_kind=CertificateKind.AUTH,
+            cert_kind=kind,
             csr=csr,
             now=self.clock(),
         )

@@ -10,16 +10,18 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from flowkit import NUMBER, CentralServer, Kiosk, Reader, one_auth_certificate, reader_for
+from flowkit import NUMBER, SIGN_PIN, CentralServer, Kiosk, Reader, one_auth_certificate, reader_for
 from sqlalchemy import func, select
 
 import lcmp
 from central.enums import CertStatus, RevocationReason
+from kiosk.domain.secret import Secret
 from kiosk.flows import issuance, recovery
 from kiosk.flows.ports import PresentCard
 from kiosk.reader.admin import ChallengeResponseIssuer
-from kiosk.reader.jpki import CertSlot
-from kiosk.store.models import AuditRecord, OutboxMessage, OutboxState
+from kiosk.reader.errors import SecurityStatusNotSatisfied
+from kiosk.reader.jpki import CertSlot, JpkiPin
+from kiosk.store.models import AuditRecord, CertificateKind, OutboxMessage, OutboxState
 from kiosk.store.models import IssuanceStep as S
 from kiosk.sync import journal
 from kiosk.sync.central import CentralLink, CmpAdminAuthorizer
@@ -116,6 +118,58 @@ def test_interrupted_issuance_recovers_to_confirmed(
     assert issued.der == der and issued.installed_at is not None
     assert {state for _, state in restarted.outbox()} == {OutboxState.SENT}
     assert [kind for kind, _ in restarted.outbox()] == ["p10cr", "certConf"]
+
+
+def _sign_stop_after_card_write_before_its_record(kiosk: Kiosk, entry_id: uuid.UUID, reader: Reader) -> None:
+    kiosk.relay.drain()
+    with kiosk.sessions.begin() as s:
+        journal.note_write_attempt(s, entry_id, now=kiosk.clock())
+    issuer = ChallengeResponseIssuer(reader.jpki, CmpAdminAuthorizer(kiosk.link, NUMBER))
+    issuer.write_certificate(CertSlot.SIGN, kiosk.certificate(entry_id))
+
+
+# The signing slot cannot be read on a recovery insertion (no sign PIN then): the write is
+# checked by the card itself against the authorised hash, and a slot that cannot be read is
+# written again (one more authorisation, which the central grants while it is not installed).
+SIGN_INTERRUPTIONS: list[tuple[Stop, S, int]] = [
+    (_stop_after_certificate, S.CERTIFICATE_RECEIVED, 1),
+    (_sign_stop_after_card_write_before_its_record, S.CERTIFICATE_RECEIVED, 2),
+    (_stop_after_written, S.WRITTEN_TO_CARD, 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("stop", "stopped_at", "attempts"),
+    SIGN_INTERRUPTIONS,
+    ids=[row[0].__name__.removeprefix("_sign").removeprefix("_stop_") for row in SIGN_INTERRUPTIONS],
+)
+def test_interrupted_signing_certificate_recovers_without_the_pin(
+    kiosk: Kiosk,
+    card_file: Callable[[str], Path],
+    server: CentralServer,
+    stop: Stop,
+    stopped_at: S,
+    attempts: int,
+) -> None:
+    reader = reader_for(card_file("adult"), server.central)
+    server.approve(reader.card.state, NUMBER, ("sign",))
+    entry_id = kiosk.request(reader, NUMBER, CertificateKind.SIGN)
+    stop(kiosk, entry_id, reader)
+    assert kiosk.step(entry_id) is stopped_at
+
+    reader.insert()  # a fresh power-up: the sign PIN is not verified, the slot is not readable
+    with pytest.raises(SecurityStatusNotSatisfied):
+        reader.jpki.read_certificate_der(CertSlot.SIGN)
+    report = kiosk.recover(reader.present(kiosk.link))
+    assert report.failures == 0
+    kiosk.relay.drain()
+    entry = kiosk.entry(entry_id)
+    assert (entry.step, entry.attempts) == (S.CONFIRMED, attempts)
+    (issued,) = server.certificates(NUMBER)
+    assert issued.installed_at is not None and issued.der == kiosk.certificate(entry_id)
+    with Secret.from_ascii(SIGN_PIN) as pin:
+        reader.jpki.verify(JpkiPin.SIGN, pin)
+    assert reader.jpki.read_certificate_der(CertSlot.SIGN) == issued.der  # it is on the card
 
 
 # --- the card does not come back, or comes back changed ---------------------------------------

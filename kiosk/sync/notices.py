@@ -1,0 +1,102 @@
+"""Pulling the central's notices into the inbox (docs/sync-protocol.md, "Notices").
+
+One genm carries the terminal's cursor (`sync_state.server_cursor`: the highest notice applied);
+the signed genp carries the next page. The CMP client has already verified the answer's
+signature (the central's CMP certificate under the pinned root) and that it answers this very
+request, so each notice in it is the central's word. The page is applied by `apply_inbox` in one
+transaction: every notice stored once (its msg_id is unique), handed to its kind's handler, and
+the cursor moved — or, if a handler raises, none of it, and the same page is asked for again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+import lcmp
+from appdata.notices import NoticeFormatError, NoticePage
+from kiosk.sync.central import CentralUnreachable
+from kiosk.sync.inbox import InboxHandler, IncomingMessage, apply_inbox, server_cursor
+from lcmp import jpki_items
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES: Final = 20  # per pull: a long-offline kiosk catches up over several passes
+
+
+class NoticesRefused(Exception):
+    """The central refused the pull or answered with something that is not a page for us."""
+
+
+class _Genm(Protocol):
+    def genm(self, items: tuple[lcmp.InfoTypeAndValue, ...]) -> tuple[lcmp.InfoTypeAndValue, ...]: ...
+
+
+class _Link(Protocol):
+    @property
+    def client(self) -> _Genm: ...
+
+
+def fetch(link: _Link, after: int, *, terminal_id: str | None = None) -> NoticePage:
+    """The page after cursor `after`. `terminal_id`, when known, must be the page's addressee."""
+    try:
+        answer = link.client.genm((jpki_items.integer_item(jpki_items.NOTICES_AFTER, after),))
+    except lcmp.CmpRejected as exc:
+        raise NoticesRefused(str(exc)) from exc
+    except lcmp.CmpTransportError as exc:
+        raise CentralUnreachable(str(exc)) from exc
+    text = jpki_items.text_value(answer, jpki_items.NOTICE_PAGE)
+    if text is None:
+        raise NoticesRefused("the central's answer lacks the notice page")
+    try:
+        page = NoticePage.from_json(text)
+    except NoticeFormatError as exc:
+        raise NoticesRefused(str(exc)) from exc
+    if terminal_id is not None and page.terminal_id != terminal_id:
+        raise NoticesRefused("the central answered with another terminal's notices")
+    return page
+
+
+@dataclass(frozen=True)
+class PullReport:
+    pages: int
+    applied: int
+    duplicates: int
+    unhandled: int
+    cursor: int
+
+
+def pull(
+    sessions: sessionmaker[Session],
+    link: _Link,
+    handlers: Mapping[str, InboxHandler],
+    *,
+    clock: Callable[[], datetime],
+    terminal_id: str | None = None,
+    max_pages: int = MAX_PAGES,
+) -> PullReport:
+    """Fetch and apply pages until the central has no more (or `max_pages`)."""
+    pages = applied = duplicates = unhandled = 0
+    with sessions.begin() as session:
+        cursor = server_cursor(session)
+    while pages < max_pages:
+        page = fetch(link, cursor, terminal_id=terminal_id)
+        pages += 1
+        incoming = [IncomingMessage(n.msg_id, n.seq, n.kind, n.payload_bytes()) for n in page.notices]
+        with sessions.begin() as session:
+            result = apply_inbox(session, incoming, handlers, now=clock())
+        applied += result.applied
+        duplicates += result.duplicates
+        unhandled += result.unhandled
+        if result.cursor == cursor or not page.more:
+            cursor = result.cursor
+            break
+        cursor = result.cursor
+    if applied or unhandled:
+        log.info("notices: %d applied, %d unhandled, cursor %d", applied, unhandled, cursor)
+    return PullReport(pages, applied, duplicates, unhandled, cursor)
