@@ -49,6 +49,9 @@ def test_kiosk_layering(path: Path) -> None:
         assert not tops & {"cv2", "face_recognition", "dlib"}, (
             "only kiosk/facecheck/ touches the camera/matcher"
         )
+    # Importing face_recognition loads the 68-point landmark model (non-commercial training
+    # data, FACE.md §1): the models are loaded with dlib directly (kiosk/facecheck/models.py).
+    assert "face_recognition" not in tops, "never import face_recognition (it loads the 68-point model)"
     if where.startswith("kiosk/domain/"):
         assert all(m.startswith("kiosk.domain") for m in mods if top(m) == "kiosk"), (
             "domain depends on nothing"
