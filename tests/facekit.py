@@ -7,7 +7,7 @@ and is deterministic: each generator draws from a numpy RNG seeded from its argu
 Head turns (`Script`): a sequence of (start_frame, end_frame, yaw). Between start and end the yaw eases
 from its previous value to `yaw` and then holds; yaw is in [-1, 1], positive moves the nose towards the
 image's right (the person's left in an unmirrored camera). ±1 is a clear turn: it moves dlib's 5-point nose
-base by ~0.17–0.22 inter-eye distances against the eyes on the faceset's identities (how many degrees
+base by ~0.20–0.24 inter-eye distances against the eyes on the faceset's identities (how many degrees
 that is for a real head was not measured). Planar attacks turn by `turn_degrees` per unit of yaw.
 
 A live head turn is a 3-D motion: the nose, in front of the eye corners, moves further than they do, and
@@ -151,7 +151,7 @@ class _Camera:
 
     def shoot(self, index: int, scene: np.ndarray) -> np.ndarray:
         noise = self.rng.standard_normal(scene.shape, dtype=np.float32) * self.noise
-        return np.clip(scene * self.gain[index] + noise, 0, 255).astype(np.uint8)
+        return np.clip(scene * float(self.gain[index]) + noise, 0, 255).astype(np.uint8)
 
 
 def _colour(rng: np.random.Generator, low: float, high: float) -> tuple[float, float, float]:
@@ -268,22 +268,44 @@ class _YawWarp:
         left, top, width, height = face.box
         self.head_centre = (left + width / 2, top + height * 0.42)
         self.head_radii = (width * 0.6, height * 0.8)
-        self.head_shift = 0.15 * inter  # per unit yaw
+        self.head_shift = 0.12 * inter  # per unit yaw
         # The nose (bridge to nostrils) moves nearly as one piece: flat-topped across, centred just
         # above its base; the stretch happens over the cheeks, where a real turn hides or shows skin.
         self.nose_centre = (0.3 * eyes[0] + 0.7 * nose[0], eyes[1] + 0.9 * drop)
-        self.nose_sigma = (0.5 * inter, 0.6 * drop)
-        self.nose_shift = 0.25 * inter
+        self.nose_sigma = (0.7 * inter, 0.6 * drop)
+        self.nose_shift = 0.3 * inter
 
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(shift per unit yaw, signed side of the head) at source points x, y."""
-        u = (x - self.head_centre[0]) / self.head_radii[0]
-        v = (y - self.head_centre[1]) / self.head_radii[1]
-        dome = np.clip(1 - u * u - v * v, 0, None) ** 2  # smooth to zero at the outline: no fold, no seam
-        nu = (x - self.nose_centre[0]) / self.nose_sigma[0]
-        nv = (y - self.nose_centre[1]) / self.nose_sigma[1]
+    def region(self, margin: int) -> tuple[slice, slice]:
+        """Rows and columns outside of which the field is zero (the nose lies inside the head)."""
+        (cx, cy), (rx, ry) = self.head_centre, self.head_radii
+        rows = slice(max(0, int(cy - ry) - margin), min(HEIGHT, int(cy + ry) + margin + 1))
+        cols = slice(max(0, int(cx - rx) - margin), min(WIDTH, int(cx + rx) + margin + 1))
+        return rows, cols
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shift per unit yaw, its x derivative, signed side of the head) at source points x, y."""
+        (hx, hy), (rx, ry) = self.head_centre, self.head_radii
+        u, v = (x - hx) / rx, (y - hy) / ry
+        inside = np.clip(1 - u * u - v * v, 0, None)
+        dome = inside**2  # smooth to zero at the outline: no fold, no seam
+        (nx, ny), (sx, sy) = self.nose_centre, self.nose_sigma
+        nu, nv = (x - nx) / sx, (y - ny) / sy
         ridge = np.exp(-0.5 * (nu**4 + nv * nv))
-        return self.head_shift * dome + self.nose_shift * ridge, np.clip(u, -1, 1) * dome
+        shift = self.head_shift * dome + self.nose_shift * ridge
+        slope = self.head_shift * -4 * inside * u / rx + self.nose_shift * ridge * -2 * nu**3 / sx
+        return shift, slope, np.clip(u, -1, 1) * dome
+
+    def invert(self, x: np.ndarray, y: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray]:
+        """Source x that the turn moves to x (x_src + yaw·shift(x_src) = x), and the side there.
+
+        Newton's method: the field's slope stays below 1, so x_src + yaw·shift is monotonic and a
+        few steps converge to well under a pixel (plain fixed-point iteration left ~8 px at the cheeks).
+        """
+        src = x
+        for _ in range(4):
+            shift, slope, side = self(src, y)
+            src = src - (src + yaw * shift - x) / (1 + yaw * slope)
+        return src, side
 
 
 def _live_scenes(face: Face, yaw: np.ndarray, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -295,22 +317,21 @@ def _live_scenes(face: Face, yaw: np.ndarray, rng: np.random.Generator) -> Itera
     ty = _smooth(rng, frames, 1.0, (1.0, 5.0)) + rng.normal(0, 0.15, frames)
     scale = 1 + _smooth(rng, frames, 0.02, (2.0, 6.0))
     warp = _YawWarp(face)
+    head = warp.region(margin=16)  # covers the sway (≤ ~2 px) and the ±2 % zoom about the face centre
     for i in range(frames):
         # inverse mapping: output pixel → where the swayed, scaled head was → where the turn moved it from
-        px = cx + (xs - cx - tx[i]) / scale[i]
-        py = cy + (ys - cy - ty[i]) / scale[i]
-        # The turn moves source point x to x + yaw·shift(x); invert that by fixed-point iteration
-        # (it converges: the field's slope stays well below 1), so the nose moves linearly with yaw.
-        map_x, side = px, np.zeros_like(px)
-        for _ in range(4 if yaw[i] else 0):
-            shift, side = warp(map_x, py)
-            map_x = px - yaw[i] * shift
+        px = cx + (xs - cx - float(tx[i])) / float(scale[i])  # python floats keep the maps float32
+        py = cy + (ys - cy - float(ty[i])) / float(scale[i])
+        # The turn moves source point x to x + yaw·shift(x): the nose moves linearly with yaw.
+        map_x, side = px.copy(), np.zeros_like(px)
+        if yaw[i]:
+            map_x[head], side[head] = warp.invert(px[head], py[head], float(yaw[i]))  # the rest stays
         map_x = map_x.astype(np.float32)
         scene = cv2.remap(
             face.image, map_x, py.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
         # the cheek turning away from the camera catches a little less light
-        yield scene.astype(np.float32) * (1 - 0.06 * yaw[i] * side)[..., None]
+        yield scene.astype(np.float32) * (1 - 0.06 * float(yaw[i]) * side)[..., None]
 
 
 def live_clip(
@@ -425,7 +446,7 @@ def replay_clip(
     path: Path,
     source_clip: Path,
     *,
-    screen_width: int = 500,
+    screen_width: int = 540,
     seed: int | None = None,
 ) -> Path:
     """A phone replaying `source_clip` to the camera: bezel, moiré, gamma/colour shift, glare, hand wobble.
@@ -458,18 +479,18 @@ def replay_clip(
     def scenes() -> Iterator[np.ndarray]:
         for i, frame in enumerate(source):
             shown = cv2.resize(frame, (video_w, screen_h), interpolation=cv2.INTER_AREA).astype(np.float32)
-            shown = 255 * (shown / 255) ** 0.8 * (0.92, 1.0, 1.1)  # panel gamma and a cold white point
+            shown = 255 * (shown / 255) ** 1.15 * (0.92, 1.0, 1.08)  # panel gamma and a cold white point
             texture = np.full((device[1], device[0], 3), (14, 14, 16), np.float32)
             left = bezel + (screen_w - video_w) // 2
             texture[bezel : bezel + screen_h, bezel + 2 : bezel + screen_w - 2] = (4, 4, 6)  # black bars
             texture[bezel : bezel + screen_h, left : left + video_w] = shown
             phase = 0.7 * i  # the beat drifts as the phone moves against the sensor grid
             moire = moire_cos * np.cos(phase) - moire_sin * np.sin(phase)
-            texture *= (1 + 0.14 * moire)[..., None]
+            texture *= (1 + 0.08 * moire)[..., None]
             glare = np.outer(
                 np.exp(-(((rows - glare_y[i]) / 90) ** 2)), np.exp(-(((cols - glare_x[i]) / 140) ** 2))
             )
-            texture += 70 * glare[..., None]  # reflection on the glass, over bezel and picture alike
+            texture += 50 * glare[..., None]  # reflection on the glass, over bezel and picture alike
             scene = _composite(
                 background, np.clip(texture, 0, 255), alpha, _homography(device, screen_width, hand, i)
             )
