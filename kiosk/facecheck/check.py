@@ -169,11 +169,8 @@ class FaceCheck:
         assert rgb is not None and observation is not None and landmarks is not None
         self._last_good = now
         self.phase = Phase.MATCHING
-        encoded = self.pipeline.observe(rgb, faces[0], encode=True).encoding
-        assert encoded is not None
-        self._distances.append(distance(encoded, self.reference))
+        self._distances.append(self._distance_to_card(rgb, observation))
         self._offsets.append(landmarks.yaw_offset)
-        wipe(encoded)
         if len(self._distances) < self.policy.frames_to_fuse:
             return self._guide("hold_still", "Please hold still.", faces)
         return self._fused_decision(faces, now)
@@ -214,10 +211,7 @@ class FaceCheck:
         if frontal and rgb is not None and observation is not None:
             self._challenge_frames += 1
             if self._challenge_frames % CONTINUITY_EVERY == 1:
-                encoded = self.pipeline.observe(rgb, observation.box, encode=True).encoding
-                assert encoded is not None
-                self._continuity.append(distance(encoded, self.reference))
-                wipe(encoded)
+                self._continuity.append(self._distance_to_card(rgb, observation))
         if state is ChallengeState.FAILED:
             why = challenge.results[-1].why if challenge.results else "failed"
             return self._decide(Outcome.ATTACK_SUSPECTED, f"head-turn challenge: {why}", now)
@@ -233,6 +227,13 @@ class FaceCheck:
         return self._challenge_guidance(faces)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _distance_to_card(self, rgb: np.ndarray, observation: Observation) -> float:
+        encoded = self.pipeline.encode(rgb, observation)
+        try:
+            return distance(encoded, self.reference)
+        finally:
+            wipe(encoded)
 
     def _challenge_guidance(self, faces: list[FaceBox]) -> Guidance:
         challenge = self._challenge

@@ -93,6 +93,7 @@ class Observation:
     box: FaceBox
     landmarks: Landmarks5
     encoding: np.ndarray | None = None
+    shape: Any = None  # dlib's landmark fit, kept so encoding later does not fit it again
 
 
 class FacePipeline:
@@ -130,7 +131,16 @@ class FacePipeline:
                 else None
             )
         points = tuple((float(shape.part(i).x), float(shape.part(i).y)) for i in range(5))
-        return Observation(box, Landmarks5(points), encoding)
+        return Observation(box, Landmarks5(points), encoding, shape)
+
+    def encode(self, rgb: Image, observation: Observation) -> np.ndarray:
+        """The encoding of an observed face, from the landmark fit already made."""
+        with self.models.lock:
+            return np.asarray(
+                self.models.encoder.compute_face_descriptor(
+                    rgb, observation.shape, self.policy.encode_jitters
+                )
+            )
 
     def reference(self, photo_jp2: bytes) -> np.ndarray:
         """The card photo's encoding. The photo is small (≈90×110 grey, FACE.md §2, §5.3), below

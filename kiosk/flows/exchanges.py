@@ -59,8 +59,7 @@ def _exchange(row: OutboxMessage, request: lcmp.Message) -> Exchange:
 
 
 def exchanges(session: Session, entry: IssuanceJournal) -> list[Exchange]:
-    """The entry's certificate request, then its pollReqs, in sending order, then any decision
-    that came as a notice."""
+    """The entry's certificate request, then its pollReqs, in sending order."""
     first = outbox_row(session, entry.request_msg_id)
     found = [_exchange(first, lcmp.decode(first.payload))]
     polls = session.scalars(
@@ -72,20 +71,6 @@ def exchanges(session: Session, entry: IssuanceJournal) -> list[Exchange]:
         request = lcmp.decode(row.payload)
         if request.header.transaction_id == entry.transaction_id:
             found.append(_exchange(row, request))
-    # A deferred decision the central pushed as a notice answers the p10cr itself (its nonce).
-    # The notice handler verified it before applying it; only verified ones are taken again here.
-    decisions = session.scalars(
-        select(InboxMessage)
-        .where(InboxMessage.kind == notices.ISSUANCE_DECIDED, InboxMessage.applied_at.is_not(None))
-        .order_by(InboxMessage.server_seq)
-    )
-    for message in decisions:
-        try:
-            decided = notices.IssuanceDecided.from_payload(notices.parse_payload(message.payload))
-        except notices.NoticeFormatError:
-            continue
-        if decided.transaction_id == entry.transaction_id and entry.transaction_id is not None:
-            found.append(Exchange(first, found[0].request, lcmp.decode(decided.answer)))
     return found
 
 
@@ -115,9 +100,32 @@ def waiting(body: lcmp.Body) -> Waiting | None:
     return None
 
 
+def noticed_decisions(session: Session, entry: IssuanceJournal) -> list[Exchange]:
+    """Deferred decisions the central pushed as notices for the entry's p10cr: each answers the
+    p10cr itself (its nonce). Only applied ones, which the notice handler verified first."""
+    if entry.transaction_id is None:
+        return []
+    first = outbox_row(session, entry.request_msg_id)
+    rows = session.scalars(
+        select(InboxMessage)
+        .where(InboxMessage.kind == notices.ISSUANCE_DECIDED, InboxMessage.applied_at.is_not(None))
+        .order_by(InboxMessage.server_seq)
+    )
+    found = []
+    for message in rows:
+        try:
+            decided = notices.IssuanceDecided.from_payload(notices.parse_payload(message.payload))
+        except notices.NoticeFormatError:
+            continue
+        if decided.transaction_id == entry.transaction_id:
+            found.append(Exchange(first, lcmp.decode(first.payload), lcmp.decode(decided.answer)))
+    return found
+
+
 def certificate_exchange(session: Session, entry: IssuanceJournal) -> Exchange:
-    """The exchange whose answer carried the certificate: the certConf follows up on it."""
-    for exchange in reversed(exchanges(session, entry)):
+    """The exchange whose answer carried the certificate: the certConf follows up on it. Asked
+    once per confirmation, so the notices are searched here, not on every polling pass."""
+    for exchange in reversed(exchanges(session, entry) + noticed_decisions(session, entry)):
         if issued_certificate(exchange.answer) is not None:
             return exchange
     raise LookupError(f"issuance {entry.id}: no stored answer carries a certificate")

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final
 
 from sqlalchemy.orm import Session, sessionmaker
 
-import lcmp
 from appdata.notices import NoticeFormatError, NoticePage
-from kiosk.sync.central import CentralUnreachable
 from kiosk.sync.inbox import InboxHandler, IncomingMessage, apply_inbox, server_cursor
+from kiosk.sync.queries import Link, QueryRefused, ask
 from lcmp import jpki_items
 
 log = logging.getLogger(__name__)
@@ -29,30 +28,13 @@ log = logging.getLogger(__name__)
 MAX_PAGES: Final = 20  # per pull: a long-offline kiosk catches up over several passes
 
 
-class NoticesRefused(Exception):
+class NoticesRefused(QueryRefused):
     """The central refused the pull or answered with something that is not a page for us."""
 
 
-class _Genm(Protocol):
-    def genm(self, items: tuple[lcmp.InfoTypeAndValue, ...]) -> tuple[lcmp.InfoTypeAndValue, ...]: ...
-
-
-class _Link(Protocol):
-    @property
-    def client(self) -> _Genm: ...
-
-
-def fetch(link: _Link, after: int, *, terminal_id: str | None = None) -> NoticePage:
+def fetch(link: Link, after: int, *, terminal_id: str | None = None) -> NoticePage:
     """The page after cursor `after`. `terminal_id`, when known, must be the page's addressee."""
-    try:
-        answer = link.client.genm((jpki_items.integer_item(jpki_items.NOTICES_AFTER, after),))
-    except lcmp.CmpRejected as exc:
-        raise NoticesRefused(str(exc)) from exc
-    except lcmp.CmpTransportError as exc:
-        raise CentralUnreachable(str(exc)) from exc
-    text = jpki_items.text_value(answer, jpki_items.NOTICE_PAGE)
-    if text is None:
-        raise NoticesRefused("the central's answer lacks the notice page")
+    text = ask(link, jpki_items.integer_item(jpki_items.NOTICES_AFTER, after), jpki_items.NOTICE_PAGE)
     try:
         page = NoticePage.from_json(text)
     except NoticeFormatError as exc:
@@ -73,7 +55,7 @@ class PullReport:
 
 def pull(
     sessions: sessionmaker[Session],
-    link: _Link,
+    link: Link,
     handlers: Mapping[str, InboxHandler],
     *,
     clock: Callable[[], datetime],
@@ -93,10 +75,9 @@ def pull(
         applied += result.applied
         duplicates += result.duplicates
         unhandled += result.unhandled
-        if result.cursor == cursor or not page.more:
-            cursor = result.cursor
+        moved, cursor = result.cursor != cursor, result.cursor
+        if not moved or not page.more:
             break
-        cursor = result.cursor
     if applied or unhandled:
         log.info("notices: %d applied, %d unhandled, cursor %d", applied, unhandled, cursor)
     return PullReport(pages, applied, duplicates, unhandled, cursor)

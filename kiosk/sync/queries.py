@@ -24,12 +24,13 @@ class _Genm(Protocol):
     def genm(self, items: tuple[lcmp.InfoTypeAndValue, ...]) -> tuple[lcmp.InfoTypeAndValue, ...]: ...
 
 
-class _Link(Protocol):
+class Link(Protocol):
     @property
     def client(self) -> _Genm: ...
 
 
-def _ask(link: _Link, item: lcmp.InfoTypeAndValue, answer_type: str) -> str:
+def ask(link: Link, item: lcmp.InfoTypeAndValue, answer_type: str) -> str:
+    """One online genm; the UTF8String answer item of `answer_type`."""
     try:
         answer = link.client.genm((item,))
     except lcmp.CmpRejected as exc:
@@ -42,8 +43,8 @@ def _ask(link: _Link, item: lcmp.InfoTypeAndValue, answer_type: str) -> str:
     return text
 
 
-def card_status(link: _Link, card_id: bytes) -> CardStatusAnswer:
-    text = _ask(link, jpki_items.octets_item(jpki_items.CARD_QUERY, card_id), jpki_items.CARD_STATUS)
+def card_status(link: Link, card_id: bytes) -> CardStatusAnswer:
+    text = ask(link, jpki_items.octets_item(jpki_items.CARD_QUERY, card_id), jpki_items.CARD_STATUS)
     try:
         answer = CardStatusAnswer.from_json(text)
     except (KeyError, TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
@@ -53,8 +54,8 @@ def card_status(link: _Link, card_id: bytes) -> CardStatusAnswer:
     return answer
 
 
-def certificate_status(link: _Link, serial: int) -> CertificateStatusAnswer:
-    text = _ask(
+def certificate_status(link: Link, serial: int) -> CertificateStatusAnswer:
+    text = ask(
         link, jpki_items.integer_item(jpki_items.CERTIFICATE_QUERY, serial), jpki_items.CERTIFICATE_STATUS
     )
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from flowkit import NUMBER, CentralServer, Kiosk, Reader, central_server, one_auth_certificate, reader_for
+from flowkit import (
+    NUMBER,
+    TERMINAL,
+    CentralServer,
+    Kiosk,
+    Reader,
+    central_server,
+    one_auth_certificate,
+    reader_for,
+)
 from kiosk_store_fixtures import FakeClock
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,15 +64,21 @@ def deferred_kiosk(
     return Kiosk(db_path, sessions, sealer, clock, deferred_server)
 
 
+@pytest.fixture
+def deferred_reader(card_file: Callable[[str], Path], deferred_server: CentralServer) -> Reader:
+    """The adult's card, with an approved application NUMBER at the deferring central."""
+    reader = reader_for(card_file("adult"), deferred_server.central)
+    deferred_server.approve(reader.card.state, NUMBER)
+    return reader
+
+
 def handlers(kiosk: Kiosk) -> dict[str, notices.InboxHandler]:
     responses = CertificateResponses(kiosk.sealer, kiosk.link, clock=kiosk.clock)
     return NoticeHandlers(kiosk.sealer, responses, kiosk.link.verify_receipt, clock=kiosk.clock).handlers()
 
 
 def pull(kiosk: Kiosk) -> notices.PullReport:
-    return notices.pull(
-        kiosk.sessions, kiosk.link, handlers(kiosk), clock=kiosk.clock, terminal_id="kiosk-flows-01"
-    )
+    return notices.pull(kiosk.sessions, kiosk.link, handlers(kiosk), clock=kiosk.clock, terminal_id=TERMINAL)
 
 
 def actions(kiosk: Kiosk, prefix: str) -> list[str]:
@@ -77,11 +92,9 @@ def no_card() -> contextlib.AbstractContextManager[PresentCard]:
 
 
 def test_a_deferred_certificate_arrives_as_a_notice(
-    deferred_kiosk: Kiosk, deferred_server: CentralServer, card_file
+    deferred_kiosk: Kiosk, deferred_server: CentralServer, deferred_reader: Reader
 ) -> None:
-    kiosk, server = deferred_kiosk, deferred_server
-    reader = reader_for(card_file("adult"), server.central)
-    server.approve(reader.card.state, NUMBER)
+    kiosk, server, reader = deferred_kiosk, deferred_server, deferred_reader
     entry_id = kiosk.request(reader, NUMBER)
     kiosk.relay.drain()  # answered `waiting`
     assert kiosk.step(entry_id) is S.REQUESTED
@@ -118,11 +131,9 @@ def test_a_deferred_certificate_arrives_as_a_notice(
 
 
 def test_a_deferred_refusal_arrives_as_a_notice(
-    deferred_kiosk: Kiosk, deferred_server: CentralServer, card_file
+    deferred_kiosk: Kiosk, deferred_server: CentralServer, deferred_reader: Reader
 ) -> None:
-    kiosk, server = deferred_kiosk, deferred_server
-    reader = reader_for(card_file("adult"), server.central)
-    server.approve(reader.card.state, NUMBER)
+    kiosk, server, reader = deferred_kiosk, deferred_server, deferred_reader
     entry_id = kiosk.request(reader, NUMBER)
     kiosk.relay.drain()
     server.central.suspend_card(bytes.fromhex(reader.card_id))  # reported lost while queued
@@ -175,22 +186,16 @@ def _forged_answer(request_der: bytes) -> bytes:
 
 
 def test_a_decision_that_does_not_verify_is_recorded_and_skipped(
-    deferred_kiosk: Kiosk, deferred_server: CentralServer, card_file
+    deferred_kiosk: Kiosk, deferred_server: CentralServer, deferred_reader: Reader
 ) -> None:
-    kiosk, server = deferred_kiosk, deferred_server
-    reader = reader_for(card_file("adult"), server.central)
-    server.approve(reader.card.state, NUMBER)
+    kiosk, server, reader = deferred_kiosk, deferred_server, deferred_reader
     entry_id = kiosk.request(reader, NUMBER)
     kiosk.relay.drain()
     p10cr = kiosk.outbox_payload("p10cr")
     forged = IssuanceDecided(lcmp.decode(p10cr).header.transaction_id, _forged_answer(p10cr))
     with server.central.transaction() as s:
-        central_notices.post(
-            s, "kiosk-flows-01", ISSUANCE_DECIDED, forged.to_payload(), dt.datetime.now(dt.UTC)
-        )
-        central_notices.post(
-            s, "kiosk-flows-01", ISSUANCE_DECIDED, {"transaction_id": "zz"}, dt.datetime.now(dt.UTC)
-        )
+        central_notices.post(s, TERMINAL, ISSUANCE_DECIDED, forged.to_payload(), dt.datetime.now(dt.UTC))
+        central_notices.post(s, TERMINAL, ISSUANCE_DECIDED, {"transaction_id": "zz"}, dt.datetime.now(dt.UTC))
     report = pull(kiosk)
     assert (report.applied, report.cursor) == (2, 2)  # recorded and passed, not retried for ever
     assert kiosk.step(entry_id) is S.REQUESTED  # the forged certificate was not taken
@@ -199,7 +204,7 @@ def test_a_decision_that_does_not_verify_is_recorded_and_skipped(
 
 def test_a_failing_handler_keeps_the_cursor(kiosk: Kiosk, reader: Reader, server: CentralServer) -> None:
     with server.central.transaction() as s:
-        central_notices.post(s, "kiosk-flows-01", ISSUANCE_DECIDED, {}, dt.datetime.now(dt.UTC))
+        central_notices.post(s, TERMINAL, ISSUANCE_DECIDED, {}, dt.datetime.now(dt.UTC))
 
     def broken(session: Session, message: object) -> None:
         raise RuntimeError("disk full")
