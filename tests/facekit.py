@@ -33,6 +33,7 @@ WIDTH, HEIGHT = 640, 480
 FPS = 15.0
 FOCAL = 700.0  # pixels: a webcam's ~50° horizontal field of view at 640 px
 YAW_DEGREES = 30.0  # default planar turn of a photo for yaw = 1
+FAR_FACE_PX = 100  # too_far: a face this tall (0.21 of the frame) stands ~1.5 m back
 SCENE_KINDS = ("no_face", "two_faces", "dark", "too_far", "off_centre", "blurred")
 
 Script = Sequence[tuple[int, int, float]]
@@ -218,9 +219,13 @@ class _Hand:
         )
 
 
-def _homography(size: tuple[int, int], width_px: float, hand: _Hand, i: int) -> np.ndarray:
-    """Texture (w×h) → frame for a plane at the pose of frame i; width_px = its width seen face-on."""
+def _homography(
+    size: tuple[int, int], width_px: float, hand: _Hand, i: int, aim: tuple[float, float] | None = None
+) -> np.ndarray:
+    """Texture (w×h) → frame for a plane at the pose of frame i; width_px = its width seen face-on;
+    `aim`: the texture point held in front of the lens (default its centre)."""
     w, h = size
+    aim = aim or (w / 2, h / 2)
     distance = FOCAL * w / width_px * (1 + hand.zoom[i])
     # minus: with this rotation a positive angle would bring the right edge nearer
     yaw, pitch, roll = np.radians([-hand.yaw[i], hand.pitch[i], hand.roll[i]])
@@ -228,7 +233,7 @@ def _homography(size: tuple[int, int], width_px: float, hand: _Hand, i: int) -> 
     rot_x = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
     rot_z = np.array([[np.cos(roll), -np.sin(roll), 0], [np.sin(roll), np.cos(roll), 0], [0, 0, 1]])
     corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-    local = np.column_stack([corners - (w / 2, h / 2), np.zeros(4)])
+    local = np.column_stack([corners - aim, np.zeros(4)])
     world = local @ (rot_z @ rot_x @ rot_y).T + (0, 0, distance)
     projected = FOCAL * world[:, :2] / world[:, 2:] + (WIDTH / 2 + hand.dx[i], HEIGHT / 2 + hand.dy[i])
     return cv2.getPerspectiveTransform(corners.astype(np.float32), projected.astype(np.float32))
@@ -397,7 +402,9 @@ def photo_attack_clip(
     return _write(path, scenes())
 
 
-def _card_texture(identity: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _card_texture(
+    identity: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """A card-like rectangle: light blue-grey, a header band, text-like lines, the chip photo on the right."""
     with Image.open(FACESET / f"{identity}-card.jp2") as jp2:
         photo = jp2.convert("L").resize((180, 220), Image.Resampling.BICUBIC).convert("RGB")
@@ -423,13 +430,14 @@ def _card_texture(identity: str, rng: np.random.Generator) -> tuple[np.ndarray, 
     texture = (
         texture * (1 - 0.08 * np.linspace(0, 1, width, dtype=np.float32))[None, :, None]
     )  # light falls off
-    return texture, _rounded_alpha((width, height), 18)
+    return texture, _rounded_alpha((width, height), 18), (photo_left + 90, photo_top + 110)
 
 
 def card_photo_attack_clip(path: Path, identity: str, *, frames: int = 45, seed: int | None = None) -> Path:
-    """The holder's My Number card, its photo (the chip's JP2) shown to the camera, hand-held."""
+    """The holder's My Number card held up with its photo (the chip's JP2) in front of the lens,
+    near enough for the photo to fill a face's place in the frame."""
     rng = _rng(seed, "card", identity, frames)
-    texture, alpha = _card_texture(identity, rng)
+    texture, alpha, photo = _card_texture(identity, rng)
     background = office_background(rng)
     hand = _Hand.wobble(rng, frames)
     camera = _Camera(rng, frames)
@@ -437,7 +445,8 @@ def card_photo_attack_clip(path: Path, identity: str, *, frames: int = 45, seed:
 
     def scenes() -> Iterator[np.ndarray]:
         for i in range(frames):
-            yield camera.shoot(i, _composite(background, texture, alpha, _homography(size, 520, hand, i)))
+            matrix = _homography(size, 800, hand, i, aim=photo)
+            yield camera.shoot(i, _composite(background, texture, alpha, matrix))
 
     return _write(path, scenes())
 
@@ -529,7 +538,7 @@ def scene_clip(
     """A clip for one of SCENE_KINDS: what the face check must report instead of matching.
 
     no_face: the room only; two_faces: two people side by side; dark: mean brightness < 40 and low
-    contrast; too_far: face ~60 px tall; off_centre: face near the left edge; blurred: heavy defocus.
+    contrast; too_far: face FAR_FACE_PX tall; off_centre: face near the left edge; blurred: heavy defocus.
     """
     if kind not in SCENE_KINDS:
         raise ValueError(f"unknown scene {kind!r}; one of {SCENE_KINDS}")
@@ -549,26 +558,24 @@ def scene_clip(
         scenes: Iterator[np.ndarray] = room_scenes()
     elif kind == "two_faces":
         other = next(name for name in identities() if name != identity)
+        other_face = live_face(other)
         left = _live_scenes(face, still, rng)
-        right = _live_scenes(live_face(other), still, rng)
+        right = _live_scenes(other_face, still, rng)
+
+        def half(scene: np.ndarray, face: Face) -> np.ndarray:  # the half-frame around the face
+            left = int(np.clip(face.centre[0] - WIDTH // 4, 0, WIDTH // 2))
+            return scene[:, left : left + WIDTH // 2]
 
         def pair_scenes() -> Iterator[np.ndarray]:
+            # Two people at the same distance, shoulder to shoulder: both faces full size.
             for a, b in zip(left, right, strict=True):
-                scene = room.copy()
-                top = (HEIGHT - HEIGHT // 2) // 2
-                scene[top : top + HEIGHT // 2, : WIDTH // 2] = cv2.resize(
-                    a, (WIDTH // 2, HEIGHT // 2), interpolation=cv2.INTER_AREA
-                )
-                scene[top : top + HEIGHT // 2, WIDTH // 2 :] = cv2.resize(
-                    b, (WIDTH // 2, HEIGHT // 2), interpolation=cv2.INTER_AREA
-                )
-                yield scene
+                yield np.hstack([half(a, face), half(b, other_face)])
 
         scenes = pair_scenes()
     elif kind == "dark":
         scenes = (s * 0.22 + 4 for s in _live_scenes(face, still, rng))  # dim room, auto-gain gave up
     elif kind == "too_far":
-        scale = 60 / face.box[3]
+        scale = FAR_FACE_PX / face.box[3]
         far = cv2.resize(face.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(
             np.float32
         )

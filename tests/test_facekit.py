@@ -157,7 +157,8 @@ def test_card_photo_attack_shows_one_face(tmp_path: Path) -> None:
     frames = facekit.read_frames(facekit.card_photo_attack_clip(tmp_path / "card.avi", "obama", frames=10))
     heights = [_faces(f)[0].height() for f in frames[::3] if len(_faces(f)) == 1]
     assert len(heights) == len(frames[::3])
-    assert min(heights) >= 90 and max(heights) <= 200  # the ~220 px card photo, seen at arm's length
+    # the card's 180 px photo held close to the lens: as tall in the frame as a face at the counter
+    assert min(heights) >= 150 and max(heights) <= 260
 
 
 def _sharpness(frame: np.ndarray) -> float:
@@ -179,7 +180,8 @@ def test_scene_clips_have_their_defect(tmp_path: Path) -> None:
     assert np.mean([f.std() for f in dark]) < 0.4 * np.mean([f.std() for f in live])
     for frame in clips["too_far"]:
         (box,) = _faces(frame, upsample=1)
-        assert 45 <= box.height() <= 80  # HOG boxes come in steps; the face is drawn 60 px tall
+        # HOG boxes come in ~20 % steps around the drawn height
+        assert 0.75 * facekit.FAR_FACE_PX <= box.height() <= 1.25 * facekit.FAR_FACE_PX
     for frame in clips["off_centre"]:
         (box,) = _faces(frame)
         assert box.left() >= 0 and (box.left() + box.right()) / 2 < 0.25 * facekit.WIDTH

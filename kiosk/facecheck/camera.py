@@ -373,6 +373,14 @@ class Capture:
         with self._lock:
             return self._latest
 
+    def timeline(self, frame: Frame) -> float:
+        """The time a consumer should see for `frame`, in seconds: when it was captured, or for a
+        file read as fast as it is consumed, its position in the file, so that an evaluation
+        gives the same timings (head-turn deadlines) on a slow machine as on a fast one."""
+        if self.source.finite and not self.realtime:
+            return frame.seq * self._interval
+        return frame.captured_at
+
     def subscribe(self, callback: FrameListener) -> Callable[[], None]:
         """Call `callback(frame)` on the dispatch thread; returns a function that unsubscribes."""
         with self._lock:

@@ -72,6 +72,14 @@ class FaceDecision:
     challenge: tuple[TurnResult, ...]
     seconds: float
 
+    @classmethod
+    def unable(
+        cls, reason: str, policy: FacePolicy, seconds: float, *, liveness_required: bool
+    ) -> FaceDecision:
+        """No check could start (card photo unusable, no camera): the machine cannot match."""
+        threshold = policy.match_threshold
+        return cls(Outcome.UNABLE, reason, None, threshold, 0, liveness_required, (), (), seconds)
+
     @property
     def matched(self) -> bool:
         return self.outcome is Outcome.MATCHED
@@ -97,7 +105,7 @@ class FaceCheck:
     pipeline: FacePipeline
     reference: np.ndarray  # the card photo's encoding; wiped with the check
     liveness_required: bool
-    started: float
+    started: float | None = None  # the clock of the frames; None: the first frame's time
     rng: random.Random = field(default_factory=random.SystemRandom)
     phase: Phase = Phase.POSITIONING
     _distances: list[float] = field(default_factory=list)
@@ -109,9 +117,6 @@ class FaceCheck:
     _challenge_frames: int = 0
     _decision: FaceDecision | None = None
 
-    def __post_init__(self) -> None:
-        self._last_good = self.started
-
     @property
     def policy(self) -> FacePolicy:
         return self.pipeline.policy
@@ -121,6 +126,8 @@ class FaceCheck:
     def feed(self, bgr: np.ndarray, now: float) -> Guidance | FaceDecision:
         if self._decision is not None:
             return self._decision
+        if self.started is None:
+            self.started = self._last_good = now
         if now - self.started > self.policy.max_duration:
             return self._decide(Outcome.UNABLE, "timed out", now)
         grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
@@ -270,6 +277,6 @@ class FaceCheck:
             liveness_required=self.liveness_required,
             quality_reasons=tuple(sorted(self._reasons.items())),
             challenge=tuple(self._challenge.results) if self._challenge else (),
-            seconds=now - self.started,
+            seconds=now - (now if self.started is None else self.started),
         )
         return self._decision

@@ -6,18 +6,16 @@ survives JPEG compression and can be read back. No timing is asserted tightly.
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from mjpegkit import MjpegServer
 
 from kiosk.facecheck.camera import (
     USER_MESSAGE,
@@ -267,63 +265,12 @@ def test_latest_keeps_its_rate_while_a_subscriber_is_slow(tmp_path: Path) -> Non
 # -- network stream: unplug and stall ---------------------------------------------------------------
 
 
-class MjpegServer:
-    """multipart/x-mixed-replace MJPEG at ~20 fps on 127.0.0.1, like an IP camera."""
-
-    def __init__(self) -> None:
-        self.unplugged = threading.Event()
-        self.stalled = threading.Event()
-        self._connections: list[socket.socket] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                server._connections.append(self.connection)
-                rng = np.random.default_rng(3)
-                index = 0
-                try:
-                    while not server.unplugged.is_set():
-                        if server.stalled.is_set():
-                            time.sleep(0.02)
-                            continue
-                        jpeg = cv2.imencode(".jpg", synthetic(index % 256, rng))[1].tobytes()
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%b\r\n"
-                            % (len(jpeg), jpeg)
-                        )
-                        index += 1
-                        time.sleep(0.05)
-                except OSError:  # the client went away
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/stream.mjpg"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def unplug(self) -> None:
-        """Cut every connection and stop listening, so reconnects are refused."""
-        self.unplugged.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for connection in self._connections:
-            with contextlib.suppress(OSError):  # the handler may have closed it already
-                connection.shutdown(socket.SHUT_RDWR)
-            connection.close()
-
-
 @pytest.fixture
 def mjpeg_server() -> Iterator[MjpegServer]:
-    server = MjpegServer()
+    rng = np.random.default_rng(3)
+    server = MjpegServer(lambda index: synthetic(index % 256, rng))
     yield server
-    if not server.unplugged.is_set():
-        server.unplug()
+    server.unplug()
 
 
 def test_ffmpeg_opens_an_http_mjpeg_stream(mjpeg_server: MjpegServer) -> None:
