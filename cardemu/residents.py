@@ -8,6 +8,10 @@ tests run. Card expiry follows the real rule: the 10th birthday after issuance f
 Default PINs (docs/card-emulation.md): 利用者証明用 `1234`, 署名用 `ABC123`, 住基 `2345`,
 券面事項入力補助 `3456`. 照合番号A = the My Number; 照合番号B and the 生年月日 key follow from the
 birth date, the expiry year and the security code (`CardSpec.pin_b`).
+
+The adult's card carries a real face photo (resources/faceset/obama-passport.png, as the chip's
+JP2) so that the face check can be tried against a camera clip of the same person from other
+photos (obama-1/-2); the others carry the synthetic placeholder portrait.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ JUKI_PIN, KENHOJO_PIN = DEFAULT_JUKI_PIN, DEFAULT_KENHOJO_PIN
 ADULT, MINOR, FACE_AUTH, SIGN_BLOCKED, EXPIRED = "adult", "minor", "face_auth", "sign_blocked", "expired"
 
 
+FACESET = Path(__file__).resolve().parents[1] / "resources" / "faceset"
+ADULT_PHOTO = FACESET / "obama-passport.png"
+
+
 def my_number(first11: str) -> str:
     return first11 + str(check_digit(first11))
 
@@ -46,7 +54,14 @@ def card_expiry(birth: date, issued: date) -> date:
     return nth_birthday_after(birth, issued, 10 if _age_on(birth, issued) >= 18 else 5)
 
 
-def _spec(holder: Holder, issued: date, municipality: str, security_code: str, **flags: bool) -> CardSpec:
+def _spec(
+    holder: Holder,
+    issued: date,
+    municipality: str,
+    security_code: str,
+    photo: bytes | None = None,
+    **flags: bool,
+) -> CardSpec:
     birth = date(int(holder.birth_date[:4]), int(holder.birth_date[4:6]), int(holder.birth_date[6:]))
     return CardSpec(
         holder=holder,
@@ -58,6 +73,7 @@ def _spec(holder: Holder, issued: date, municipality: str, security_code: str, *
         sign_pin=SIGN_PIN,
         juki_pin=JUKI_PIN,
         kenhojo_pin=KENHOJO_PIN,
+        photo=photo,
         **flags,
     )
 
@@ -69,16 +85,17 @@ def resident_specs(today: date | None = None) -> dict[str, CardSpec]:
     return {
         ADULT: _spec(
             Holder(
-                name="佐藤　花子",
-                name_kana="サトウ　ハナコ",
+                name="佐藤　健太",
+                name_kana="サトウ　ケンタ",
                 address="東京都世田谷区北沢三丁目２１番５号",
                 birth_date="19850412",
-                sex="2",
+                sex="1",
                 my_number=my_number("31417592653"),
             ),
             today - timedelta(days=400),
             "13112",
             "2285",
+            photo=ADULT_PHOTO.read_bytes(),
         ),
         MINOR: _spec(
             Holder(
