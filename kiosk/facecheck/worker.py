@@ -6,7 +6,9 @@ one `FaceDecision` — also when the camera is lost, stops sending frames, reach
 file, or the check is cancelled (then UNABLE, which the flow turns into the 64条の5 fallback).
 Callbacks run on the worker thread: a Qt UI forwards them to its own thread with a signal.
 
-The card photo is decoded and encoded on the worker thread too (≈0.2 s), never on the UI's.
+The matching itself runs where the `Matcher` puts it: in the kiosk a `ProcessMatcher` (a child
+process, because dlib's encoder holds the GIL and would freeze the preview); this thread only
+feeds it frames and waits. The card photo is encoded there too (≈0.2 s), never on the UI thread.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-
 from kiosk.facecheck.camera import CameraLost, Capture
-from kiosk.facecheck.check import FaceCheck, FaceDecision, Guidance
-from kiosk.facecheck.pipeline import CardPhotoUnusable, FacePipeline
+from kiosk.facecheck.check import FaceDecision, Guidance
+from kiosk.facecheck.matcher import Matcher, MatcherFailed
+from kiosk.facecheck.pipeline import CardPhotoUnusable
 
 _log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class FaceCheckWorker:
     def __init__(
         self,
         capture: Capture,
-        pipeline: FacePipeline,
+        matcher: Matcher,
         card_photo: bytes | bytearray,
         *,
         liveness_required: bool,
@@ -43,9 +44,9 @@ class FaceCheckWorker:
         frame_timeout: float = FRAME_TIMEOUT,
     ) -> None:
         self.capture = capture
-        self.pipeline = pipeline
+        self.matcher = matcher
         self.liveness_required = liveness_required
-        # A private copy: the caller wipes its own, the worker wipes this one once encoded.
+        # A private copy: the caller wipes its own, the worker wipes this one once sent.
         self._photo = bytearray(card_photo)
         self._listener = listener
         self._rng = rng or random.SystemRandom()
@@ -97,16 +98,21 @@ class FaceCheckWorker:
 
     def _check(self) -> FaceDecision:
         started = time.monotonic()
-        reference = self._reference(started)
-        if isinstance(reference, FaceDecision):
-            return reference
-        check = FaceCheck(self.pipeline, reference, self.liveness_required, rng=self._rng)
-        try:  # the decision is made (with its fused score) before the check is wiped
-            return self._run_check(check)
+        try:  # end() whatever happened: it wipes what the matcher holds and frees it
+            try:
+                self.matcher.begin(self._photo, liveness_required=self.liveness_required, rng=self._rng)
+            except CardPhotoUnusable as exc:
+                _log.warning("face check: %s", exc)
+                return self._unable("card photo unusable", started)
+            finally:
+                self._photo[:] = bytes(len(self._photo))
+            return self._feed()  # decided, with its fused score, before end() wipes the check
+        except MatcherFailed:
+            return self._unable("internal error", started)
         finally:
-            check.wipe()  # the encodings and the reference
+            self.matcher.end()
 
-    def _run_check(self, check: FaceCheck) -> FaceDecision:
+    def _feed(self) -> FaceDecision:
         frames = self.capture.frames(timeout=self._frame_timeout)
         now = 0.0
         try:
@@ -114,7 +120,7 @@ class FaceCheckWorker:
                 now = self.capture.timeline(frame)
                 if self._cancelled.is_set():
                     break
-                result = check.feed(frame.image, now)
+                result = self.matcher.feed(frame.image, now)
                 del frame  # the last reference wipes the pixels
                 if isinstance(result, FaceDecision):
                     return result
@@ -127,21 +133,12 @@ class FaceCheckWorker:
             reason = "camera sent no picture"
         finally:
             frames.close()
-        return check.abort(self._cancel_reason if self._cancelled.is_set() else reason, now)
-
-    def _reference(self, started: float) -> np.ndarray | FaceDecision:
-        try:
-            return self.pipeline.reference(self._photo)
-        except CardPhotoUnusable as exc:
-            _log.warning("face check: %s", exc)
-            return self._unable("card photo unusable", started)
-        finally:
-            self._photo[:] = bytes(len(self._photo))
+        return self.matcher.abort(self._cancel_reason if self._cancelled.is_set() else reason, now)
 
     def _unable(self, reason: str, started: float) -> FaceDecision:
         return FaceDecision.unable(
             reason,
-            self.pipeline.policy,
+            self.matcher.policy,
             time.monotonic() - started,
             liveness_required=self.liveness_required,
         )

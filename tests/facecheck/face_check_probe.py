@@ -1,4 +1,5 @@
-"""Run one face check and record it, as the kiosk does; used by test_face_privacy under strace.
+"""One face check (matcher in its child process) recorded as the kiosk does it, for
+test_face_privacy to watch under strace.
 
 usage: face_check_probe.py CLIP CARD_PHOTO_JP2 DATABASE
 """
@@ -11,9 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.facecheck.camera import Capture
-from kiosk.facecheck.models import default_models
-from kiosk.facecheck.pipeline import FacePipeline
-from kiosk.facecheck.policy import DEFAULT_POLICY
+from kiosk.facecheck.matcher import ProcessMatcher
 from kiosk.facecheck.worker import FaceCheckWorker
 from kiosk.flows.face import record_face_check
 from kiosk.store.db import make_engine, make_sessionmaker
@@ -21,10 +20,10 @@ from kiosk.store.db import make_engine, make_sessionmaker
 
 def main(clip: str, card_photo: str, database: str) -> int:
     photo = bytearray(Path(card_photo).read_bytes())
-    with Capture(clip, realtime=False) as capture:
+    with ProcessMatcher() as matcher, Capture(clip, realtime=False) as capture:
         worker = FaceCheckWorker(
             capture,
-            FacePipeline(default_models(), DEFAULT_POLICY),
+            matcher,
             photo,
             liveness_required=False,
             rng=random.Random(0),

@@ -1,14 +1,17 @@
 """The face check end to end: generated video files read through the real cv2.VideoCapture path
-(`Capture`), matched on the worker thread (`FaceCheckWorker`), decided and turned into the
-規則 64条の5 options. Files are read as fast as the check takes them (`realtime=False`), so the
-check sees video time and the outcome does not depend on the machine's speed.
+(`Capture`), fed by the worker thread (`FaceCheckWorker`) to the matcher in its child process
+(`ProcessMatcher`, as in the kiosk), decided and turned into the 規則 64条の5 options. Files are
+read as fast as the check takes them (`realtime=False`), so the check sees video time and the
+outcome does not depend on the machine's speed.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -21,8 +24,7 @@ from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.check import FaceDecision, Guidance, Outcome
 from kiosk.facecheck.fallback import NextStep, next_steps
 from kiosk.facecheck.liveness import Turn, new_challenge
-from kiosk.facecheck.models import default_models
-from kiosk.facecheck.pipeline import FacePipeline
+from kiosk.facecheck.matcher import ProcessMatcher
 from kiosk.facecheck.policy import DEFAULT_POLICY, FacePolicy
 from kiosk.facecheck.quality import QualityIssue
 from kiosk.facecheck.worker import FaceCheckWorker
@@ -40,6 +42,20 @@ def seed_for(turns: tuple[Turn, ...]) -> int:
 
 ASKS_RIGHT_THEN_LEFT = seed_for((Turn.RIGHT, Turn.LEFT))
 ASKS_LEFT_THEN_RIGHT = seed_for((Turn.LEFT, Turn.RIGHT))
+
+
+@pytest.fixture(scope="module")
+def matchers() -> Iterator[dict[FacePolicy, ProcessMatcher]]:
+    """One matcher process per policy, started on first use and reused, as the kiosk does."""
+    started: dict[FacePolicy, ProcessMatcher] = {}
+    yield started
+    for matcher in started.values():
+        matcher.close()
+
+
+@pytest.fixture(autouse=True)
+def _matchers(matchers: dict[FacePolicy, ProcessMatcher]) -> None:
+    Run.matchers = matchers
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +86,8 @@ def card_photo(identity: str = "obama") -> bytes:
 class Run:
     """A check through Capture + FaceCheckWorker, with everything the worker reported."""
 
+    matchers: dict[FacePolicy, ProcessMatcher]
+
     def __init__(
         self,
         source: Path | str,
@@ -85,11 +103,12 @@ class Run:
         self.threads: set[str] = set()
         self._on_guidance = on_guidance
         capture = Capture(str(source), realtime=realtime, reopen_backoff=0.1)
-        pipeline = FacePipeline(default_models(), policy)
+        if policy not in self.matchers:
+            self.matchers[policy] = ProcessMatcher(policy).start()
         with capture:
             self.worker = FaceCheckWorker(
                 capture,
-                pipeline,
+                self.matchers[policy],
                 photo if photo is not None else card_photo(),
                 liveness_required=liveness,
                 listener=self._listen,
@@ -256,3 +275,32 @@ def test_cancel_ends_the_check_at_the_next_frame(clips: Callable[[str], Path]) -
     run = Run(clips("genuine"), liveness=True, on_guidance=cancel_at_once)
     assert run.decision.outcome is Outcome.UNABLE and run.decision.reason == "resident left"
     assert run.decision.frames_used == 1 and len(run.guidance) == 1
+
+
+def test_a_dead_matcher_ends_the_check_unable_and_the_next_check_gets_a_new_one(
+    clips: Callable[[str], Path],
+) -> None:
+    killed: list[int] = []
+
+    def kill_matcher(run: Run, guidance: Guidance) -> None:
+        matcher = Run.matchers[DEFAULT_POLICY]
+        if not killed and matcher.pid is not None:
+            killed.append(matcher.pid)
+            os.kill(matcher.pid, signal.SIGKILL)
+
+    run = Run(clips("genuine"), liveness=True, on_guidance=kill_matcher)
+    assert killed and run.decision.outcome is Outcome.UNABLE and run.decision.reason == "internal error"
+    assert next_steps(run.decision, unattended=False) == (NextStep.STAFF_VISUAL_CHECK, NextStep.PIN)
+    again = Run(clips("genuine"), liveness=False)
+    assert again.decision.outcome is Outcome.MATCHED
+    assert Run.matchers[DEFAULT_POLICY].pid not in (None, killed[0])
+
+
+def test_the_matcher_process_ends_with_the_kiosk() -> None:
+    matcher = ProcessMatcher().start()
+    pid = matcher.pid
+    assert pid is not None
+    matcher.close()
+    assert matcher.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped, not a zombie
