@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
+import pickle
 import random
 import signal
 import threading
@@ -46,8 +47,11 @@ class Matcher(Protocol):
 
     policy: FacePolicy
 
-    def begin(self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random) -> None:
-        """Encode the card photo; raises CardPhotoUnusable. Call end() afterwards in any case."""
+    def begin(
+        self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random | None
+    ) -> None:
+        """Encode the card photo; raises CardPhotoUnusable. Call end() afterwards in any case.
+        `rng` draws the challenge: None in production (system entropy), seeded in tests."""
 
     def feed(self, image: np.ndarray, now: float) -> Guidance | FaceDecision: ...
 
@@ -65,9 +69,11 @@ class LocalMatcher:
         self.policy = pipeline.policy
         self._check: FaceCheck | None = None
 
-    def begin(self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random) -> None:
+    def begin(
+        self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random | None
+    ) -> None:
         reference = self.pipeline.reference(card_photo)
-        self._check = FaceCheck(self.pipeline, reference, liveness_required, rng=rng)
+        self._check = FaceCheck(self.pipeline, reference, liveness_required, rng=rng or random.SystemRandom())
 
     def feed(self, image: np.ndarray, now: float) -> Guidance | FaceDecision:
         assert self._check is not None, "begin() first"
@@ -144,14 +150,17 @@ class ProcessMatcher:
 
     # -- one check ----------------------------------------------------------------------------
 
-    def begin(self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random) -> None:
+    def begin(
+        self, card_photo: bytes | bytearray, *, liveness_required: bool, rng: random.Random | None
+    ) -> None:
+        # SystemRandom cannot cross a pipe (it has no state): None makes the child use its own.
         self._lock.acquire()  # held until end(), which the caller runs whatever begin() did
         conn = self._ensure_started()
         try:
             conn.send(("begin", liveness_required, rng))
             conn.send_bytes(card_photo)
-        except OSError as exc:
-            self._failed(f"cannot start a check: {exc}")
+        except (OSError, TypeError, ValueError, NotImplementedError, pickle.PicklingError) as exc:
+            self._failed(f"cannot start a check: {type(exc).__name__}: {exc}")
         self._answer()
 
     def feed(self, image: np.ndarray, now: float) -> Guidance | FaceDecision:
@@ -267,7 +276,8 @@ def _handle(
             reference = pipeline.reference(photo)
         finally:
             photo[:] = bytes(len(photo))
-        return FaceCheck(pipeline, reference, liveness_required, rng=rng), buffer, ("ok", None)
+        check = FaceCheck(pipeline, reference, liveness_required, rng=rng or random.SystemRandom())
+        return check, buffer, ("ok", None)
     if command == "frame":
         _, now, shape = message
         size = int(np.prod(shape))

@@ -49,7 +49,7 @@ class FaceCheckWorker:
         # A private copy: the caller wipes its own, the worker wipes this one once sent.
         self._photo = bytearray(card_photo)
         self._listener = listener
-        self._rng = rng or random.SystemRandom()
+        self._rng = rng  # None: the matcher draws the challenge from the system's entropy
         self._frame_timeout = frame_timeout
         self._cancelled = threading.Event()
         self._cancel_reason = "cancelled"

@@ -93,7 +93,7 @@ class Run:
         source: Path | str,
         *,
         liveness: bool,
-        seed: int = ASKS_RIGHT_THEN_LEFT,
+        seed: int | None = ASKS_RIGHT_THEN_LEFT,
         policy: FacePolicy = DEFAULT_POLICY,
         photo: bytes | None = None,
         on_guidance: Callable[[Run, Guidance], None] | None = None,
@@ -112,7 +112,7 @@ class Run:
                 photo if photo is not None else card_photo(),
                 liveness_required=liveness,
                 listener=self._listen,
-                rng=random.Random(seed),
+                rng=None if seed is None else random.Random(seed),
             )
             self.worker.start()  # after the assignment: listeners may use it at once
             self.decision = self.worker.wait(timeout=90)
@@ -160,6 +160,11 @@ def test_the_card_holder_matches_at_the_counter_without_a_challenge(clips: Calla
     decision = Run(clips("genuine"), liveness=False).decision
     assert decision.outcome is Outcome.MATCHED and decision.challenge == ()
     assert decision.seconds < 1.0  # 5 frames of video: a second at most
+
+
+def test_the_challenge_is_drawn_from_system_entropy_by_default(clips: Callable[[str], Path]) -> None:
+    run = Run(clips("impostor"), liveness=True, seed=None)  # as the kiosk runs it: no seed
+    assert run.decision.outcome is Outcome.NOT_MATCHED and run.decision.frames_used == 5
 
 
 def test_an_impostor_does_not_match_and_the_counter_falls_back(clips: Callable[[str], Path]) -> None:
