@@ -14,8 +14,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from kiosk.domain.secret import Secret
 from kiosk.facecheck.check import FaceDecision
 from kiosk.facecheck.fallback import NextStep, next_steps
+from kiosk.reader.kenkaku import KenkakuPin, KenkakuSession
+from kiosk.reader.transport import Transport
 from kiosk.store.audit import append_audit
 
 UNATTENDED_ACTOR = "terminal"  # no operator at an unattended terminal
@@ -38,6 +41,19 @@ class FaceCheckRecord:
     @property
     def accepted(self) -> bool:
         return self.options == (NextStep.ACCEPT,)
+
+
+def read_card_photo(transport: Transport, code_b: Secret) -> bytearray:
+    """The reference for the face check: the photo in the 券面事項確認AP (greyscale JP2), read
+    after 照合番号B, which is wiped here. Returned as a bytearray the caller wipes once the matcher
+    has it; the rest of the card face (name, address, birth date images) is dropped here."""
+    try:
+        session = KenkakuSession(transport)
+        session.verify(KenkakuPin.CODE_B, code_b)
+    finally:
+        code_b.wipe()
+    face = session.card_face()
+    return bytearray(face.photo_jp2)
 
 
 def record_face_check(
