@@ -1,4 +1,5 @@
-"""`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic."""
+"""`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic; `kiosk face eval`
+measures the face check over a labelled clip set (docs/face-check.md, Evaluation)."""
 
 from __future__ import annotations
 
@@ -136,6 +137,35 @@ def _terminal_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _face_eval(args: argparse.Namespace) -> int:
+    # Imported here: loading OpenCV and dlib (~1 s) is not for the card and terminal commands.
+    from kiosk.facecheck.evaluation import evaluate  # noqa: PLC0415
+    from kiosk.facecheck.models import FaceModelsMissing  # noqa: PLC0415
+
+    try:
+        print(
+            evaluate(
+                args.set_dir,
+                liveness_required=args.liveness,
+                frame_step=args.frame_step,
+                matcher=args.matcher,
+                as_json=args.json,
+            )
+        )
+    except FaceModelsMissing as exc:
+        _log.error("face eval: %s", exc)
+        print("The face models are not installed (face_recognition_models).", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="JPKI counter kiosk")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -183,6 +213,38 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--dir", required=True, type=Path, help="where the key and certificate go (0700)")
     boot.add_argument("--secret-file", type=Path, help="read the secret from this file instead of asking")
     boot.set_defaults(run=_terminal_bootstrap)
+
+    face = commands.add_parser("face", help="the face check (規則64条の5)").add_subparsers(
+        dest="face_command", required=True
+    )
+    evaluate = face.add_parser(
+        "eval",
+        help="run the face check over a labelled clip set (tools/build_face_evalset.py) and report "
+        "score distributions, FMR/FNMR, APCER per attack type and latency",
+    )
+    evaluate.add_argument("set_dir", type=Path, metavar="SET_DIR", help="directory holding labels.json")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument(
+        "--liveness",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="require the head-turn challenge, as an unattended kiosk does (default: on)",
+    )
+    evaluate.add_argument(
+        "--frame-step",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="frame-level scores from every Nth frame only (default 1: every frame)",
+    )
+    evaluate.add_argument(
+        "--matcher",
+        choices=("local", "process"),
+        default="local",
+        help="match in this process (default; also times detection and encoding apart) or in a child "
+        "process as the kiosk does (per-frame time then includes the pipe)",
+    )
+    evaluate.set_defaults(run=_face_eval)
     return parser
 
 
