@@ -8,9 +8,10 @@ writes the same files. About 40 clips; a few minutes on two cores.
 
 What is in it, and why:
 
-- **genuine**: obama-1 and obama-2 (two photos other than the card's) performing each of the four
-  head-turn orders the challenge can ask, `--seeds` times each with different sway and noise,
-  against obama's card. Obama is the only identity with genuine pairs in the faceset.
+- **genuine**: obama-1 and obama-2 (two photos other than the card's) performing each of the
+  head-turn orders the challenge can ask (8 with DEFAULT_POLICY's 3 turns), `--seeds` times
+  each with different sway and noise, against obama's card. Obama is the only identity with
+  genuine pairs in the faceset.
 - **impostor**: every live clip against each of the other two cards (zero-effort impostors).
 - **same_source**: biden-1 and astronaut-1 against their own cards. Their live frame and their card
   photo were cut from the *same* photograph (the packages ship one photo of each), so they match
@@ -21,9 +22,9 @@ What is in it, and why:
   and once turned as a flat sheet in the order asked; 150 frames so a 5 s turn timeout can expire.
 - **attack / card_photo**: the holder's card held up with its photo in front of the lens
   (card_photo_attack_clip), `--seeds` per identity, 150 frames.
-- **attack / replay**: four recordings of genuine obama clips, one per turn order, replayed on a
-  phone (replay_clip), each asked all four orders: a replay passes only when the asked order is
-  the recorded one, so the replay APCER measures that chance (1 in 4 with two turns).
+- **attack / replay**: four recordings of genuine obama clips, each of a different turn order,
+  replayed on a phone (replay_clip), each asked every order: a replay passes only when the asked
+  order is the recorded one, so the replay APCER measures that chance (1 in 2^turns).
 
 The check draws its turns from `random.Random(challenge_seed)` (liveness.new_challenge); the
 builder finds a seed for every order under DEFAULT_POLICY and labels each trial with the order
@@ -81,7 +82,10 @@ Step = tuple[int, int, float]
 
 ATTACK_FRAMES = 150  # 10 s at 15 fps: past the 5 s turn timeout after a ~0.4 s match
 TURN_START, TURN_FRAMES, HOLD_FRAMES = 12, 8, 6  # ease over 8 frames, hold 6, then back
-ORDERS: tuple[Order, ...] = tuple(itertools.product((Turn.RIGHT, Turn.LEFT), repeat=2))
+# Every order the check can ask under DEFAULT_POLICY.
+ORDERS: tuple[Order, ...] = tuple(
+    itertools.product((Turn.RIGHT, Turn.LEFT), repeat=DEFAULT_POLICY.challenge_turns)
+)
 
 
 def order_name(order: Order) -> str:
@@ -238,18 +242,19 @@ def full_plan(seeds: int = 2) -> list[TrialSpec]:
             clip = live("obama", n, order, index)
             trials.append(genuine(clip))
             trials += [impostor(clip, card) for card in cards if card != "obama"]
-        for identity, order in itertools.product(("biden", "astronaut"), (ORDERS[1], ORDERS[2])):
+        for identity, order in itertools.product(("biden", "astronaut"), (ORDERS[1], ORDERS[-2])):
             clip = live(identity, 1, order, index)
             trials.append(same_source(clip))
             trials += [impostor(clip, card) for card in cards if card != identity]
     photos = [("obama", 1), ("obama", 2), ("biden", 1), ("astronaut", 1)]
     for k, (identity, n) in enumerate(photos):
-        still_asked, turned = ORDERS[k % 4], ORDERS[(k + 1) % 4]
+        still_asked, turned = ORDERS[k % len(ORDERS)], ORDERS[(k + 1) % len(ORDERS)]
         trials.append(attack(print_attack(identity, n, None), still_asked))
         trials.append(attack(print_attack(identity, n, turned), turned))  # follows the request
     for k, (identity, index) in enumerate(itertools.product(cards, range(1, seeds + 1))):
-        trials.append(attack(card_attack(identity, index), ORDERS[k % 4]))
-    for k, order in enumerate(ORDERS):  # one recording per order, alternating the two photos
+        trials.append(attack(card_attack(identity, index), ORDERS[k % len(ORDERS)]))
+    recorded = ORDERS[:: max(1, len(ORDERS) // 4)][:4]  # four recordings of different orders
+    for k, order in enumerate(recorded):  # alternating the two photos
         recording = live("obama", 1 + k % 2, order)
         trials += [attack(replay(recording), asked) for asked in ORDERS]
     return trials

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kiosk.facecheck.policy import FacePolicy
 
@@ -37,7 +37,7 @@ def new_challenge(rng: random.Random, policy: FacePolicy) -> tuple[Turn, ...]:
 class TurnResult:
     turn: Turn
     passed: bool
-    peak: float  # largest offset change toward the asked side
+    peak: float  # largest offset change toward the asked side, until the head came back
     seconds: float
     why: str  # "turned", "wrong way", "no turn", "face lost"
 
@@ -82,6 +82,10 @@ class HeadTurnChallenge:
         return self.state
 
     def _returning(self, now: float, yaw_offset: float | None) -> ChallengeState:
+        last = self.results[-1]
+        if yaw_offset is not None and (yaw_offset - self.baseline) * last.turn.value > last.peak:
+            # the head goes on turning after the threshold: the record keeps how far it went
+            self.results[-1] = replace(last, peak=(yaw_offset - self.baseline) * last.turn.value)
         if yaw_offset is not None and abs(yaw_offset - self.baseline) < self.policy.turn_threshold / 2:
             done = len(self.results) >= len(self.turns)
             self.state = ChallengeState.PASSED if done else ChallengeState.ASKING

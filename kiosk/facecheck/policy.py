@@ -33,7 +33,10 @@ class FacePolicy:
     max_roll_degrees: float = 20.0
     min_eye_contrast: float = 12.0  # grey std around each eye: sunglasses and hands are flat
     # --- presentation-attack challenge (head turns) ---
-    challenge_turns: int = 2  # each direction drawn at random: a replay matches 1 in 4 at most
+    # Each direction drawn at random: a replay of one recording follows the order asked 1 time in
+    # 2^turns. Measured with 2 turns: replays accepted 4/16 (docs/face-check.md); 3 turns make it
+    # 1 in 8 for ~2 s more. Central per-card attempt limits bound the retries (issue 6).
+    challenge_turns: int = 3
     turn_threshold: float = 0.15  # yaw offset change from the frontal baseline that counts as a turn
     turn_timeout: float = 5.0  # seconds to perform one turn after it is asked
     # --- whole check ---

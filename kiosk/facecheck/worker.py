@@ -93,8 +93,8 @@ class FaceCheckWorker:
             "-" if decision.score is None else f"{decision.score:.3f}",
             decision.frames_used,
         )
+        self._emit(decision)  # the listener has it before wait() returns
         self._done.set()
-        self._emit(decision)
 
     def _check(self) -> FaceDecision:
         started = time.monotonic()

@@ -29,8 +29,13 @@ from kiosk.facecheck.policy import DEFAULT_POLICY, FacePolicy
 from kiosk.facecheck.quality import QualityIssue
 from kiosk.facecheck.worker import FaceCheckWorker
 
-# Head turns at 15 fps: frontal for the 5 fused frames, then nose right (Turn.RIGHT), back, nose left.
-RIGHT_THEN_LEFT = ((12, 20, 1.0), (26, 34, 0.0), (40, 48, -1.0), (54, 62, 0.0))
+# Head turns at 15 fps: frontal for the 5 fused frames, then nose right (Turn.RIGHT), back, nose
+# left, back, nose right again, back.
+RIGHT_LEFT_RIGHT = (
+    *((12, 20, 1.0), (26, 34, 0.0)),
+    *((40, 48, -1.0), (54, 62, 0.0)),
+    *((68, 76, 1.0), (82, 90, 0.0)),
+)
 ATTACK_FRAMES = 120  # longer than a turn's 5 s timeout after the match
 # Quality scenes give up after 2 s of video without a usable frame instead of 20 s: same path, less CPU.
 QUICK = FacePolicy(positioning_timeout=2.0)
@@ -40,8 +45,8 @@ def seed_for(turns: tuple[Turn, ...]) -> int:
     return next(s for s in range(1000) if new_challenge(random.Random(s), DEFAULT_POLICY) == turns)
 
 
-ASKS_RIGHT_THEN_LEFT = seed_for((Turn.RIGHT, Turn.LEFT))
-ASKS_LEFT_THEN_RIGHT = seed_for((Turn.LEFT, Turn.RIGHT))
+ASKS_RIGHT_LEFT_RIGHT = seed_for((Turn.RIGHT, Turn.LEFT, Turn.RIGHT))
+ASKS_RIGHT_RIGHT_LEFT = seed_for((Turn.RIGHT, Turn.RIGHT, Turn.LEFT))
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +68,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """Clips made once per module, on first use."""
     directory = tmp_path_factory.mktemp("clips")
     makers: dict[str, Callable[[Path], Path]] = {
-        "genuine": lambda p: facekit.live_clip(p, "obama", RIGHT_THEN_LEFT),
-        "impostor": lambda p: facekit.live_clip(p, "biden", RIGHT_THEN_LEFT),
-        "print": lambda p: facekit.photo_attack_clip(p, "obama", RIGHT_THEN_LEFT, frames=ATTACK_FRAMES),
+        "genuine": lambda p: facekit.live_clip(p, "obama", RIGHT_LEFT_RIGHT),
+        "impostor": lambda p: facekit.live_clip(p, "biden", RIGHT_LEFT_RIGHT),
+        "print": lambda p: facekit.photo_attack_clip(p, "obama", RIGHT_LEFT_RIGHT, frames=ATTACK_FRAMES),
         "card_photo": lambda p: facekit.card_photo_attack_clip(p, "obama", frames=40),
         **{kind: (lambda p, k=kind: facekit.scene_clip(p, k, frames=36)) for kind in facekit.SCENE_KINDS},
     }
@@ -93,7 +98,7 @@ class Run:
         source: Path | str,
         *,
         liveness: bool,
-        seed: int | None = ASKS_RIGHT_THEN_LEFT,
+        seed: int | None = ASKS_RIGHT_LEFT_RIGHT,
         policy: FacePolicy = DEFAULT_POLICY,
         photo: bytes | None = None,
         on_guidance: Callable[[Run, Guidance], None] | None = None,
@@ -148,7 +153,12 @@ def test_the_card_holder_passes_the_head_turn_challenge(clips: Callable[[str], P
     assert decision.threshold == DEFAULT_POLICY.match_threshold
     assert decision.score is not None and decision.score <= decision.threshold
     assert decision.frames_used == DEFAULT_POLICY.frames_to_fuse
-    assert [(r.turn, r.passed) for r in decision.challenge] == [(Turn.RIGHT, True), (Turn.LEFT, True)]
+    assert [(r.turn, r.passed) for r in decision.challenge] == [
+        (Turn.RIGHT, True),
+        (Turn.LEFT, True),
+        (Turn.RIGHT, True),
+    ]
+    assert all(r.peak >= DEFAULT_POLICY.turn_threshold for r in decision.challenge)
     # The person was told what to do, in order; the nose moving right is the person's left.
     assert run.codes() == ["hold_still", "turn_left", "face_camera", "turn_right"]
     assert run.updates[-1] is decision and run.threads == {"face-check"}
@@ -206,9 +216,10 @@ def test_a_replayed_recording_turns_the_way_it_was_recorded(
     clips: Callable[[str], Path], tmp_path: Path
 ) -> None:
     replay = facekit.replay_clip(tmp_path / "replay.avi", clips("genuine"))
-    decision = Run(replay, liveness=True, seed=ASKS_LEFT_THEN_RIGHT).decision
+    # Recorded for right-left-right, asked right-right-left: the first turn agrees, the second not.
+    decision = Run(replay, liveness=True, seed=ASKS_RIGHT_RIGHT_LEFT).decision
     assert decision.outcome is Outcome.ATTACK_SUSPECTED, decision
-    assert decision.challenge[0].why == "wrong way"
+    assert [r.why for r in decision.challenge] == ["turned", "wrong way"]
 
 
 # -- the quality gate's instructions ----------------------------------------------------------------

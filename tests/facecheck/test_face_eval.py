@@ -131,6 +131,7 @@ def test_scripts_perform_the_order_their_seed_draws() -> None:
     assert set(seeds) == set(builder.ORDERS)
     for order, seed in seeds.items():
         assert evaluation.drawn_challenge(seed, DEFAULT_POLICY) == order
+    assert len(builder.ORDERS) == 2**DEFAULT_POLICY.challenge_turns
     right_left = (Turn.RIGHT, Turn.LEFT)
     assert builder.turn_script(right_left) == ((12, 20, 1.0), (26, 34, 0.0), (40, 48, -1.0), (54, 62, 0.0))
 
@@ -149,7 +150,8 @@ def test_the_full_plan_labels_every_class() -> None:
     assert all(t.clip.identity == "obama" for t in trials if t.kind == "genuine")  # the only real pairs
     assert all(t.clip.identity != t.claimed for t in trials if t.kind == "impostor")
     replays = [t for t in trials if t.attack == "replay"]
-    assert len({t.clip.path for t in replays}) == 4 and len(replays) == 16  # each replay asked 4 ways
+    # four recordings, each asked every order
+    assert len({t.clip.path for t in replays}) == 4 and len(replays) == 4 * len(builder.ORDERS)
     assert all((t.clip.frames or 0) >= 150 for t in trials if t.attack in ("print", "card_photo"))
     assert len({t.id for t in trials}) == len(trials)
 
@@ -160,12 +162,12 @@ def test_the_full_plan_labels_every_class() -> None:
 @pytest.fixture(scope="module")
 def tiny_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("evalset")
-    clip = builder.live("obama", 1, (Turn.RIGHT, Turn.LEFT))
+    clip = builder.live("obama", 1, builder.ORDERS[1])
     card = builder.card_attack("obama", frames=30)  # too-similar decides within 5 frames
     trials = [
         builder.genuine(clip),
         builder.impostor(clip, "biden"),
-        builder.attack(card, (Turn.LEFT, Turn.RIGHT)),
+        builder.attack(card, builder.ORDERS[2]),
     ]
     builder.write_set(root, trials)
     return root
@@ -180,8 +182,9 @@ def test_the_command_reports_the_tiny_set(tiny_set: Path, capsys: pytest.Capture
     report: dict[str, Any] = json.loads(_run([str(tiny_set), "--json", "--frame-step", "3"], capsys))
     by_class = {r["class"]: r for r in report["results"]}
     assert by_class["genuine"]["outcome"] == "matched"
-    assert [c["passed"] for c in by_class["genuine"]["challenge"]] == [True, True]
-    assert by_class["genuine"]["asked"] == ["RIGHT", "LEFT"]
+    asked = [turn.name for turn in builder.ORDERS[1]]
+    assert by_class["genuine"]["asked"] == asked
+    assert [c["passed"] for c in by_class["genuine"]["challenge"]] == [True] * len(asked)
     assert by_class["impostor"]["outcome"] == "not_matched"
     assert by_class["attack"]["outcome"] == "attack_suspected"
     assert by_class["attack"]["reason"] == "too similar to the card photo"
@@ -236,8 +239,8 @@ def test_the_text_report_without_liveness_in_a_child_process(
 def test_a_stale_challenge_label_is_refused(tiny_set: Path) -> None:
     evalset = EvalSet.load(tiny_set)
     genuine = next(t for t in evalset.trials if t.kind == "genuine")
-    assert genuine.challenge == (Turn.RIGHT, Turn.LEFT) and genuine.turns == (Turn.RIGHT, Turn.LEFT)
-    wrong = dataclasses.replace(genuine, challenge=(Turn.LEFT, Turn.LEFT))
+    assert genuine.challenge == builder.ORDERS[1] == genuine.turns
+    wrong = dataclasses.replace(genuine, challenge=builder.ORDERS[0])
     with pytest.raises(EvalSetError, match="rebuild the set"):
         evaluation.run_set(dataclasses.replace(evalset, trials=(wrong,)))
 

@@ -116,9 +116,16 @@ def test_head_turn_challenge(
     assert [r.why for r in challenge.results] == whys
 
 
+def test_the_recorded_peak_is_how_far_the_head_went_not_where_it_crossed() -> None:
+    offsets = [(0.5, -0.16), (0.7, -0.27), (0.9, -0.21), (1.2, 0.01), (2, 0.3)]
+    challenge = run((Turn.LEFT, Turn.RIGHT), offsets)
+    assert [round(r.peak, 2) for r in challenge.results] == [0.27, 0.3]
+
+
 def test_challenge_directions_are_drawn_at_random() -> None:
-    drawn = {new_challenge(random.Random(seed), P) for seed in range(40)}
-    assert len(drawn) == 4  # LL, LR, RL, RR: a recorded video guesses right 1 time in 4 at most
+    drawn = {new_challenge(random.Random(seed), P) for seed in range(100)}
+    # every order of 3 turns: a recording follows the order asked 1 time in 8 at most
+    assert len(drawn) == 8 and all(len(order) == 3 for order in drawn)
     assert new_challenge(random.Random(1), FacePolicy(challenge_turns=0)) == ()
 
 
