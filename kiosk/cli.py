@@ -1,5 +1,6 @@
-"""`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic; `kiosk face eval`
-measures the face check over a labelled clip set (docs/face-check.md, Evaluation)."""
+"""`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic; `kiosk face check`
+tries the camera and the face check against a card; `kiosk face eval` measures the face check over
+a labelled clip set (docs/face-check.md, Evaluation)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from kiosk import __version__
+from kiosk.domain.secret import Secret
 from kiosk.reader.authenticity import IssuerTrust, NotAuthentic, check_card_authenticity
-from kiosk.reader.errors import CardError, CardRemoved, NoCard, ReaderUnavailable
+from kiosk.reader.errors import CardError, CardRemoved, InvalidPin, NoCard, PinBlocked, ReaderUnavailable
 from kiosk.reader.jpki import CertSlot
 from kiosk.reader.pcsc import PcscContext, open_card
 from kiosk.reader.session import PinStatus
@@ -159,6 +161,74 @@ def _face_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_code_b(from_stdin: bool) -> Secret:
+    # Never on the command line (shell history, ps); a str from input cannot be wiped, the Secret can.
+    if from_stdin:
+        return Secret.from_ascii(sys.stdin.readline().strip())
+    return Secret.from_ascii(getpass.getpass("照合番号B (card face check code): "))
+
+
+def _face_check(args: argparse.Namespace) -> int:
+    # Imported here: loading OpenCV (~0.5 s) is not for the card and terminal commands.
+    from kiosk.facecheck.camera import CameraUnavailable, Capture  # noqa: PLC0415
+    from kiosk.facecheck.check import TURN_INSTRUCTIONS, Guidance  # noqa: PLC0415
+    from kiosk.facecheck.fallback import next_steps  # noqa: PLC0415
+    from kiosk.facecheck.matcher import ProcessMatcher  # noqa: PLC0415
+    from kiosk.facecheck.worker import FaceCheckWorker  # noqa: PLC0415
+    from kiosk.flows.face import read_card_photo  # noqa: PLC0415
+
+    if args.photo is not None:
+        photo = bytearray(args.photo.read_bytes())
+    else:
+        code_b = _read_code_b(args.code_b_stdin)
+        try:
+            with open_card(args.reader) as connection:
+                photo = read_card_photo(Transport(connection), code_b)
+        except InvalidPin as exc:
+            _log.warning("face check: 照合番号B refused, %d tries left", exc.tries_left)
+            print(f"照合番号B is not right: {exc.tries_left} tries left.", file=sys.stderr)
+            return 3
+        except PinBlocked:
+            _log.warning("face check: 照合番号B blocked")
+            print("照合番号B is blocked: the card face cannot be read at this terminal.", file=sys.stderr)
+            return 3
+        print("card photo read from the 券面事項確認AP (kept in memory only)")
+    last: list[str] = []
+
+    def show(update: object) -> None:  # on the worker thread: print each new instruction once
+        if isinstance(update, Guidance) and last[-1:] != [update.code]:
+            last.append(update.code)
+            print(f"  [{update.phase.value}] {update.instruction}")
+
+    try:
+        with ProcessMatcher() as matcher, Capture(args.camera, realtime=args.realtime) as capture:
+            worker = FaceCheckWorker(capture, matcher, photo, liveness_required=args.liveness, listener=show)
+            photo[:] = bytes(len(photo))  # the worker has its own copy until the matcher has it
+            decision = worker.start().wait()
+    except CameraUnavailable as exc:
+        _log.error("face check: %s", exc)
+        print(exc.user_message, file=sys.stderr)
+        return 2
+    finally:
+        photo[:] = bytes(len(photo))
+    score = "-" if decision.score is None else f"{decision.score:.3f}"
+    print(f"decision: {decision.outcome.value} ({decision.reason})")
+    print(
+        f"  distance {score}, threshold {decision.threshold:.2f}, "
+        f"{decision.frames_used} frames fused, {decision.seconds:.1f} s"
+    )
+    for result in decision.challenge:
+        asked = TURN_INSTRUCTIONS[result.turn][0]  # in the person's terms, as the screen asked
+        print(
+            f"  {asked}: {result.why} (reached {result.peak:.2f}, threshold {matcher.policy.turn_threshold})"
+        )
+    if decision.quality_reasons:
+        print("  frames set aside: " + ", ".join(f"{code} ×{n}" for code, n in decision.quality_reasons))
+    steps = next_steps(decision, unattended=not args.counter)
+    print("next: " + ", ".join(step.value for step in steps))
+    return 0 if decision.matched else 1
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -245,6 +315,37 @@ def build_parser() -> argparse.ArgumentParser:
         "process as the kiosk does (per-frame time then includes the pipe)",
     )
     evaluate.set_defaults(run=_face_eval)
+    check = face.add_parser(
+        "check",
+        help="one face check against the card photo (read from the card in the reader, or --photo) "
+        "with a camera, file or stream; prints the guidance and the decision",
+    )
+    check.add_argument(
+        "--camera", required=True, help="device index (0), video file, image sequence (img_%%03d.png) or URL"
+    )
+    check.add_argument("--photo", type=Path, help="a card photo file (JP2) instead of reading the card")
+    check.add_argument("--reader", help="reader name (or prefix); default: the reader holding a card")
+    check.add_argument(
+        "--code-b-stdin", action="store_true", help="read 照合番号B from standard input instead of asking"
+    )
+    check.add_argument(
+        "--liveness",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the head-turn challenge (default: on, as at an unattended terminal)",
+    )
+    check.add_argument(
+        "--counter",
+        action="store_true",
+        help="show the counter's fallback (staff visual check, PIN) instead of the unattended referral",
+    )
+    check.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="play a file at its own frame rate (default) or as fast as the check takes it",
+    )
+    check.set_defaults(run=_face_check)
     return parser
 
 

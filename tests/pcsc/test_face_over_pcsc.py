@@ -4,6 +4,7 @@ process (規則 64条の5 第2号)."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import facekit
 import pytest
 
 from cardemu.residents import ADULT, resident_specs
+from kiosk import cli
 from kiosk.domain.secret import Secret
 from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.check import Outcome
@@ -49,3 +51,22 @@ def test_a_wrong_code_b_reads_no_photo(inserted: Callable[[str], Path]) -> None:
     with open_card() as connection, pytest.raises(InvalidPin) as caught:
         read_card_photo(Transport(connection), Secret.from_ascii("0" * 14))
     assert caught.value.tries_left >= 1
+
+
+def test_kiosk_face_check_command_reads_the_card_and_decides(
+    inserted: Callable[[str], Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    inserted(ADULT)
+    clip = facekit.live_clip(tmp_path / "holder.avi", "obama", (), frames=10)
+    command = ["face", "check", "--camera", str(clip), "--code-b-stdin", "--no-realtime", "--no-liveness"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(resident_specs()[ADULT].pin_b + "\n"))
+    assert cli.main(command) == 0
+    out = capsys.readouterr().out
+    assert "card photo read" in out and "decision: matched" in out and "next: accept" in out
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("0" * 14 + "\n"))
+    assert cli.main(command) == 3
+    assert "照合番号B is not right" in capsys.readouterr().err
