@@ -2,7 +2,7 @@
 face_recognition call on the full frame, and whether the UI's preview keeps its frame rate while
 matching runs.
 
-Frames come from synthetic camera clips (tests/facekit.py: real MJPG .avi files, 640×480, 15 fps)
+Frames come from synthetic camera clips (facekit/: real MJPG .avi files, 640×480, 15 fps)
 written to a temporary directory: a live Obama clip that follows a head-turn script, a live Biden
 clip (an impostor against Obama's card photo) and a frontal Obama clip for the preview.
 
@@ -61,13 +61,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # facekit (not a package)
 
 import cv2  # noqa: E402
 import dlib  # noqa: E402
 import numpy as np  # noqa: E402
-from facekit import live_clip  # noqa: E402
 
+from facekit import live_clip  # noqa: E402
 from kiosk.facecheck import liveness  # noqa: E402
 from kiosk.facecheck.camera import Capture  # noqa: E402
 from kiosk.facecheck.check import FaceDecision, Guidance, Outcome  # noqa: E402

@@ -1,4 +1,4 @@
-"""The synthetic camera clips (tests/facekit.py) are readable videos with the properties tests rely on."""
+"""The synthetic camera clips (facekit/) are readable videos with the properties tests rely on."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import cv2
 import dlib
-import facekit
 import numpy as np
 import pytest
+
+import facekit
 
 # Nose to the right, then to the left, then back: the kind of challenge the liveness check will issue.
 TURNS = ((4, 14, 1.0), (18, 30, -1.0), (34, 42, 0.0))

@@ -3,7 +3,7 @@
     .venv/bin/python tools/build_face_evalset.py /tmp/evalset [--seeds 2]
 
 Everything comes from resources/faceset (registry-shipped photos, FACE.md §3) through the clip
-generators of tests/facekit.py (MJPG .avi, 640×480, 15 fps) and is deterministic: the same command
+generators of facekit/ (MJPG .avi, 640×480, 15 fps) and is deterministic: the same command
 writes the same files. About 40 clips; a few minutes on two cores.
 
 What is in it, and why:
@@ -69,10 +69,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # facekit, the clip generators
 
 import facekit  # noqa: E402
-
 from kiosk.facecheck.evaluation import ATTACK, FORMAT, GENUINE, IMPOSTOR, SAME_SOURCE  # noqa: E402
 from kiosk.facecheck.liveness import Turn, new_challenge  # noqa: E402
 from kiosk.facecheck.policy import DEFAULT_POLICY, FacePolicy  # noqa: E402
