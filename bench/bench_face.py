@@ -66,7 +66,7 @@ import cv2  # noqa: E402
 import dlib  # noqa: E402
 import numpy as np  # noqa: E402
 
-from facekit import live_clip  # noqa: E402
+from facekit import live_clip, read_frames  # noqa: E402
 from kiosk.facecheck import liveness  # noqa: E402
 from kiosk.facecheck.camera import Capture  # noqa: E402
 from kiosk.facecheck.check import FaceDecision, Guidance, Outcome  # noqa: E402
@@ -219,20 +219,6 @@ def naive_frame(naive: Naive, bgr: np.ndarray) -> tuple[float, float, bool]:
     return detected - start, time.perf_counter() - start, len(rects) > 0
 
 
-def read_bgr(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames: list[np.ndarray] = []
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(frame)
-    finally:
-        capture.release()
-    return frames
-
-
 def section_latency(
     pipeline: FacePipeline, naive: Naive, clips: dict[str, Path], reference: np.ndarray
 ) -> None:
@@ -240,7 +226,7 @@ def section_latency(
     meter = CpuMeter()
     frames: list[np.ndarray] = []
     for path in clips.values():
-        frames += read_bgr(path)[::2]  # every other frame: turns, sway and both identities
+        frames += read_frames(path, rgb=False)[::2]  # every other frame: turns, sway and both identities
     for bgr in frames[:WARMUP_FRAMES]:
         ours_frame(pipeline, bgr, reference)
         naive_frame(naive, bgr)
@@ -644,7 +630,7 @@ def section_preview(pipeline: FacePipeline, process: ProcessMatcher, clip: Path,
         print(f"   {label}: {cpu}")
 
     # Why: which calls keep the other Python threads (the Qt main thread among them) waiting.
-    bgr = read_bgr(clip)[0]
+    bgr = read_frames(clip, rgb=False)[0]
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     half = cv2.resize(
         cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA

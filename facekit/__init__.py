@@ -124,8 +124,9 @@ def _write(path: Path, frames: Iterable[np.ndarray]) -> Path:
     return path
 
 
-def read_frames(path: Path | str) -> list[np.ndarray]:
-    """All frames of a clip (or image-sequence pattern) as RGB, through cv2.VideoCapture like the kiosk."""
+def read_frames(path: Path | str, *, rgb: bool = True) -> list[np.ndarray]:
+    """All frames of a clip (or image-sequence pattern) as RGB (or BGR as read), through
+    cv2.VideoCapture like the kiosk."""
     capture = cv2.VideoCapture(str(path))
     frames: list[np.ndarray] = []
     try:
@@ -133,7 +134,7 @@ def read_frames(path: Path | str) -> list[np.ndarray]:
             ok, frame = capture.read()
             if not ok:
                 break
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if rgb else frame)
     finally:
         capture.release()
     return frames

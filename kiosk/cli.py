@@ -236,6 +236,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _liveness_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--liveness",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="require the head-turn challenge, as an unattended terminal does (default: on)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="JPKI counter kiosk")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -294,12 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("set_dir", type=Path, metavar="SET_DIR", help="directory holding labels.json")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluate.add_argument(
-        "--liveness",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="require the head-turn challenge, as an unattended kiosk does (default: on)",
-    )
+    _liveness_option(evaluate)
     evaluate.add_argument(
         "--frame-step",
         type=_positive,
@@ -328,12 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--code-b-stdin", action="store_true", help="read 照合番号B from standard input instead of asking"
     )
-    check.add_argument(
-        "--liveness",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="the head-turn challenge (default: on, as at an unattended terminal)",
-    )
+    _liveness_option(check)
     check.add_argument(
         "--counter",
         action="store_true",

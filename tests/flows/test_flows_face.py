@@ -15,6 +15,7 @@ from kiosk.facecheck.liveness import Turn, TurnResult
 from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.face import (
     UNATTENDED_ACTOR,
+    FaceCheckRecord,
     FaceCheckRefused,
     VisualResult,
     record_face_check,
@@ -41,20 +42,38 @@ def decision(outcome: Outcome, score: float | None = 0.62) -> FaceDecision:
     )
 
 
+def machine(session: Session, outcome: Outcome, score: float | None = 0.62) -> FaceCheckRecord:
+    """The machine's decision recorded at the counter by staff-7."""
+    return record_face_check(
+        session,
+        subject=SUBJECT,
+        decision=decision(outcome, score),
+        unattended=False,
+        operator="staff-7",
+        now=NOW,
+    )
+
+
+def visual(
+    session: Session,
+    record: FaceCheckRecord,
+    *,
+    operator: str = "staff-7",
+    reason: str = "compared ears",
+    result: VisualResult = VisualResult.SAME_PERSON,
+) -> bool:
+    return record_visual_check(
+        session, subject=SUBJECT, machine=record, operator=operator, result=result, reason=reason, now=NOW
+    )
+
+
 def records(session: Session) -> list[AuditRecord]:
     return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
 
 
 def test_the_machine_decision_is_recorded_without_any_image(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        record = record_face_check(
-            session,
-            subject=SUBJECT,
-            decision=decision(Outcome.NOT_MATCHED),
-            unattended=False,
-            operator="staff-7",
-            now=NOW,
-        )
+        record = machine(session, Outcome.NOT_MATCHED)
     assert record.options == (NextStep.STAFF_VISUAL_CHECK, NextStep.PIN) and not record.accepted
     with sessions() as session:
         (audit,) = records(session)
@@ -91,15 +110,7 @@ def test_unattended_records_the_terminal_as_actor_and_refers_to_the_counter(
         assert records(session)[0].actor == UNATTENDED_ACTOR
         # No staff at an unattended terminal: a visual check cannot be recorded there.
         with pytest.raises(FaceCheckRefused, match="not offered"):
-            record_visual_check(
-                session,
-                subject=SUBJECT,
-                machine=record,
-                operator="staff-7",
-                result=VisualResult.SAME_PERSON,
-                reason="looks alike",
-                now=NOW,
-            )
+            visual(session, record)
 
 
 @pytest.mark.parametrize(
@@ -110,64 +121,26 @@ def test_a_visual_check_needs_an_operator_and_a_reason(
     sessions: sessionmaker[Session], operator: str, reason: str, message: str
 ) -> None:
     with sessions.begin() as session:
-        machine = record_face_check(
-            session,
-            subject=SUBJECT,
-            decision=decision(Outcome.UNABLE, None),
-            unattended=False,
-            operator="staff-7",
-            now=NOW,
-        )
+        record = machine(session, Outcome.UNABLE, None)
         with pytest.raises(FaceCheckRefused, match=message):
-            record_visual_check(
-                session,
-                subject=SUBJECT,
-                machine=machine,
-                operator=operator,
-                result=VisualResult.SAME_PERSON,
-                reason=reason,
-                now=NOW,
-            )
+            visual(session, record, operator=operator, reason=reason)
 
 
 def test_a_visual_check_after_a_mismatch_is_chained_after_the_machines(
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions.begin() as session:
-        machine = record_face_check(
-            session,
-            subject=SUBJECT,
-            decision=decision(Outcome.NOT_MATCHED),
-            unattended=False,
-            operator="staff-7",
-            now=NOW,
-        )
-        same = record_visual_check(
-            session,
-            subject=SUBJECT,
-            machine=machine,
-            operator="staff-7",
-            result=VisualResult.SAME_PERSON,
-            reason=" card photo 9 years old; compared ears and chin ",
-            now=NOW,
-        )
-        differs = record_visual_check(
-            session,
-            subject=SUBJECT,
-            machine=machine,
-            operator="staff-9",
-            result=VisualResult.NOT_SAME_PERSON,
-            reason="second opinion",
-            now=NOW,
+        record = machine(session, Outcome.NOT_MATCHED)
+        same = visual(session, record, reason=" card photo 9 years old; compared ears and chin ")
+        differs = visual(
+            session, record, operator="staff-9", result=VisualResult.NOT_SAME_PERSON, reason="second opinion"
         )
     assert same and not differs
     with sessions() as session:
-        machine_record, visual, second = records(session)
-        assert visual.prev_hash == machine_record.hash and (visual.actor, visual.action) == (
-            "staff-7",
-            "identity.face_visual",
-        )
-        assert json.loads(visual.details) == {
+        machine_record, first, second = records(session)
+        assert first.prev_hash == machine_record.hash
+        assert (first.actor, first.action) == ("staff-7", "identity.face_visual")
+        assert json.loads(first.details) == {
             "method": "face_visual",
             "result": "same_person",
             "reason": "card photo 9 years old; compared ears and chin",
@@ -180,22 +153,7 @@ def test_a_visual_check_after_a_mismatch_is_chained_after_the_machines(
 
 def test_a_machine_match_leaves_nothing_for_staff_to_override(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        machine = record_face_check(
-            session,
-            subject=SUBJECT,
-            decision=decision(Outcome.MATCHED, 0.41),
-            unattended=False,
-            operator="staff-7",
-            now=NOW,
-        )
-        assert machine.accepted
+        record = machine(session, Outcome.MATCHED, 0.41)
+        assert record.accepted
         with pytest.raises(FaceCheckRefused):
-            record_visual_check(
-                session,
-                subject=SUBJECT,
-                machine=machine,
-                operator="staff-7",
-                result=VisualResult.NOT_SAME_PERSON,
-                reason="doubt",
-                now=NOW,
-            )
+            visual(session, record, result=VisualResult.NOT_SAME_PERSON, reason="doubt")
