@@ -10,11 +10,13 @@ from dataclasses import dataclass
 class FacePolicy:
     # --- matching (distance between 128-d ResNet encodings; lower = more alike) ---
     # Accept at or below this. dlib's LFW threshold is 0.6 (FMR "order 1e-3..1e-2", FACE.md §1);
-    # the greyscale JP2 card photo keeps genuine pairs at 0.38–0.45 (FACE.md §5.3 and our set),
-    # so 0.5 buys a lower FMR for little FNMR, and a miss falls back to staff or the PIN.
+    # the greyscale JP2 card photo keeps genuine pairs at 0.36–0.45 (FACE.md §5.3; our set:
+    # frontal frames 0.358–0.434, impostors from 0.761), so 0.5 buys a lower FMR for little FNMR,
+    # and a miss falls back to staff or the PIN. The argument: docs/face-check.md, Evaluation.
     match_threshold: float = 0.50
-    # A copy of the card photo held up matches it at 0.07–0.38, the live holder at ≥ 0.35
-    # (FACE.md §5.4): a fused distance below this is treated as a presented picture.
+    # A copy of the card photo held up matches it at 0.04–0.38 (our set: fused 0.060–0.075;
+    # FACE.md §5.4), the live holder at ≥ 0.358 here: a fused distance below this is treated as
+    # a presented picture.
     replay_distance: float = 0.25
     frames_to_fuse: int = 5  # encoded good frames; the decision uses their median distance
     # --- detection and encoding costs (FACE.md §4) ---
