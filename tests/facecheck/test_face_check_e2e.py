@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
-import facekit
 import numpy as np
 import pytest
 from mjpegkit import MjpegServer
 
+import facekit
 from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.check import FaceDecision, Guidance, Outcome
 from kiosk.facecheck.fallback import NextStep, next_steps

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import facekit
-
 from kiosk.store.db import make_engine
 from kiosk.store.migrate import upgrade
 

@@ -9,9 +9,9 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-import facekit
 import pytest
 
+import facekit
 from cardemu.residents import ADULT, resident_specs
 from kiosk import cli
 from kiosk.domain.secret import Secret
