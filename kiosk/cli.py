@@ -8,11 +8,15 @@ import argparse
 import getpass
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from kiosk import __version__
 from kiosk.domain.secret import Secret
@@ -24,6 +28,9 @@ from kiosk.reader.session import PinStatus
 from kiosk.reader.summary import CardSummary, read_summary
 from kiosk.reader.trace import TRAFFIC, ApduTrace
 from kiosk.reader.transport import Transport
+from kiosk.store.audit import GENESIS, verify_chain
+from kiosk.store.db import open_evidence
+from kiosk.store.models import AuditRecord
 from kiosk.sync.bootstrap import BootstrapFailed, bootstrap
 from kiosk.sync.central import CentralUnreachable
 
@@ -229,6 +236,94 @@ def _face_check(args: argparse.Namespace) -> int:
     return 0 if decision.matched else 1
 
 
+class _StoreUnusable(Exception):
+    """The --db file is missing, unreadable or no kiosk store: `staff` says so for the counter, the
+    exception text is the precise cause for the log."""
+
+    def __init__(self, staff: str, detail: str) -> None:
+        super().__init__(detail)
+        self.staff = staff
+
+
+@contextmanager
+def _audit_session(path: Path) -> Iterator[Session]:
+    if not path.is_file():
+        raise _StoreUnusable(f"There is no kiosk store at {path}.", f"{path}: no such file")
+    engine = open_evidence(path)
+    try:
+        with Session(engine) as session:
+            tables = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")))
+            missing = sorted({"alembic_version", AuditRecord.__tablename__} - tables)
+            if missing:
+                raise _StoreUnusable(
+                    f"{path} is not a kiosk store.", f"{path}: no table(s) {', '.join(missing)}"
+                )
+            yield session
+    except DBAPIError as exc:  # not SQLite, damaged, unreadable, or a schema this version does not know
+        raise _StoreUnusable(
+            f"The kiosk store {path} could not be read.", f"{path}: {type(exc.orig).__name__}: {exc.orig}"
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _with_audit_store(args: argparse.Namespace, action: Callable[[Session, argparse.Namespace], int]) -> int:
+    try:
+        with _audit_session(args.db) as session:
+            return action(session, args)
+    except _StoreUnusable as exc:
+        _log.error("audit %s: %s", args.audit_command, exc)
+        print(exc.staff, file=sys.stderr)
+        return 2
+
+
+def _audit_verify(session: Session, args: argparse.Namespace) -> int:
+    # Ids and hashes only: details and subjects may name operational data, and this output is
+    # shown at the counter and pasted into reports.
+    report = verify_chain(session, anchor=args.anchor)
+    print(f"records checked: {report.records}")
+    if report.ok:
+        print(f"head: {report.head.hex()}")
+        if args.anchor is not None:
+            print(f"anchor {args.anchor.hex()}: found")
+        print("OK")
+        return 0
+    if report.first_bad_id is not None:
+        print(f"last good hash: {report.head.hex()}")
+        print(f"BROKEN at record {report.first_bad_id}: {report.problem}")
+        _log.error("audit chain broken at record %d: %s", report.first_bad_id, report.problem)
+    else:  # only the anchor check has no record to name: the chain itself is intact but shorter
+        anchor_hex = args.anchor.hex() if args.anchor is not None else "-"
+        print(f"head: {report.head.hex()}")
+        print(f"BROKEN: anchor {anchor_hex} not found ({report.problem})")
+        _log.error("audit chain: anchor %s not found; head %s", anchor_hex, report.head.hex())
+    print(
+        "The operation record has been altered. Leave the database file as it is and report this "
+        "to the system administrator.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _audit_head(session: Session, _args: argparse.Namespace) -> int:
+    # One statement, so count and head come from the same snapshot even while the kiosk appends.
+    last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery()
+    count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
+    print(f"records: {count}")
+    print(f"head: {(head or GENESIS).hex()}")
+    return 0
+
+
+def _chain_hash(hex_text: str) -> bytes:
+    try:
+        value = bytes.fromhex(hex_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a hex string: {hex_text!r}") from None
+    if len(value) != len(GENESIS):
+        raise argparse.ArgumentTypeError(f"a head hash is {len(GENESIS)} bytes, not {len(value)}")
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -345,6 +440,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="play a file at its own frame rate (default) or as fast as the check takes it",
     )
     check.set_defaults(run=_face_check)
+
+    audit = commands.add_parser(
+        "audit", help="the hash-chained operation record (規則73条の3), read only"
+    ).add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser(
+        "verify",
+        help="recompute the chain; exit 0 intact, 1 broken (first broken record id), 2 store unusable",
+    )
+    verify.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
+    verify.add_argument(
+        "--anchor",
+        type=_chain_hash,
+        metavar="HEX",
+        help="a head printed earlier by 'kiosk audit head' (ledger, central): must still be in the "
+        "chain, which is the only way records cut off the end show",
+    )
+    verify.set_defaults(run=lambda args: _with_audit_store(args, _audit_verify))
+    head = audit.add_parser("head", help="print the record count and head hash, to anchor elsewhere")
+    head.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
+    head.set_defaults(run=lambda args: _with_audit_store(args, _audit_head))
     return parser
 
 

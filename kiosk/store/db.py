@@ -25,7 +25,7 @@ from typing import Any, Final
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 # Execution option read by the "begin" hook: the BEGIN flavour for transactions on that engine.
 BEGIN_MODE: Final = "kiosk_sqlite_begin"
@@ -91,6 +91,22 @@ def read_only(engine: Engine) -> Engine:
     """The same engine (same pool, same hooks) but with deferred BEGIN: for sessions that only read,
     so a screen refresh does not queue behind, or hold up, the writer."""
     return engine.execution_options(**{BEGIN_MODE: "DEFERRED"})
+
+
+def open_evidence(path: Path) -> Engine:
+    """An existing store opened so that nothing can change it, for checking it (`kiosk audit`).
+
+    Not `make_engine`: that creates a missing file and sets journal_mode=WAL, both writes, and a
+    check of the record must not change the evidence. With mode=ro SQLite itself refuses every
+    write (so no migration either), yet still reads what a running kiosk has committed to the WAL.
+    SQLite may leave empty -wal/-shm files beside the store, never a change to the store file."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return create_engine(
+        "sqlite+pysqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True),
+        poolclass=NullPool,  # the connection closes with the session: nothing lingers on the file
+        hide_parameters=True,
+    )
 
 
 def make_sessionmaker(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:
