@@ -2,8 +2,9 @@
 
 Sources are a V4L2 device, a video file, an image sequence or a network stream (CameraSource). The
 capture thread only reads, paces and records the newest frame, so a UI preview polling `latest()`
-keeps its rate however slow matching is; subscribers and status listeners run on a separate
-dispatch thread that drops stale frames instead of holding the capture back.
+keeps its rate however slow matching is — as long as matching does not hold the GIL, which dlib's
+encoder does: the kiosk matches in a child process (matcher.py). Subscribers and status listeners
+run on a separate dispatch thread that drops stale frames instead of holding the capture back.
 
 Frames are biometric data. Nothing here writes them to disk; a frame's pixels are zero-filled when
 the last reference to its `Frame` goes (or earlier, by `Frame.wipe()`), so keep the `Frame` — not
