@@ -238,7 +238,8 @@ class CardSnapshot:
 
 
 class Procedure(enum.StrEnum):
-    """Same values as `kiosk.store.models.ProcedureKind` (the domain cannot import the store)."""
+    """The procedures the terminal performs; the store files applications under these values
+    (`kiosk.store.models.ProcedureKind` is this enum)."""
 
     NEW_ISSUANCE = "new_issuance"  # 新規発行
     RENEWAL = "renewal"  # 更新

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kiosk.domain.procedures import Procedure
 from kiosk.store.coltypes import UtcDateTime, utcnow
 from kiosk.store.sealed import Sealer
 
@@ -70,18 +71,8 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 # --- applications ---------------------------------------------------------------------------------
 
 
-class ProcedureKind(enum.StrEnum):
-    """The procedures the terminal performs (RULES.md, "Procedures the terminal performs")."""
-
-    NEW_ISSUANCE = "new_issuance"  # 新規発行
-    RENEWAL = "renewal"  # 更新
-    REVOCATION = "revocation"  # 失効
-    KEY_COMPROMISE = "key_compromise"  # 秘密鍵漏えい等届出
-    PIN_CHANGE = "pin_change"  # 暗証番号変更
-    PIN_RESET = "pin_reset"  # 暗証番号初期化・再設定
-    FACE_AUTH_SWITCH = "face_auth_switch"  # 顔認証カード切替
-    SUSPENSION_RELEASE = "suspension_release"  # 一時保留の解除 (found card)
-    DISCLOSURE = "disclosure"  # 開示・訂正請求
+# The procedures are the domain's (RULES.md, "Procedures the terminal performs"); stored by value.
+ProcedureKind = Procedure
 
 
 class ApplicationState(enum.StrEnum):

@@ -904,7 +904,8 @@ def test_grid_invariants() -> None:
 
 def test_procedures_match_the_store() -> None:
     """The flow files an application under the same value (kiosk.store.models.ProcedureKind)."""
-    assert {p.value for p in Procedure} == {k.value for k in ProcedureKind}
+    assert ProcedureKind is Procedure
+    assert {p.value for p in Procedure} >= {"new_issuance", "renewal", "suspension_release"}
 
 
 def test_reasons_cite_and_name_the_japanese_term() -> None:
