@@ -61,6 +61,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
+from kiosk.domain.coded import CodedText
+
 REPRESENTATION_AGE: Final = 15  # 要綱 2-3: under 15 the legal representative applies
 SPECIFIED_AGE: Final = 1  # 要綱 2-2(3): 特定年齢 (under it: 特定年齢未満申請者)
 
@@ -103,7 +105,7 @@ class Presenter(enum.StrEnum):
     PROXY = "proxy"  # 任意代理人 with a letter of attorney (委任状)
 
 
-class Reason(enum.Enum):
+class Reason(CodedText):
     """Reason code → plain-language text (the UI translates the English). Refusals are listed in
     the order they are tried: the first that applies is the one given."""
 
@@ -147,19 +149,11 @@ class Reason(enum.Enum):
     )
 
     @property
-    def code(self) -> str:
-        return self.name.lower()
-
-    @property
-    def text(self) -> str:
-        return self.value
-
-    @property
     def allows(self) -> bool:
         return self in (Reason.ALLOWED, Reason.ALLOWED_BY_SIGNING_EXCEPTION)
 
 
-class Check(enum.Enum):
+class Check(CodedText):
     """What staff must see or confirm before the application is taken, in the order to do it."""
 
     APPLICANT_IDENTITY = (  # 要綱 2-4 (also for the representative path, 2-10)
@@ -193,14 +187,6 @@ class Check(enum.Enum):
         "PIN request form (暗証番号設定依頼書) still sealed in its envelope or under the concealment "
         "sticker (隠ぺいシール): staff open it and enter the PIN."
     )
-
-    @property
-    def code(self) -> str:
-        return self.name.lower()
-
-    @property
-    def text(self) -> str:
-        return self.value
 
 
 class PinEntry(enum.StrEnum):

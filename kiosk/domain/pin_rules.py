@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from kiosk.domain.coded import Coded
 from kiosk.domain.secret import Secret
 
 DIGITS = b"0123456789"
@@ -114,7 +115,7 @@ class PinUse(enum.Enum):
     NEW = "new"  # a PIN being chosen: the card's format plus the kiosk's policy
 
 
-class PinIssue(enum.Enum):
+class PinIssue(Coded):
     """Issue code → plain-language message (the UI translates the English text), most important first."""
 
     CHARACTER_NOT_ALLOWED = "Only the keys shown on the keypad can be used."
@@ -126,10 +127,6 @@ class PinIssue(enum.Enum):
     )
     TRIVIAL_BIRTH_DATE = "This is too easy to guess. Do not use your date of birth."
     MISMATCH = "The two entries are different. Please enter the new PIN again."
-
-    @property
-    def code(self) -> str:
-        return self.name.lower()
 
     @property
     def message(self) -> str:

@@ -95,6 +95,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final
 
+from kiosk.domain.coded import Coded
 from kiosk.domain.eligibility import CardKind, Certificate
 from kiosk.domain.identity import expired_card_last_day
 from kiosk.domain.pin_rules import PinCounter, PinKind
@@ -334,7 +335,7 @@ _NEEDS_CENTRAL: Final = frozenset(
 )
 
 
-class Reason(enum.Enum):
+class Reason(Coded):
     """Reason code → source and plain-English text (the UI translates the English)."""
 
     source: str
@@ -343,10 +344,6 @@ class Reason(enum.Enum):
     def __init__(self, source: str, text: str) -> None:
         self.source = source
         self.text = text
-
-    @property
-    def code(self) -> str:
-        return self.name.lower()
 
     # The card as a whole
     AVAILABLE = ("RULES", "Available (受付可).")

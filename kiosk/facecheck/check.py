@@ -263,8 +263,7 @@ class FaceCheck:
         return 0.5 * matching + (0.5 * done / len(turns) if turns else 0.0)
 
     def _fused(self) -> float:
-        ordered = sorted(self._distances)
-        return ordered[len(ordered) // 2]
+        return liveness.median(self._distances)
 
     def _decide(self, outcome: Outcome, reason: str, now: float) -> FaceDecision:
         self.phase = Phase.DONE

@@ -117,13 +117,17 @@ class HeadTurnChallenge:
         return self.state
 
 
+def median(values: Sequence[float]) -> float:
+    """The upper median: always one of the values (fusion and baselines pick a real frame's)."""
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def frontal_baseline(offsets: Sequence[float]) -> float:
     """The person's own frontal yaw offset (faces and cameras are not perfectly symmetric)."""
-    ordered = sorted(offsets)
-    return ordered[len(ordered) // 2] if ordered else 0.0
+    return median(offsets) if offsets else 0.0
 
 
 def too_similar(distances: Sequence[float], policy: FacePolicy) -> bool:
     """The fused distance is closer to the card photo than a living face gets: a copy of it."""
-    ordered = sorted(distances)
-    return bool(ordered) and ordered[len(ordered) // 2] < policy.replay_distance
+    return bool(distances) and median(distances) < policy.replay_distance

@@ -8,18 +8,18 @@ as reasons when it cannot proceed.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from kiosk.domain.coded import Coded
 from kiosk.facecheck.pipeline import FaceBox, Landmarks5
 from kiosk.facecheck.policy import FacePolicy
 
 
-class QualityIssue(enum.Enum):
+class QualityIssue(Coded):
     """Issue code → instruction for the person (the UI translates the English text)."""
 
     TOO_DARK = "The area is too dark. Please call staff."
@@ -33,10 +33,6 @@ class QualityIssue(enum.Enum):
     LOW_CONTRAST = "Your face is not lit evenly. Please call staff."
     BLURRED = "Please hold still."
     EYES_NOT_VISIBLE = "Please make sure your eyes are visible (no sunglasses or hands)."
-
-    @property
-    def code(self) -> str:
-        return self.name.lower()
 
     @property
     def instruction(self) -> str:
