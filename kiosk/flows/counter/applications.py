@@ -1,0 +1,130 @@
+"""Applications as the counter files them: numbered, sealed to 機構, kept sealed in the store with
+their genm in the outbox (one transaction), then pushed and, where the procedure needs it, waited for.
+
+Application numbers are random 62-bit integers rather than a counter: a counter restored from a
+backup would hand out numbers 機構 has already seen (a Conflict at the central), while random
+numbers need no state and collide with negligible probability (2^-31 after 2^31 applications).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+import lcmp
+from appdata.envelope import seal_application
+from appdata.model import ApplicationData
+from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.store.models import Application, ApplicationState, OutboxMessage, OutboxState, ProcedureKind
+from kiosk.sync.outbox import Outgoing, enqueue_outgoing, retry_now
+from kiosk.sync.relay import RelayOutcome
+from lcmp import jpki_items
+
+log = logging.getLogger(__name__)
+
+GENM_APPLICATION = "genm-application"  # outbox kind
+
+
+def new_number(rng: random.Random) -> int:
+    return rng.randrange(1, 2**62)
+
+
+class Answer(enum.StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    QUEUED = "queued"  # not delivered yet: 機構 unreachable
+
+
+@dataclass(frozen=True)
+class Submitted:
+    local_id: uuid.UUID
+    number: int
+    message_id: uuid.UUID
+    answer: Answer
+    code: str = ""  # 機構's refusal code and rule, e.g. "card-suspended (要領 第4-3, 要綱 5)"
+
+
+def file(
+    terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """Seal and store the application with its genm in the outbox, in one transaction. Returns the
+    local application id and the outbox message id."""
+    now = terminal.clock()
+    sealed = seal_application(
+        data,
+        terminal_id=terminal.terminal_id,
+        signing_key=terminal.signing_key,
+        recipient=terminal.recipient,
+        now=now,
+    )
+    genm = terminal.link.client.prepare_genm(
+        (lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed),)
+    )
+    local_id = uuid.uuid4()
+    with terminal.sessions.begin() as session:
+        application = Application(id=local_id, kind=kind, state=ApplicationState.SUBMITTED)
+        application.seal_payload(terminal.sealer, sealed.encode())  # the envelope is already sealed to 機構
+        session.add(application)
+        message = enqueue_outgoing(session, Outgoing(GENM_APPLICATION, genm), now=now)
+        message_id = message.msg_id
+    log.info("application %s (%s) filed, outbox %s", local_id, kind.value, message_id)
+    return local_id, message_id
+
+
+def push(terminal: CounterTerminal, message_id: uuid.UUID | None = None) -> bool:
+    """Deliver what the outbox holds now (the resident is waiting: `message_id` is tried at once,
+    whatever its back-off says). False if a delivery failed and the queue is held."""
+    if message_id is not None:
+        with terminal.sessions.begin() as session:
+            retry_now(session, message_id, now=terminal.clock())
+    return all(step.outcome is not RelayOutcome.RETRY for step in terminal.relay.drain())
+
+
+def answer(terminal: CounterTerminal, message_id: uuid.UUID) -> tuple[Answer, str]:
+    """機構's answer to the application's genm, from the receipt the relay kept."""
+    with terminal.sessions() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.msg_id == message_id)).one()
+        state, receipt, error = row.state, row.receipt, row.last_error
+    if state is OutboxState.PENDING:
+        return Answer.QUEUED, ""
+    if state is OutboxState.FAILED or receipt is None:
+        return Answer.REJECTED, (error or "refused")[:200]
+    status = jpki_items.text_value(_genp_items(receipt), jpki_items.APPLICATION_STATUS) or ""
+    verdict, _, code = status.partition(":")
+    if verdict == "approved":
+        return Answer.APPROVED, ""
+    return Answer.REJECTED, code or verdict or "no-status"
+
+
+def _genp_items(receipt: bytes) -> tuple[lcmp.InfoTypeAndValue, ...]:
+    body = lcmp.decode(receipt).body
+    return body.items if isinstance(body, lcmp.Genp) else ()
+
+
+def submit(terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind) -> Submitted:
+    """File the application and try to deliver it now; the answer says whether 機構 accepted it,
+    refused it, or could not be reached (it stays queued and goes out when the link is back)."""
+    local_id, message_id = file(terminal, data, kind)
+    number = int(data.application_id.rsplit("/", 1)[1])
+    push(terminal, message_id)
+    verdict, code = answer(terminal, message_id)
+    if verdict is Answer.REJECTED:
+        set_state(terminal, local_id, ApplicationState.REJECTED)
+    return Submitted(local_id, number, message_id, verdict, code)
+
+
+def set_state(terminal: CounterTerminal, local_id: uuid.UUID, state: ApplicationState) -> None:
+    with terminal.sessions.begin() as session:
+        row = session.get(Application, local_id)
+        if row is not None and row.state not in (ApplicationState.COMPLETED, ApplicationState.REJECTED):
+            row.state = state
+            row.updated_at = terminal.clock()
+
+
+def application_id(terminal: CounterTerminal, number: int) -> str:
+    return jpki_items.application_id(terminal.terminal_id, number)

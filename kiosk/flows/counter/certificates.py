@@ -1,0 +1,369 @@
+"""新規発行 / 更新 of the signing and user-authentication certificates, keys made on the card.
+
+    PINS ─► APPLYING ─► (per certificate) GENERATING ─► REQUESTING ─► WAITING ─► INSTALLING ─┐
+                                 ▲                                                       │
+                                 └───────────────────────── next certificate ◄─────────────┘
+    ends: completed · queued (機構 unreachable, or the certificate is still pending) · refused ·
+          cancelled · timed out · card removed · failed
+
+- New issuance sets a new PIN per certificate (entered and confirmed by the resident, or by staff
+  from the sealed PIN form of a proxy): the central's grant names RESET PIN for it.
+- Renewal keeps the current PINs (要綱 2-16): the resident enters the current PIN, the card checks
+  it before anything is filed, and the same PIN then signs the request.
+- The application goes to 機構 first: card administration is authorised online against it.
+- Each certificate's steps are journalled (`kiosk.flows.issuance`): a pull or crash after the
+  request is resumed by the recovery worker when the card comes back, here or on another visit.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import ClassVar, Final
+
+from cryptography import x509
+
+from appdata.model import ApplicationData, BasicInfo, Procedure, Representative
+from kiosk.domain.eligibility import Certificate
+from kiosk.domain.pin_rules import PinKind, PinUse, check_entry
+from kiosk.domain.secret import Secret
+from kiosk.flows import issuance
+from kiosk.flows.counter import applications
+from kiosk.flows.counter.applications import Answer
+from kiosk.flows.counter.card import CardAtCounter, CardReading, jst_day
+from kiosk.flows.counter.identity import Established, PinAttempt
+from kiosk.flows.counter.machine import Flow, FlowEnded, Outcome, Recorder
+from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.flows.ports import PresentCard
+from kiosk.flows.responses import enqueue_polls
+from kiosk.reader.admin import ChallengeResponseIssuer
+from kiosk.reader.csr import p10_from_card
+from kiosk.reader.errors import InvalidPin, PinBlocked
+from kiosk.reader.jpki import JpkiKey, JpkiPin
+from kiosk.store.models import ApplicationState, CertificateKind, IssuanceStep, ProcedureKind
+from kiosk.sync import journal
+
+log = logging.getLogger(__name__)
+
+CARD_KEY: Final = {Certificate.USER_AUTH: JpkiKey.AUTH, Certificate.SIGNING: JpkiKey.SIGN}
+PIN_OF: Final = {Certificate.USER_AUTH: PinKind.AUTH, Certificate.SIGNING: PinKind.SIGN}
+STORE_KIND: Final = {Certificate.USER_AUTH: CertificateKind.AUTH, Certificate.SIGNING: CertificateKind.SIGN}
+APP_KIND: Final = {Certificate.USER_AUTH: "auth", Certificate.SIGNING: "sign"}
+# User-auth first: it is the one most residents came for, and it needs no 基本4情報.
+ORDER: Final = (Certificate.USER_AUTH, Certificate.SIGNING)
+
+
+class CertState(enum.Enum):
+    PINS = "pins"
+    APPLYING = "applying"
+    GENERATING = "generating"
+    REQUESTING = "requesting"
+    WAITING = "waiting"
+    INSTALLING = "installing"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Fee:
+    paid: bool = False
+    yen: int = 0
+
+    def __post_init__(self) -> None:
+        if self.yen < 0 or (self.yen > 0) != self.paid:
+            raise ValueError("a fee is paid exactly when it has an amount")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What changed on the card, for the receipt (no personal data: the serial and dates)."""
+
+    certificate: Certificate
+    serial: str
+    not_after: date
+
+
+@dataclass(frozen=True)
+class CertificateRequest:
+    """What the counter established before the flow starts."""
+
+    procedure: Procedure  # NEW_ISSUANCE or RENEWAL
+    certificates: tuple[Certificate, ...]
+    applicant: BasicInfo
+    identity: Established
+    fee: Fee = Fee()
+    representative: Representative = field(default_factory=Representative)
+    adult_ward: bool = False
+
+    def __post_init__(self) -> None:
+        if self.procedure not in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL):
+            raise ValueError("a certificate flow issues or renews")
+        if not self.certificates or len(set(self.certificates)) != len(self.certificates):
+            raise ValueError("name each certificate once")
+
+
+class CertificateFlow(Flow[CertState]):
+    NAME: ClassVar[str] = "certificates"
+    TRANSITIONS: ClassVar = {
+        CertState.PINS: frozenset({CertState.APPLYING}),
+        CertState.APPLYING: frozenset({CertState.GENERATING}),
+        CertState.GENERATING: frozenset({CertState.REQUESTING}),
+        CertState.REQUESTING: frozenset({CertState.WAITING}),
+        CertState.WAITING: frozenset({CertState.INSTALLING}),
+        CertState.INSTALLING: frozenset({CertState.GENERATING, CertState.DONE}),
+    }
+
+    def __init__(
+        self,
+        terminal: CounterTerminal,
+        card: CardAtCounter,
+        reading: CardReading,
+        request: CertificateRequest,
+        *,
+        operator: str,
+        record: Recorder | None = None,
+    ) -> None:
+        super().__init__(CertState.PINS, release=None, record=record or terminal.record(operator, "visit"))
+        self.terminal, self.card, self.reading, self.request = terminal, card, reading, request
+        self.operator = operator
+        self.renewal = request.procedure is Procedure.RENEWAL
+        self._pins: dict[PinKind, Secret] = {}
+        self.local_id: uuid.UUID | None = None
+        self.number: int | None = None
+        self.installed: list[Installed] = []
+        self.pending: list[Certificate] = []  # requested, certificate not here yet (queued ending)
+        self.refusal = ""
+
+    # -- PINs ---------------------------------------------------------------------------------
+
+    def pins_needed(self) -> tuple[PinKind, ...]:
+        return tuple(PIN_OF[c] for c in ORDER if c in self.request.certificates)
+
+    def set_new_pin(self, kind: PinKind, pin: Secret) -> None:
+        """New issuance: the new PIN, confirmed on the keypad. Checked again here, before the card."""
+        self._expect(CertState.PINS)
+        if self.renewal or kind not in self.pins_needed():
+            pin.wipe()
+            raise ValueError(f"no new {kind.label} is set in this procedure")
+        state = check_entry(kind, pin, PinUse.NEW, birth_date=self.request.applicant.birth_date)
+        if not state.valid:
+            pin.wipe()
+            raise ValueError(f"new {kind.label} refused: {', '.join(i.name for i in state.issues)}")
+        self._keep(kind, pin)
+
+    def verify_current_pin(self, kind: PinKind, pin: Secret) -> PinAttempt:
+        """Renewal: the current PIN, checked by the card now (a wrong one costs a try, as on any
+        terminal; the keypad showed the tries left first)."""
+        self._expect(CertState.PINS)
+        if not self.renewal or kind not in self.pins_needed():
+            pin.wipe()
+            raise ValueError(f"the current {kind.label} is not asked in this procedure")
+        jpki_pin = JpkiPin.AUTH if kind is PinKind.AUTH else JpkiPin.SIGN
+        with self.step():
+            try:
+                self.card.jpki().verify(jpki_pin, pin)
+            except InvalidPin as exc:
+                pin.wipe()
+                self._record_event(
+                    "pin.verify", {"pin": kind.value, "verified": False, "tries_left": exc.tries_left}
+                )
+                return PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
+            except PinBlocked:
+                pin.wipe()
+                return PinAttempt(False, 0, blocked=True)
+        self._record_event("pin.verify", {"pin": kind.value, "verified": True})
+        self._keep(kind, pin)
+        return PinAttempt(True, None)
+
+    def _keep(self, kind: PinKind, pin: Secret) -> None:
+        old = self._pins.pop(kind, None)
+        if old is not None:
+            old.wipe()
+        self._pins[kind] = self.hold(pin)
+
+    @property
+    def ready(self) -> bool:
+        return all(k in self._pins for k in self.pins_needed())
+
+    # -- application --------------------------------------------------------------------------
+
+    def apply(self) -> applications.Submitted:
+        """File the application with 機構 and wait for its decision (online: the card writes
+        that follow are authorised against it)."""
+        self._expect(CertState.PINS)
+        if not self.ready:
+            raise ValueError("every PIN of the procedure is needed first")
+        self._go(CertState.APPLYING)
+        number = applications.new_number(self.terminal.rng)
+        request = self.request
+        data = ApplicationData(
+            application_id=applications.application_id(self.terminal, number),
+            procedure=request.procedure,
+            card_id=self.reading.card_hex,
+            applicant=request.applicant,
+            operator=self.operator,
+            certificates=tuple(APP_KIND[c] for c in ORDER if c in request.certificates),
+            identity_check=request.identity.for_application(),
+            fee_paid=request.fee.paid,
+            fee_yen=request.fee.yen,
+            representative=request.representative,
+            adult_ward=request.adult_ward,
+        )
+        with self.step():
+            submitted = applications.submit(self.terminal, data, ProcedureKind(request.procedure.value))
+        self.local_id, self.number = submitted.local_id, submitted.number
+        self._record_event(
+            "application.filed", {"application": str(submitted.local_id), "answer": submitted.answer.value}
+        )
+        if submitted.answer is Answer.REJECTED:
+            self.refusal = submitted.code
+            raise self.end(Outcome.REFUSED, submitted.code)
+        if submitted.answer is Answer.QUEUED:
+            # Card writes cannot wait for the queue: 機構 gets the application, nothing follows it.
+            applications.set_state(self.terminal, submitted.local_id, ApplicationState.CANCELLED)
+            raise self.end(Outcome.QUEUED, "central-unreachable")
+        self._go(CertState.GENERATING)
+        return submitted
+
+    # -- the card work ------------------------------------------------------------------------
+
+    def install(
+        self,
+        progress: Callable[[Certificate, CertState], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[Installed]:
+        """Every certificate of the application, one after the other. Returns what was installed;
+        the flow then has ended (completed, or queued when a certificate is still pending)."""
+        self._expect(CertState.GENERATING)
+        assert self.number is not None and self.local_id is not None
+        cancel = cancel or threading.Event()
+        todo = [c for c in ORDER if c in self.request.certificates]
+        for index, certificate in enumerate(todo):
+            if index:
+                self._go(CertState.GENERATING)
+            entry_id = self._request(certificate, progress)
+            self._go(CertState.WAITING)
+            if progress:
+                progress(certificate, CertState.WAITING)
+            if not self._wait_for_certificate(entry_id, cancel):
+                self.pending.append(certificate)
+                self.pending.extend(todo[index + 1 :])
+                raise self.end(Outcome.QUEUED, "certificate-pending")
+            self._go(CertState.INSTALLING)
+            if progress:
+                progress(certificate, CertState.INSTALLING)
+            self._install(certificate, entry_id)
+        with self.step():
+            applications.push(self.terminal)  # the certConfs
+        applications.set_state(self.terminal, self.local_id, ApplicationState.COMPLETED)
+        self._go(CertState.DONE)
+        self.close(Outcome.COMPLETED)
+        return self.installed
+
+    def _request(
+        self, certificate: Certificate, progress: Callable[[Certificate, CertState], None] | None
+    ) -> uuid.UUID:
+        assert self.number is not None and self.local_id is not None
+        if progress:
+            progress(certificate, CertState.GENERATING)
+        key = CARD_KEY[certificate]
+        pin = self._pins[PIN_OF[certificate]]
+        with self.step():
+            jpki = self.card.jpki()
+            issuer = ChallengeResponseIssuer(jpki, self.terminal.authorizer(self.number))
+            self.writing = True
+            try:
+                if not self.renewal:
+                    issuer.reset_pin(key.pin, pin)  # the new PIN (要綱 2-11)
+                public_key = issuer.generate_key_pair(key)
+            finally:
+                self.writing = False
+            jpki.verify(key.pin, Secret(bytearray(pin.reveal())))  # a copy: the held one stays for wiping
+            csr = p10_from_card(public_key, functools.partial(jpki.compute_signature, key))
+        self._go(CertState.REQUESTING)
+        if progress:
+            progress(certificate, CertState.REQUESTING)
+        with self.step():
+            entry_id = issuance.request_certificate(
+                self.terminal.sessions,
+                self.terminal.link,
+                application_id=self.local_id,
+                application_number=self.number,
+                card_id=self.reading.card_hex,
+                cert_kind=STORE_KIND[certificate],
+                csr=csr,
+                now=self.terminal.clock(),
+            )
+        return entry_id
+
+    def _step_of(self, entry_id: uuid.UUID) -> IssuanceStep:
+        with self.terminal.sessions.begin() as session:
+            return journal.get(session, entry_id).step
+
+    def _wait_for_certificate(self, entry_id: uuid.UUID, cancel: threading.Event) -> bool:
+        """Deliver the request and poll until 機構's certificate is in the journal, for at most
+        `certificate_wait_s`. False: not yet — the recovery worker installs it on a later visit."""
+        terminal = self.terminal
+        deadline = terminal.clock() + timedelta(seconds=terminal.certificate_wait_s)
+        while True:
+            with self.step():
+                applications.push(terminal)
+                step = self._step_of(entry_id)
+            if step is not IssuanceStep.REQUESTED:
+                return step is IssuanceStep.CERTIFICATE_RECEIVED
+            if cancel.is_set() or terminal.clock() >= deadline:
+                return False
+            with self.step():
+                enqueue_polls(terminal.sessions, terminal.link, now=terminal.clock())
+            terminal.sleep(1.0)
+
+    def _install(self, certificate: Certificate, entry_id: uuid.UUID) -> None:
+        terminal = self.terminal
+        present = PresentCard(self.reading.card_hex, self.card.jpki(), terminal.authorizer)
+        with self.step():
+            self.writing = True
+            try:
+                step = issuance.install(
+                    terminal.sessions, terminal.sealer, terminal.link, entry_id, present, now=terminal.clock()
+                )
+            finally:
+                self.writing = False
+            if step is not IssuanceStep.CONFIRMED:
+                raise FlowEnded(self.close(Outcome.FAILED, "read-back-mismatch"))
+            with terminal.sessions.begin() as session:
+                der = journal.get(session, entry_id).open_certificate(terminal.sealer)
+        cert = x509.load_der_x509_certificate(der)
+        self.installed.append(
+            Installed(certificate, format(cert.serial_number, "x"), jst_day(cert.not_valid_after_utc))
+        )
+        self._record_event(
+            "certificate.installed",
+            {"kind": APP_KIND[certificate], "serial": format(cert.serial_number, "x")},
+        )
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def _record_event(self, action: str, details: dict[str, str | int | bool | None]) -> None:
+        if self._record is not None:
+            self._record(action, details)
+
+    def _on_close(self, ending: object) -> None:
+        self._pins.clear()  # wiped by the base class (held)
+        if (
+            self.local_id is not None
+            and self.ending is not None
+            and self.ending.outcome
+            in (
+                Outcome.CANCELLED,
+                Outcome.TIMED_OUT,
+                Outcome.FAILED,
+            )
+            and not self.installed
+            and self.state in (CertState.APPLYING, CertState.GENERATING)
+        ):
+            applications.set_state(self.terminal, self.local_id, ApplicationState.CANCELLED)

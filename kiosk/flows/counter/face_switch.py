@@ -1,0 +1,106 @@
+"""顔認証カード切替 (要綱 4条の3-7): the user-auth PIN set to a random value nobody learns and
+locked, the signing key erased; 機構 revokes the signing certificate when it authorises the lock
+(`central.admin_auth`), and from then on the card serves by face only.
+
+    APPLYING ─► SWITCHING ─► DONE
+
+機構 must be reachable: each card command is authorised online against the accepted application.
+The random PIN exists only in a wiped buffer for the one RESET command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import uuid
+from typing import ClassVar
+
+from appdata.model import ApplicationData, BasicInfo, Procedure
+from kiosk.domain.secret import Secret
+from kiosk.flows.counter import applications
+from kiosk.flows.counter.applications import Answer
+from kiosk.flows.counter.card import CardAtCounter, CardReading
+from kiosk.flows.counter.identity import Established
+from kiosk.flows.counter.machine import Flow, Outcome, Recorder
+from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.reader.admin import ChallengeResponseIssuer
+from kiosk.reader.errors import DataNotFound
+from kiosk.reader.jpki import JpkiKey, JpkiPin, JpkiSession
+from kiosk.store.models import ApplicationState, ProcedureKind
+
+
+class SwitchState(enum.Enum):
+    APPLYING = "applying"
+    SWITCHING = "switching"
+    DONE = "done"
+
+
+def random_auth_pin(rng: object) -> Secret:
+    """Four random digits (the auth PIN's format) from the terminal's CSPRNG."""
+    choice = rng.randrange  # type: ignore[attr-defined]
+    return Secret(bytearray(0x30 + choice(10) for _ in range(4)))
+
+
+class FaceSwitchFlow(Flow[SwitchState]):
+    NAME: ClassVar[str] = "face_auth_switch"
+    TRANSITIONS: ClassVar = {
+        SwitchState.APPLYING: frozenset({SwitchState.SWITCHING}),
+        SwitchState.SWITCHING: frozenset({SwitchState.DONE}),
+    }
+
+    def __init__(
+        self,
+        terminal: CounterTerminal,
+        card: CardAtCounter,
+        reading: CardReading,
+        applicant: BasicInfo,
+        identity: Established,
+        *,
+        operator: str,
+        record: Recorder | None = None,
+    ) -> None:
+        super().__init__(
+            SwitchState.APPLYING, release=None, record=record or terminal.record(operator, "visit")
+        )
+        self.terminal, self.card, self.reading = terminal, card, reading
+        self.applicant, self.identity, self.operator = applicant, identity, operator
+        self.local_id: uuid.UUID | None = None
+
+    def run(self) -> None:
+        self._expect(SwitchState.APPLYING)
+        terminal = self.terminal
+        number = applications.new_number(terminal.rng)
+        data = ApplicationData(
+            application_id=applications.application_id(terminal, number),
+            procedure=Procedure.FACE_AUTH_SWITCH,
+            card_id=self.reading.card_hex,
+            applicant=self.applicant,
+            operator=self.operator,
+            identity_check=self.identity.for_application(),
+            face_card=True,
+        )
+        with self.step():
+            submitted = applications.submit(terminal, data, ProcedureKind.FACE_AUTH_SWITCH)
+        self.local_id = submitted.local_id
+        if submitted.answer is Answer.REJECTED:
+            raise self.end(Outcome.REFUSED, submitted.code)
+        if submitted.answer is Answer.QUEUED:
+            applications.set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
+            raise self.end(Outcome.QUEUED, "central-unreachable")
+        self._go(SwitchState.SWITCHING)
+        with self.step():
+            issuer = ChallengeResponseIssuer(JpkiSession(self.card.transport), terminal.authorizer(number))
+            self.writing = True
+            try:
+                with random_auth_pin(terminal.rng) as pin:
+                    issuer.reset_pin(JpkiPin.AUTH, pin)
+                issuer.lock_pin(JpkiPin.AUTH)
+                with contextlib.suppress(DataNotFound):  # no signing key (never issued, or erased)
+                    issuer.erase_key(JpkiKey.SIGN)
+            finally:
+                self.writing = False
+        if self._record is not None:
+            self._record("card.face_auth_switch", {"application": str(submitted.local_id)})
+        applications.set_state(terminal, submitted.local_id, ApplicationState.COMPLETED)
+        self._go(SwitchState.DONE)
+        self.close(Outcome.COMPLETED)

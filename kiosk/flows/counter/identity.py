@@ -1,0 +1,233 @@
+"""The identity check at the counter (RULES.md "Identity check at the counter"; 要綱 2-4–2-8,
+要領 第2-1-(1), 規則 64条の5) as one step of a visit, ahead of any procedure.
+
+Paths, as the domain rules (`kiosk.domain.identity`) judge them:
+- the My Number card with its 住基AP PIN entered on the terminal (operator authenticated first,
+  the card in operation, the person found in the register — here: 機構's registry of the card);
+- a face-auth card or a failed PIN: chip surface data against the printed card, shown to staff,
+  and the resident's declaration of their resident-record details, else 受付不可;
+- other documents (one photo ID, or two of the second list with the inquiry answer): kinds only;
+- the face match against the card photo (規則 64条の5 第2号) and, where the machine could not
+  decide, the staff's visual comparison (第1号) as an override.
+
+Every attempt goes to the audit chain with the operator as actor and the application's local id
+as subject; PINs are wiped here after the one VERIFY.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from appdata.model import IdentityCheck, IdentityMethod
+from kiosk.domain.identity import (
+    CardCheck,
+    IdentityDecision,
+    PhotoIdKind,
+    PinCheck,
+    PresentedDocument,
+    check_applicant,
+)
+from kiosk.domain.overrides import Override, OverrideReason, valid_reason
+from kiosk.domain.procedures import CardStatus
+from kiosk.domain.secret import Secret
+from kiosk.facecheck.fallback import NextStep
+from kiosk.flows.counter.card import CardAtCounter, CardReading
+from kiosk.flows.counter.machine import Recorder
+from kiosk.flows.face import FaceCheckRecord
+from kiosk.reader.errors import InvalidPin, PinBlocked
+from kiosk.reader.juki import JukiPin, JukiSession
+
+log = logging.getLogger(__name__)
+
+
+class IdentityRefused(ValueError):
+    """A step the rules do not allow here (message for staff and the log, no personal data)."""
+
+
+@dataclass(frozen=True)
+class PinAttempt:
+    verified: bool
+    tries_left: int | None  # after this attempt; None if the card did not say
+    blocked: bool = False
+
+
+@dataclass(frozen=True)
+class Established:
+    """The identity check's result as the application carries it (kinds only, 要綱 2-7)."""
+
+    method: IdentityMethod
+    documents: tuple[str, ...]
+    overrides: tuple[Override, ...] = ()
+
+    def for_application(self) -> IdentityCheck:
+        return IdentityCheck(self.method, self.documents)
+
+
+class IdentityStep:
+    """One resident's identity check. `established` is set once a path succeeded."""
+
+    def __init__(
+        self, card: CardAtCounter, reading: CardReading, *, operator: str, record: Recorder, today: date
+    ) -> None:
+        if not operator:
+            raise IdentityRefused(
+                "the operator authenticates before any identity check (要領 第2-1-(1)-ア-(イ)-B)"
+            )
+        self.card, self.reading, self.operator = card, reading, operator
+        self._record, self._today = record, today
+        self.pin = PinCheck.NOT_DONE
+        self.established: Established | None = None
+        self.last_decision: IdentityDecision | None = None
+
+    @property
+    def face_auth_card(self) -> bool:
+        return self.reading.snapshot.face_auth
+
+    def _card_check(self, **established: bool) -> CardCheck:
+        in_operation = self.reading.snapshot.card_status is CardStatus.IN_OPERATION
+        return CardCheck(
+            face_auth_card=self.face_auth_card,
+            pin=self.pin,
+            operator_authenticated=True,
+            on_resident_register=in_operation,  # 機構's registry stands in for the 住基 look-up
+            card_in_operation=in_operation,
+            **established,
+        )
+
+    def _card_document(self, card_check: CardCheck, *, photo_confirmed: bool = False) -> PresentedDocument:
+        return PresentedDocument(
+            PhotoIdKind.MY_NUMBER_CARD_WITH_PHOTO,
+            valid_until=self.reading.snapshot.card_expiry,
+            photo_confirmed=photo_confirmed,
+            card=card_check,
+        )
+
+    def _judge(
+        self, documents: Sequence[PresentedDocument], *, inquiry_answer: bool = False
+    ) -> IdentityDecision:
+        decision = check_applicant(documents, inquiry_answer=inquiry_answer, today=self._today)
+        self.last_decision = decision
+        return decision
+
+    def verify_juki_pin(
+        self, pin: Secret, *, expired_card_override: OverrideReason | None = None
+    ) -> PinAttempt:
+        """The resident enters the 住基AP PIN on the terminal; the PIN is wiped here."""
+        if self.face_auth_card:
+            pin.wipe()
+            raise IdentityRefused("a face-auth card has no usable PIN: use the surface check")
+        session = JukiSession(self.card.transport)
+        try:
+            session.verify(JukiPin.PIN, pin)
+            attempt = PinAttempt(True, None)
+        except InvalidPin as exc:
+            attempt = PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
+        except PinBlocked:
+            attempt = PinAttempt(False, 0, blocked=True)
+        finally:
+            pin.wipe()
+        self.pin = PinCheck.VERIFIED if attempt.verified else PinCheck.FAILED
+        self._record("identity.juki_pin", {"verified": attempt.verified, "tries_left": attempt.tries_left})
+        if attempt.verified:
+            self._accept_card(IdentityMethod.CARD_AND_JUKI_PIN, expired_card_override)
+        return attempt
+
+    def surface_and_declaration(
+        self,
+        *,
+        chip_matches_surface: bool,
+        declared: bool,
+        expired_card_override: OverrideReason | None = None,
+    ) -> IdentityDecision:
+        """要領 B (2024): after a failed PIN, or on a face-auth card."""
+        if not self.face_auth_card and self.pin is not PinCheck.FAILED:
+            raise IdentityRefused("the surface check follows a failed PIN, or serves a face-auth card")
+        checked = self._card_check(
+            chip_matches_surface=chip_matches_surface, resident_record_declared=declared
+        )
+        decision = self._judge(
+            [self._card_document(checked, photo_confirmed=expired_card_override is not None)]
+        )
+        self._record(
+            "identity.surface",
+            {
+                "chip_matches_surface": chip_matches_surface,
+                "declared": declared,
+                "accepted": decision.accepted,
+            },
+        )
+        if decision.accepted:
+            self._accept_card(IdentityMethod.SURFACE_AND_DECLARATION, expired_card_override)
+        return decision
+
+    def _accept_card(self, method: IdentityMethod, expired_override: OverrideReason | None) -> None:
+        checked = self._card_check(
+            chip_matches_surface=method is IdentityMethod.SURFACE_AND_DECLARATION,
+            resident_record_declared=method is IdentityMethod.SURFACE_AND_DECLARATION,
+        )
+        decision = self._judge([self._card_document(checked, photo_confirmed=expired_override is not None)])
+        if not decision.accepted:
+            log.info("identity: card path refused: %s", ", ".join(r.name for r in decision.reasons))
+            return
+        overrides: tuple[Override, ...] = ()
+        if decision.documents[0].expiry_grace_used:
+            if expired_override is None or not valid_reason(Override.EXPIRED_CARD, expired_override):
+                raise IdentityRefused("an expired card serves only with staff's photo confirmation")
+            self._record(
+                "override.expired_card",
+                {"reason": expired_override.value, "rule": Override.EXPIRED_CARD.rule},
+            )
+            overrides = (Override.EXPIRED_CARD,)
+        self.established = Established(method, (PhotoIdKind.MY_NUMBER_CARD_WITH_PHOTO.name,), overrides)
+
+    def documents(
+        self, presented: Sequence[PresentedDocument], *, inquiry_answer: bool, reason: OverrideReason
+    ) -> IdentityDecision:
+        """Staff checked documents by hand (an override of the card path): kinds are recorded."""
+        if not valid_reason(Override.MANUAL_DOCUMENTS, reason):
+            raise IdentityRefused(f"{reason.value} is not a reason for {Override.MANUAL_DOCUMENTS.value}")
+        decision = self._judge(presented, inquiry_answer=inquiry_answer)
+        kinds = tuple(d.kind.name for d in decision.record.documents) if decision.record else ()
+        self._record(
+            "override.manual_documents",
+            {
+                "reason": reason.value,
+                "rule": Override.MANUAL_DOCUMENTS.rule,
+                "accepted": decision.accepted,
+                "kinds": ",".join(kinds) or None,
+            },
+        )
+        if decision.record is not None:
+            method = (
+                IdentityMethod.PHOTO_ID
+                if decision.record.path.name == "PHOTO_ID"
+                else IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY
+            )
+            self.established = Established(method, kinds, (Override.MANUAL_DOCUMENTS,))
+        return decision
+
+    def face(self, record: FaceCheckRecord) -> bool:
+        """The machine's decision (already in the audit chain via `kiosk.flows.face`)."""
+        if record.accepted:
+            self.established = Established(
+                IdentityMethod.FACE_MACHINE, (PhotoIdKind.MY_NUMBER_CARD_WITH_PHOTO.name,)
+            )
+        return record.accepted
+
+    def visual(self, record: FaceCheckRecord, *, same_person: bool, reason: OverrideReason) -> bool:
+        """第1号 by staff, only where the machine's decision offered it; `kiosk.flows.face`
+        records it (who, why) in the audit chain."""
+        if NextStep.STAFF_VISUAL_CHECK not in record.options:
+            raise IdentityRefused("a visual check is not offered after this face check")
+        if not valid_reason(Override.VISUAL_FACE, reason):
+            raise IdentityRefused(f"{reason.value} is not a reason for a visual check")
+        if same_person:
+            self.established = Established(
+                IdentityMethod.FACE_VISUAL,
+                (PhotoIdKind.MY_NUMBER_CARD_WITH_PHOTO.name,),
+                (Override.VISUAL_FACE,),
+            )
+        return same_person
