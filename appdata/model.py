@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 lacked `disclosure_kind`: still read, because the central re-opens envelopes it stored
+# before (issuance against an earlier application); a disclosure request needs version 2.
+READABLE_VERSIONS = (1, 2)
 CARD_CERT_KINDS = ("sign", "auth")  # 署名用 / 利用者証明用
 PIN_TARGETS = ("sign", "auth")  # the signing PIN (001B) / the user-auth PIN (0018)
 
@@ -35,11 +38,19 @@ class Procedure(StrEnum):
     KEY_COMPROMISE = "key_compromise"  # 秘密鍵漏えい等届出
     PIN_RESET = "pin_reset"  # 暗証番号初期化・再設定
     FACE_AUTH_SWITCH = "face_auth_switch"  # 顔認証カード切替
+    SUSPENSION_RELEASE = "suspension_release"  # 一時停止解除: a lost card found (要領 第4-3, 要綱 5-2)
     DISCLOSURE = "disclosure"  # 開示 / 訂正請求
 
     @property
     def issues_certificates(self) -> bool:
         return self in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL)
+
+
+class DisclosureKind(StrEnum):
+    """Which request about one's own 認証業務情報 (要綱 6-1): they are different forms."""
+
+    DISCLOSURE = "disclosure"  # 開示請求 (政令 26-2, 様式第7号)
+    CORRECTION = "correction"  # 訂正等の請求 of what was disclosed (政令 29-2, 様式第8号)
 
 
 class IdentityMethod(StrEnum):
@@ -119,6 +130,7 @@ class ApplicationData:
     representative: Representative = field(default_factory=Representative)
     adult_ward: bool = False  # 成年被後見人
     face_card: bool = False  # 顔認証カード希望
+    disclosure_kind: DisclosureKind | None = None  # 開示・訂正請求 only: which of the two
 
     def __post_init__(self) -> None:
         if not self.application_id or len(self.application_id) > 64:
@@ -135,6 +147,8 @@ class ApplicationData:
             raise PayloadError("serials must be lower-case hex, at most 20 octets")
         if self.fee_yen < 0 or (self.fee_yen > 0) != self.fee_paid:
             raise PayloadError("fee_yen must be positive exactly when the fee is paid")
+        if (self.procedure is Procedure.DISCLOSURE) != (self.disclosure_kind is not None):
+            raise PayloadError("disclosure_kind is given exactly for a disclosure request")
 
     def __repr__(self) -> str:
         return f"ApplicationData({self.application_id!r}, {self.procedure.value}, <personal data>)"
@@ -174,6 +188,7 @@ class ApplicationData:
             },
             "adult_ward": self.adult_ward,
             "face_card": self.face_card,
+            "disclosure_kind": None if self.disclosure_kind is None else self.disclosure_kind.value,
         }
 
     def to_bytes(self) -> bytes:
@@ -183,9 +198,10 @@ class ApplicationData:
     def from_json(cls, obj: Any) -> ApplicationData:
         """Strict parse; ValueError on anything unexpected (without echoing personal values)."""
         try:
-            top = _exact(obj, _TOP_KEYS, "application")
-            if top["version"] != SCHEMA_VERSION:
+            version = obj.get("version") if isinstance(obj, dict) else None
+            if type(version) is not int or version not in READABLE_VERSIONS:  # not True, not 1.0
                 raise PayloadError("unsupported schema version")
+            top = _exact(obj, _TOP_KEYS if version == SCHEMA_VERSION else _TOP_KEYS_V1, "application")
             ap = _exact(top["applicant"], _APPLICANT_KEYS, "applicant")
             fee = _exact(top["fee"], {"paid", "yen"}, "fee")
             rep = _exact(top["representative"], {"kind", "accompanied", "both_intentions_confirmed"}, "rep")
@@ -220,6 +236,7 @@ class ApplicationData:
                 ),
                 adult_ward=_bool(top["adult_ward"]),
                 face_card=_bool(top["face_card"]),
+                disclosure_kind=_disclosure_kind(top.get("disclosure_kind")),
             )
         except PayloadError:
             raise
@@ -251,7 +268,9 @@ _TOP_KEYS = {
     "representative",
     "adult_ward",
     "face_card",
+    "disclosure_kind",
 }
+_TOP_KEYS_V1 = _TOP_KEYS - {"disclosure_kind"}
 _APPLICANT_KEYS = {"name", "address", "birth_date", "sex", "name_alt", "address_alt"}
 
 
@@ -277,6 +296,10 @@ def _int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError
     return value
+
+
+def _disclosure_kind(value: Any) -> DisclosureKind | None:
+    return None if value is None else DisclosureKind(_str(value))
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """Answers of the central's status queries (docs/sync-protocol.md): what a card's registry entry
-and a certificate's status look like on the wire — JSON in a genp UTF8String item. Shared by the
+and a certificate's status look like on the wire — JSON in a genp UTF8String item — and what an
+accepted suspension release revoked (the same kind of item, next to the application status). Shared by the
 central (which builds them) and the kiosk (which reads them), so neither imports the other.
 
 No personal data: identifiers, codes, dates and flags only.
@@ -95,6 +96,34 @@ class CertificateStatusAnswer:
             not_after=_optional(obj, "not_after", dt.datetime.fromisoformat),
             expired=bool(obj.get("expired", False)),
         )
+
+
+@dataclass(frozen=True)
+class RevokedCertificate:
+    kind: str  # "sign" / "auth"
+    serial: str  # lower-case hex, no leading zeros (as in CardCertificateView)
+
+
+@dataclass(frozen=True)
+class SuspensionReleased:
+    """What an accepted 一時停止解除 did (要領 第4-3, 要綱 5-2): the card is 運用中 again and these
+    certificates, held since the loss, are revoked — not released. The kiosk tells the holder
+    which ones and offers new ones in the same visit, each on a new issuance application."""
+
+    card_id: str  # 32 hex digits
+    revoked_at: dt.datetime
+    revoked: tuple[RevokedCertificate, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=_iso, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> SuspensionReleased:
+        obj = _object(text)
+        revoked = tuple(RevokedCertificate(str(c["kind"]), str(c["serial"])) for c in obj["revoked"])
+        if any(c.kind not in ("sign", "auth") for c in revoked):
+            raise ValueError("unknown certificate kind")
+        return cls(str(obj["card_id"]), dt.datetime.fromisoformat(obj["revoked_at"]), revoked)
 
 
 def _iso(value: object) -> str:

@@ -1,13 +1,19 @@
 """Application intake: open the envelope, decide, store the envelope as received.
 
 The decrypted content lives only in memory for the duration of a call: the row keeps the JWE,
-its digest, and the few non-personal fields the ledger and the authorisation checks need
-(procedure, card id, fee, operations named, identity-check time and method code). Logs carry
-ids and codes only.
+its digest, and the few non-personal fields the ledger, the authorisation checks and staff need
+(procedure, card id, fee, operations named, identity-check time and method code, a disclosure
+request's kind, what a suspension release revoked). Logs carry ids and codes only.
 
 Acceptance is decided here, once: an accepted ("approved") application is what certificates
 and card-administration authorisations may later refer to. A refused one is kept as well (with
 its refusal code and rule) because applications are retained for 15 years (要綱 7).
+
+Two procedures are complete on receipt. 一時停止解除 (a lost card found): accepting it revokes
+the card's held certificates and puts the card back in operation, in the same transaction
+(要領 第4-3, 要綱 5-2); new certificates follow on their own application. 開示・訂正請求: only
+recorded, for staff to act on (`list_applications`, `central applications`); it names no card
+operation and changes no certificate. Both need the identity check in the payload.
 """
 
 from __future__ import annotations
@@ -18,25 +24,27 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appdata import envelope
-from appdata.model import ApplicationData, IdentityMethod, Procedure, Representation
-from central import operations, policy, terminals
+from appdata.model import ApplicationData, DisclosureKind, IdentityMethod, Procedure, Representation
+from central import operations, policy, registry, terminals
 from central.authority import Authority
 from central.certstore import serial_key
 from central.enums import ApplicationStatus, CardStatus, CertKind, Fee
 from central.errors import ApplicationRejected, Conflict, EnvelopeError, NotFound, PolicyViolation
 from central.models import Application, Card, Certificate
 from central.registry import effective_status
-from central.timeutil import jst_day
+from central.timeutil import jst_day, start_of_jst_day
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ApplicationRecord:
-    """The non-personal view of an application (what the front end answers with)."""
+    """The non-personal view of an application (what the front end answers with, and what the
+    staff listing shows)."""
 
     id: str
     kind: Procedure
@@ -47,6 +55,10 @@ class ApplicationRecord:
     card_id: str | None
     operations: tuple[str, ...]
     identity_checked: bool
+    received_at: dt.datetime
+    identity_method: str | None = None
+    disclosure_kind: DisclosureKind | None = None  # 開示・訂正請求: which of the two
+    revoked: tuple[tuple[CertKind, str], ...] = ()  # 一時停止解除: (kind, serial) its acceptance revoked
 
     @property
     def approved(self) -> bool:
@@ -64,7 +76,16 @@ class ApplicationRecord:
             row.card_id,
             tuple(row.operations.split()),
             row.identity_checked_at is not None,
+            row.received_at,
+            row.identity_method,
+            row.disclosure_kind,
+            tuple(_parse_revoked(row.revoked_certificates)),
         )
+
+
+def _parse_revoked(text: str) -> list[tuple[CertKind, str]]:
+    pairs = [token.split(":", 1) for token in text.split()]
+    return [(CertKind(kind), serial) for kind, serial in pairs]
 
 
 def holder_facts(data: ApplicationData) -> policy.Holder:
@@ -108,6 +129,21 @@ def _require_operating(facts: policy.CardFacts) -> None:
         raise PolicyViolation(f"card-{facts.status.value}", policy.RULE_CARD_SUSPENDED)
 
 
+def _require_identity_check(data: ApplicationData, rule: str) -> None:
+    """For procedures the central completes on receipt: no later `record_identity_check` can count."""
+    if data.identity_check is None:
+        raise PolicyViolation("identity-not-checked", rule)
+
+
+def _evaluate_release(data: ApplicationData, facts: policy.CardFacts, applied: dt.date) -> None:
+    policy.check_release(facts, holder_facts(data), applied)
+    if data.certificates:
+        # The combined paper form aside, new certificates go on their own application, sent once
+        # the card is 運用中 again: only that one can name the card operations they need.
+        raise PolicyViolation("issuance-needs-own-application", policy.RULE_RELEASE_NEW)
+    _require_identity_check(data, policy.RULE_RELEASE_IDENTITY)
+
+
 def _evaluate(
     session: Session, data: ApplicationData, card: Card | None, applied: dt.date, now: dt.datetime
 ) -> None:
@@ -128,6 +164,12 @@ def _evaluate(
         _require_operating(facts)
         if policy.age_on(data.applicant.birth_date, applied) < policy.SPECIFIC_AGE:
             raise PolicyViolation("face-card-infant", policy.RULE_FACE_INFANT)
+    elif procedure is Procedure.SUSPENSION_RELEASE:
+        _evaluate_release(data, facts, applied)
+    elif procedure is Procedure.DISCLOSURE:
+        # About 機構's records of the person, not the card: any card status (abolished and expired
+        # cards too, as the kiosk offers it); nothing is done to card or certificates.
+        _require_identity_check(data, policy.RULE_DISCLOSURE_IDENTITY)
 
 
 def receive_application(
@@ -157,7 +199,10 @@ def receive_application(
         if existing.envelope_sha256 == opened.envelope_sha256 and existing.terminal_id == terminal_id:
             return ApplicationRecord.of(existing)
         raise Conflict(f"application id {data.application_id} is in use")
-    card = session.get(Card, data.card_id)
+    releasing = data.procedure is Procedure.SUSPENSION_RELEASE
+    # A release changes the card: locked from the decision to the change (PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already serialises writers).
+    card = session.get(Card, data.card_id, with_for_update=releasing)
     applied = jst_day(opened.issued_at)
     status, rejection, ops = ApplicationStatus.APPROVED, None, ""
     try:
@@ -165,6 +210,11 @@ def receive_application(
         ops = " ".join(operations.named_operations(data.procedure, data))
     except PolicyViolation as exc:
         status, rejection = ApplicationStatus.REJECTED, f"{exc.code} ({exc.rule})"
+    revoked = ""
+    if releasing and status is ApplicationStatus.APPROVED and card is not None:
+        # 要領 第4-3: accepting the release *is* the revocation of the held certificates.
+        released = registry.release_card(session, authority, card.card_id, now)
+        revoked = " ".join(f"{c.kind.value}:{c.serial}" for c in released)
     row = Application(
         id=data.application_id,
         terminal_id=terminal_id,
@@ -181,6 +231,8 @@ def receive_application(
         operations=ops,
         identity_checked_at=now if data.identity_check is not None else None,
         identity_method=data.identity_check.method.value if data.identity_check is not None else None,
+        disclosure_kind=data.disclosure_kind,
+        revoked_certificates=revoked,
         signed_at=opened.issued_at,
         expires_at=opened.expires_at,
         received_at=now,
@@ -188,14 +240,40 @@ def receive_application(
     session.add(row)
     session.flush()
     log.info(
-        "application %s (%s) from terminal %s: %s%s",
+        "application %s (%s) from terminal %s: %s%s%s",
         row.id,
         row.kind.value,
         terminal_id,
         status.value,
         f" {rejection}" if rejection else "",
+        f", revoked {revoked}" if revoked else "",
     )
     return ApplicationRecord.of(row)
+
+
+def list_applications(
+    session: Session,
+    *,
+    kind: Procedure | None = None,
+    status: ApplicationStatus | None = None,
+    municipality: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> list[ApplicationRecord]:
+    """Received applications, oldest first, for staff (e.g. the 開示・訂正請求 to act on).
+    `since` / `until` are inclusive JST days of receipt. Identifiers and codes only."""
+    query = select(Application).order_by(Application.received_at, Application.id)
+    if kind is not None:
+        query = query.where(Application.kind == kind)
+    if status is not None:
+        query = query.where(Application.status == status)
+    if municipality is not None:
+        query = query.where(Application.municipality_code == municipality)
+    if since is not None:
+        query = query.where(Application.received_at >= start_of_jst_day(since))
+    if until is not None:
+        query = query.where(Application.received_at < start_of_jst_day(until + dt.timedelta(days=1)))
+    return [ApplicationRecord.of(row) for row in session.scalars(query)]
 
 
 def get_application(session: Session, application_id: str, *, for_update: bool = False) -> Application:

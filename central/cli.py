@@ -5,6 +5,7 @@
     central municipality add --url URL CODE NAME
     central terminal register --url URL --municipality CODE TERMINAL_ID
     central ledger --url URL [--municipality CODE] [--since DAY] [--until DAY] [--csv]
+    central applications --url URL [--kind K] [--status S] [--municipality CODE] [--since DAY] [--until DAY]
     central crl regenerate --url URL --ca-dir DIR [--out DIR]
     central terminal bootstrap --url URL --ca-dir DIR --secret S --csr FILE --out FILE TERMINAL_ID
     central serve --url URL --ca-dir DIR [--host 127.0.0.1] [--port 8443]
@@ -30,14 +31,17 @@ from sqlalchemy.orm import Session
 
 from central import ledger as ledger_module
 from central import migrate, terminals
+from central.applications import ApplicationRecord, list_applications
 from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Authority, Settings
 from central.cmp_intake import CmpIntake
 from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
+from central.enums import ApplicationStatus, ProcedureKind
 from central.errors import CentralError
 from central.httpd import CentralHttpServer, server_ssl_context
 from central.maintenance import Periodic, maintenance_thread
 from central.service import Central
+from central.timeutil import JST
 from central.tls import ensure_server_tls
 
 _URL = click.option("--url", envvar="CENTRAL_DB_URL", required=True, help="SQLAlchemy database URL")
@@ -273,6 +277,64 @@ def ledger(
             r.destroyed_or_revoked_ex_officio,
         )
         click.echo("  ".join(f"{v!s:>12}" for v in values))
+
+
+@main.command("applications")
+@_URL
+@click.option("--kind", type=click.Choice([k.value for k in ProcedureKind]), help="e.g. disclosure")
+@click.option("--status", type=click.Choice([s.value for s in ApplicationStatus]))
+@click.option("--municipality", "municipality_code")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="first day of receipt (JST), inclusive")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="last day of receipt (JST), inclusive")
+def applications_list(  # click passes options by name
+    *,
+    url: str,
+    kind: str | None,
+    status: str | None,
+    municipality_code: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> None:
+    """Received applications, oldest first: ids and codes, never their (encrypted) content.
+
+    `--kind disclosure` lists the 開示・訂正請求 for staff to act on (要綱 6)."""
+    with _session(url) as s:
+        records = list_applications(
+            s,
+            kind=ProcedureKind(kind) if kind else None,
+            status=ApplicationStatus(status) if status else None,
+            municipality=municipality_code,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+    table = [
+        ("received (JST)", "application", "municipality", "terminal", "kind", "status", "card", "identity"),
+    ]
+    details = ["detail"]
+    for r in records:
+        received = r.received_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        card, method = r.card_id or "-", r.identity_method or "-"
+        table.append(
+            (received, r.id, r.municipality, r.terminal_id, r.kind.value, r.status.value, card, method)
+        )
+        details.append(_detail(r))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row, detail in zip(table, details, strict=True):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        click.echo("  ".join([*cells, detail]).rstrip())  # the free-text detail is not padded
+
+
+def _detail(record: ApplicationRecord) -> str:
+    """The one thing staff need per kind: the refusal, the disclosure request's kind, what a
+    suspension release revoked."""
+    if record.rejection is not None:
+        return record.rejection
+    if record.disclosure_kind is not None:
+        return record.disclosure_kind.value
+    if record.kind is ProcedureKind.SUSPENSION_RELEASE:
+        revoked = " ".join(f"{kind.value}:{serial}" for kind, serial in record.revoked)
+        return f"revoked {revoked or '(none held)'}"
+    return ""
 
 
 @main.group()

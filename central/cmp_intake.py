@@ -30,8 +30,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import lcmp
+from appdata.model import Procedure
 from appdata.notices import ISSUANCE_DECIDED, IssuanceDecided
-from appdata.status import CardCertificateView, CardStatusAnswer, CertificateStatusAnswer
+from appdata.status import (
+    CardCertificateView,
+    CardStatusAnswer,
+    CertificateStatusAnswer,
+    RevokedCertificate,
+    SuspensionReleased,
+)
 from cardadmin import CARD_ID_LENGTH, AdminOperation
 from central import admin_auth, applications, intake, issuance, notices, registry, terminals
 from central.enums import CaName, CertKind
@@ -55,6 +62,17 @@ _KINDS = {jpki_items.CertificateKind.SIGN: CertKind.SIGN, jpki_items.Certificate
 MAX_MESSAGE_AGE = dt.timedelta(days=30)  # store-and-forward: a kiosk may be offline this long
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 DEFAULT_CHECK_AFTER = 5  # seconds a terminal waits between pollReqs for a deferred request
+
+
+def _released_item(record: applications.ApplicationRecord) -> lcmp.InfoTypeAndValue:
+    """What an accepted 一時停止解除 revoked, so the kiosk can say so and offer new certificates."""
+    assert record.card_id is not None
+    released = SuspensionReleased(
+        record.card_id,
+        record.received_at,  # the release, and its revocations, took effect on receipt
+        tuple(RevokedCertificate(kind.value, serial) for kind, serial in record.revoked),
+    )
+    return lcmp.InfoTypeAndValue.utf8(jpki_items.SUSPENSION_RELEASED, released.to_json())
 
 
 class _Refusal(Exception):
@@ -332,11 +350,13 @@ class CmpIntake:
                 if record.rejection is None
                 else f"{record.status.value}:{record.rejection}"
             )
-            answer = (
+            answer = [
                 lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ID, record.id),
                 lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_STATUS, status),
-            )
-            return self._reply(request, lcmp.Genp(answer), now)
+            ]
+            if record.kind is Procedure.SUSPENSION_RELEASE and record.approved and record.card_id:
+                answer.append(_released_item(record))
+            return self._reply(request, lcmp.Genp(tuple(answer)), now)
         except PolicyViolation as exc:
             raise _Refusal(lcmp.FailureInfo.badCertTemplate, f"{exc} ({exc.rule})") from exc
         except (NotFound, Conflict) as exc:

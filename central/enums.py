@@ -8,6 +8,7 @@ from enum import IntEnum, StrEnum
 from cryptography import x509
 
 # The procedure vocabulary belongs to the shared application payload (kiosk and central).
+from appdata.model import DisclosureKind  # noqa: F401  (re-exported)
 from appdata.model import Procedure as ProcedureKind  # noqa: F401  (re-exported)
 
 

@@ -36,6 +36,7 @@ from central.enums import (
     CardStatus,
     CertKind,
     CertStatus,
+    DisclosureKind,
     Fee,
     IntakeState,
     LedgerEventKind,
@@ -139,6 +140,11 @@ class Application(Base):
     operations: Mapped[str] = mapped_column(Text, default="")
     identity_checked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     identity_method: Mapped[str | None] = mapped_column(String(32))  # a method code, not a document
+    # 開示・訂正請求: which of the two, so staff can act without opening the envelope.
+    disclosure_kind: Mapped[DisclosureKind | None] = mapped_column(_enum(DisclosureKind, "disclosure_kind"))
+    # 一時停止解除: the held certificates its acceptance revoked, "kind:serial" separated by spaces,
+    # so a re-sent application is answered with the same list.
+    revoked_certificates: Mapped[str] = mapped_column(Text, default="", server_default="")
     signed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # JWS iat
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # JWS exp
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -10,7 +10,7 @@ authorisation is only ever computed for an operation on this list (`central.admi
 | either, 顔認証カード希望 | + RESET PIN 0018 (random) and LOCK PIN 0018, ERASE KEY 001A (要綱 2-15) |
 | 暗証番号初期化・再設定 | RESET PIN for each PIN named |
 | 顔認証カード切替 | RESET PIN 0018, LOCK PIN 0018, ERASE KEY 001A (要綱 4条の3-7) |
-| 失効, 漏えい届出, 開示 | none |
+| 失効, 漏えい届出, 一時停止解除, 開示・訂正請求 | none |
 """
 
 from __future__ import annotations

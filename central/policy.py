@@ -35,6 +35,11 @@ RULE_FACE_WISH = "要綱 2-15, 4条の3-8"
 RULE_FACE_INFANT = "要綱 4条の3-1 (特定年齢未満申請者を除く)"
 RULE_MINOR = "要綱 2-3"
 RULE_INFANT = "要綱 2-2-(3)"
+RULE_RELEASE = "要領 第4-3, 要綱 5-2 (一時停止解除)"
+RULE_RELEASE_REPRESENTATIVE = "要綱 3-3 (5-2: revoked as by 第3条)"
+RULE_RELEASE_IDENTITY = "要綱 3-4, 5-2 (本人確認: 第2条第4項-第8項)"
+RULE_RELEASE_NEW = "要綱 5-2 (new certificates: a new application, 第2条)"
+RULE_DISCLOSURE_IDENTITY = "要綱 6-2 (本人確認: 第2条第4項-第8項)"
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,21 @@ def check_kind(kind: CertKind, holder: Holder, card: CardFacts, applied: dt.date
         raise PolicyViolation("minor-no-sign", RULE_MINOR)
     if holder.adult_ward and not holder.legal_exception:
         raise PolicyViolation("adult-ward-no-sign", RULE_MINOR)
+
+
+def check_release(card: CardFacts, holder: Holder, applied: dt.date) -> None:
+    """一時停止解除 of a lost card that was found: only a suspended card in its validity. Its held
+    certificates are then revoked as on a revocation application (要綱 5-2 → 第3条), which for a
+    minor under 15 or an adult ward the legal representative files (要綱 3-3)."""
+    if card.status is CardStatus.ABOLISHED:
+        raise PolicyViolation("card-abolished", RULE_CARD_ABOLISHED)
+    if card.status is CardStatus.EXPIRED:  # releasing it would restore nothing
+        raise PolicyViolation("card-expired", RULE_VALIDITY)
+    if card.status is not CardStatus.SUSPENDED:
+        raise PolicyViolation("card-not-suspended", RULE_RELEASE)
+    minor_or_ward = age_on(holder.birth_date, applied) < SIGN_AGE or holder.adult_ward
+    if minor_or_ward and not holder.legal_representative:
+        raise PolicyViolation("legal-representative-required", RULE_RELEASE_REPRESENTATIVE)
 
 
 def allowed_kinds(holder: Holder, card: CardFacts, applied: dt.date) -> frozenset[CertKind]:

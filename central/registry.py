@@ -167,8 +167,14 @@ def suspend_card(session: Session, authority: Authority, card_id: CardId, now: d
     return lookup_card(session, card.card_id, now)
 
 
-def release_suspension(session: Session, authority: Authority, card_id: CardId, now: dt.datetime) -> CardView:
-    """Lost card found: held certificates revoked (要領 第4-3), card back to 運用中."""
+def release_card(
+    session: Session, authority: Authority, card_id: CardId, now: dt.datetime
+) -> tuple[CardCertificate, ...]:
+    """Lost card found: held certificates revoked (要領 第4-3), card back to 運用中.
+
+    The revocation is the holder's (要綱 5-2: "第3条に規定する方法で失効"), not 職権失効: no reason
+    code on the CRL, and no 交付記録簿 column. Returns the certificates it revoked.
+    """
     card = get_card(session, card_id, for_update=True)
     _require(card, now, CardStatus.SUSPENDED)
     held = [
@@ -176,10 +182,16 @@ def release_suspension(session: Session, authority: Authority, card_id: CardId, 
         for c in live_certificates(session, card.card_id, now, for_update=True)
         if c.status is CertStatus.HOLD
     ]
-    changed = [c.issuer for c in held if revoke_row(session, c, RevocationReason.UNSPECIFIED, now)]
+    revoked = [c for c in held if revoke_row(session, c, RevocationReason.UNSPECIFIED, now)]
     _set_status(card, CardStatus.OPERATING, now)
-    refresh_crls(session, authority, changed, now)
-    return lookup_card(session, card.card_id, now)
+    refresh_crls(session, authority, [c.issuer for c in revoked], now)
+    return tuple(CardCertificate(c.kind, c.serial, c.status, c.not_after) for c in revoked)
+
+
+def release_suspension(session: Session, authority: Authority, card_id: CardId, now: dt.datetime) -> CardView:
+    """`release_card`, answered with the card as it is now (its held certificates gone)."""
+    release_card(session, authority, card_id, now)
+    return lookup_card(session, card_id, now)
 
 
 def abolish_card(session: Session, authority: Authority, card_id: CardId, now: dt.datetime) -> CardView:

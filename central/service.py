@@ -37,7 +37,7 @@ from central.applications import ApplicationRecord
 from central.authority import Authority
 from central.certstore import IssuedCertificate, Serial
 from central.db import make_engine, make_session_factory
-from central.enums import CaName, CertKind, RevocationReason
+from central.enums import ApplicationStatus, CaName, CertKind, ProcedureKind, RevocationReason
 from central.errors import AuthorizationRefused
 from central.ledger import LedgerRow
 from central.registry import CardId, CardView
@@ -190,6 +190,20 @@ class Central:
     def application(self, application_id: str) -> ApplicationRecord:
         with self.transaction() as s:
             return ApplicationRecord.of(applications.get_application(s, application_id))
+
+    def applications(
+        self,
+        *,
+        kind: ProcedureKind | None = None,
+        status: ApplicationStatus | None = None,
+        municipality: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[ApplicationRecord]:
+        with self.transaction() as s:
+            return applications.list_applications(
+                s, kind=kind, status=status, municipality=municipality, since=since, until=until
+            )
 
     def issue_certificate(
         self,

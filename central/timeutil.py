@@ -19,6 +19,11 @@ def jst_day(when: dt.datetime) -> dt.date:
     return require_aware(when).astimezone(JST).date()
 
 
+def start_of_jst_day(day: dt.date) -> dt.datetime:
+    """00:00 JST on `day`, in UTC: where a query by Japanese calendar day starts."""
+    return dt.datetime.combine(day, dt.time(0, 0), JST).astimezone(dt.UTC)
+
+
 def end_of_jst_day(day: dt.date) -> dt.datetime:
     """23:59:59 JST on `day`, in UTC: a validity that ends "on" a day ends at its last second."""
     return dt.datetime.combine(day, dt.time(23, 59, 59), JST).astimezone(dt.UTC)

@@ -27,6 +27,8 @@ CERTIFICATE_KIND = _oid("certificate-kind")  # INTEGER, CertificateKind
 APPLICATION_ENVELOPE = _oid("application-envelope")  # UTF8String, compact JWE (genm)
 APPLICATION_ID = _oid("application-id")  # UTF8String, the central's id for it (genp)
 APPLICATION_STATUS = _oid("application-status")  # UTF8String, the central's answer (genp)
+# an accepted 一時停止解除: which held certificates the central revoked (genp, after the status)
+SUSPENSION_RELEASED = _oid("suspension-released")  # UTF8String: appdata.status.SuspensionReleased JSON
 # card administration (docs/card-admin.md): genm asks, genp answers
 ADMIN_CHALLENGE = _oid("admin-challenge")  # OCTET STRING: card id (16) ‖ challenge (16) ‖ operation TLV
 ADMIN_RESPONSE = _oid("admin-response")  # OCTET STRING: the 16-byte single-use response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,6 +19,7 @@ from appdata.envelope import seal_application
 from appdata.model import (
     ApplicationData,
     BasicInfo,
+    DisclosureKind,
     IdentityCheck,
     IdentityMethod,
     Procedure,
@@ -66,20 +67,24 @@ def application(
     *,
     card_id: bytes,
     applicant: BasicInfo = ADULT,
-    certificates: tuple[str, ...] = ("sign", "auth"),
+    certificates: tuple[str, ...] | None = None,  # default: both for an issuance, else none
     identity: IdentityMethod | None = IdentityMethod.PHOTO_ID,
     **overrides: object,
 ) -> ApplicationData:
-    data = ApplicationData(
-        application_id=str(uuid.uuid4()),
-        procedure=procedure,
-        card_id=card_id.hex(),
-        applicant=applicant,
-        operator="staff-042",
-        certificates=certificates if procedure.issues_certificates else (),
-        identity_check=IdentityCheck(identity, ("drivers_licence",)) if identity is not None else None,
-    )
-    return replace(data, **overrides)  # type: ignore[arg-type]
+    fields: dict[str, object] = {
+        "application_id": str(uuid.uuid4()),
+        "procedure": procedure,
+        "card_id": card_id.hex(),
+        "applicant": applicant,
+        "operator": "staff-042",
+        "certificates": certificates
+        if certificates is not None
+        else (("sign", "auth") if procedure.issues_certificates else ()),
+        "identity_check": IdentityCheck(identity, ("drivers_licence",)) if identity is not None else None,
+        # A disclosure request names its kind (the payload refuses one without).
+        "disclosure_kind": DisclosureKind.DISCLOSURE if procedure is Procedure.DISCLOSURE else None,
+    }
+    return ApplicationData(**{**fields, **overrides})  # type: ignore[arg-type]
 
 
 def legal_rep(*, exception: bool = False) -> Representative:

@@ -22,11 +22,12 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 import lcmp
-from appdata.model import Procedure
+from appdata.model import DisclosureKind, Procedure
+from appdata.status import SuspensionReleased
 from central import intake as intake_module
 from central import issuance
 from central.cmp_intake import CmpIntake
-from central.enums import CertStatus, RevocationReason
+from central.enums import CertKind, CertStatus, RevocationReason
 from central.errors import NotFound
 from central.models import Certificate
 from lcmp import jpki_items
@@ -419,3 +420,52 @@ def test_a_failing_deferred_request_does_not_stall_the_queue(
         issued = s.scalars(select(Certificate.application_id)).all()
     assert jpki_items.application_id(TERMINAL, 54) in issued
     assert jpki_items.application_id(TERMINAL, 53) not in issued
+
+
+def _submit(client: lcmp.CmpClient, sealed: str) -> dict[str, str]:
+    answer = client.genm((lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed),))
+    return {item.info_type: item.utf8_value() for item in answer}
+
+
+def test_found_card_release_answer_names_the_revoked_certificates(world: World, intake: CmpIntake) -> None:
+    """要領 第4-3: the genp tells the kiosk which held certificates the release revoked, so it can
+    say so and offer new ones in the same visit."""
+    app_id = apply(world, 61)
+    card = world.cards["adult"]
+    issued = {
+        kind: world.central.issue_certificate(app_id, csr(key(f"release-{kind}")), kind, now=NOW)
+        for kind in (CertKind.SIGN, CertKind.AUTH)
+    }
+    world.central.suspend_card(card, now=NOW)  # reported lost
+    client = client_for(world, intake)
+    release = application(
+        Procedure.SUSPENSION_RELEASE, card_id=card, application_id=jpki_items.application_id(TERMINAL, 62)
+    )
+    answer = _submit(client, world.seal(release))
+    assert answer[jpki_items.APPLICATION_STATUS] == "approved"
+    released = SuspensionReleased.from_json(answer[jpki_items.SUSPENSION_RELEASED])
+    assert (released.card_id, released.revoked_at) == (card.hex(), NOW)
+    assert sorted((c.kind, c.serial) for c in released.revoked) == sorted(
+        (kind.value, cert.serial) for kind, cert in issued.items()
+    )
+    for kind, cert in issued.items():
+        crl = x509.load_der_x509_crl(intake.crl(kind.issuer.value) or b"")
+        assert crl.get_revoked_certificate_by_serial_number(int(cert.serial, 16)) is not None
+    # A second release finds nothing held: refused with its rule, and no list.
+    again = application(
+        Procedure.SUSPENSION_RELEASE, card_id=card, application_id=jpki_items.application_id(TERMINAL, 63)
+    )
+    refused = _submit(client, world.seal(again))
+    assert refused[jpki_items.APPLICATION_STATUS].startswith("rejected:card-not-suspended (要領 第4-3")
+    assert jpki_items.SUSPENSION_RELEASED not in refused
+    # A disclosure request is recorded and answered like any application: nothing else to read.
+    disclosure = application(
+        Procedure.DISCLOSURE,
+        card_id=card,
+        application_id=jpki_items.application_id(TERMINAL, 64),
+        disclosure_kind=DisclosureKind.CORRECTION,
+    )
+    assert _submit(client, world.seal(disclosure)) == {
+        jpki_items.APPLICATION_ID: jpki_items.application_id(TERMINAL, 64),
+        jpki_items.APPLICATION_STATUS: "approved",
+    }

@@ -21,7 +21,7 @@ from appdata.envelope import (
     open_application,
     seal_application,
 )
-from appdata.model import ApplicationData, BasicInfo, Procedure
+from appdata.model import ApplicationData, BasicInfo, DisclosureKind, PayloadError, Procedure
 
 TERMINAL = "kiosk-0001"
 CENTRAL = key("envelope-central")
@@ -232,3 +232,49 @@ def test_malformed_values_are_not_quoted() -> None:
         open_(_inner(_claims(application=payload)))
     assert "1990-13-45" not in str(refused.value)
     assert "malformed application payload" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        application(Procedure.SUSPENSION_RELEASE, card_id=new_card_id()),
+        application(Procedure.DISCLOSURE, card_id=new_card_id(), disclosure_kind=DisclosureKind.CORRECTION),
+        application(Procedure.DISCLOSURE, card_id=new_card_id()),
+    ],
+    ids=["release", "correction", "disclosure"],
+)
+def test_new_procedures_round_trip(data: ApplicationData) -> None:
+    opened = open_(seal(data))
+    assert opened.data == data
+    assert opened.data.to_json()["disclosure_kind"] == (
+        None if data.disclosure_kind is None else data.disclosure_kind.value
+    )
+
+
+def test_disclosure_kind_exactly_for_a_disclosure_request() -> None:
+    with pytest.raises(ValueError, match="disclosure_kind"):
+        application(Procedure.DISCLOSURE, card_id=new_card_id(), disclosure_kind=None)
+    with pytest.raises(ValueError, match="disclosure_kind"):
+        application(card_id=new_card_id(), disclosure_kind=DisclosureKind.DISCLOSURE)
+    payload = application(Procedure.DISCLOSURE, card_id=new_card_id()).to_json()
+    with pytest.raises(EnvelopeInvalid, match="malformed"):
+        open_(_inner(_claims(application={**payload, "disclosure_kind": "erasure"})))
+
+
+def test_version_1_payloads_still_open() -> None:
+    """Envelopes stored before `disclosure_kind` existed are re-opened at issuance; a version-1
+    disclosure request cannot say which it is, and the current version needs the field."""
+
+    def v1(data: ApplicationData) -> dict[str, object]:
+        return {k: v for k, v in data.to_json().items() if k != "disclosure_kind"} | {"version": 1}
+
+    data = application(card_id=new_card_id())
+    assert ApplicationData.from_json(v1(data)) == data
+    assert open_(_inner(_claims(application=v1(data), application_id=data.application_id))).data == data
+    with pytest.raises(PayloadError, match="disclosure_kind"):
+        ApplicationData.from_json(v1(application(Procedure.DISCLOSURE, card_id=new_card_id())))
+    with pytest.raises(PayloadError, match="unexpected or missing keys"):
+        ApplicationData.from_json(v1(data) | {"version": 2})
+    for version in (3, True, 2.0, "2"):
+        with pytest.raises(PayloadError, match="unsupported schema version"):
+            ApplicationData.from_json(data.to_json() | {"version": version})

@@ -10,7 +10,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from sqlalchemy import inspect, text
+from sqlalchemy import TextClause, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from central import migrate
 from central.cli import main
@@ -150,3 +151,71 @@ def test_naming_convention_names_constraints(fresh_url: Callable[[str], str]) ->
         }
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0005_keeps_applications_and_widens_the_procedures(
+    fresh_url: Callable[[str], str], backend: str
+) -> None:
+    """0005 rebuilds `application` on SQLite: its rows and the certificates pointing at them survive;
+    afterwards the CHECKs take 一時停止解除 and the two disclosure kinds, and nothing else."""
+    url = fresh_url(backend)
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0004")
+    values = {"now": "2026-04-01 01:00:00", "card": "ab" * 16, "der": b"der", "sha": "cd" * 32}
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO municipality VALUES ('13101', '千代田区', :now)"), values)
+            conn.execute(
+                text(
+                    "INSERT INTO terminal (id, municipality_code, status, bootstrap_used, created_at)"
+                    " VALUES ('kiosk-1', '13101', 'active', false, :now)"
+                ),
+                values,
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO card VALUES"
+                    " (:card, '13101', 'h', 'operating', '2034-01-02', false, :now, :now)"
+                ),
+                values,
+            )
+            conn.execute(_application("app-1", "new_issuance"), values)
+            conn.execute(
+                text(
+                    "INSERT INTO certificate (serial, kind, issuer, card_id, terminal_id, application_id,"
+                    " der, spki_sha256, not_before, not_after, issued_at, status, ex_officio) VALUES ('1f',"
+                    " 'auth', 'auth', :card, 'kiosk-1', 'app-1', :der, :sha, :now, :now, :now, 'good', false)"
+                ),
+                values,
+            )
+            with pytest.raises(IntegrityError), conn.begin_nested():  # not a procedure before 0005
+                conn.execute(_application("app-2", "suspension_release"), values)
+        command.upgrade(config, "head")
+        with engine.begin() as conn:
+            assert conn.execute(
+                text("SELECT id, kind, disclosure_kind, revoked_certificates FROM application")
+            ).all() == [("app-1", "new_issuance", None, "")]
+            assert conn.execute(text("SELECT application_id FROM certificate")).scalar_one() == "app-1"
+            conn.execute(_application("app-2", "suspension_release"), values)
+            conn.execute(
+                text(
+                    "UPDATE application SET kind = 'disclosure', disclosure_kind = 'correction'"
+                    " WHERE id = 'app-1'"
+                )
+            )
+            for bad in ("SET disclosure_kind = 'erasure'", "SET kind = 'x'"):
+                with pytest.raises(IntegrityError), conn.begin_nested():
+                    conn.execute(text(f"UPDATE application {bad}"))
+    finally:
+        engine.dispose()
+
+
+def _application(app_id: str, kind: str) -> TextClause:
+    return text(
+        "INSERT INTO application (id, terminal_id, municipality_code, card_id, kind, status, envelope,"
+        " envelope_sha256, signer_serial, fee, fee_yen, operations, signed_at, expires_at, received_at)"
+        f" VALUES ('{app_id}', 'kiosk-1', '13101', :card, '{kind}', 'approved', 'jwe', :sha, '1f', 'free', 0,"
+        " '', :now, :now, :now)"
+    )

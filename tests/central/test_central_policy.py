@@ -186,6 +186,57 @@ def test_only_cards_in_operation(case: str, card: CardFacts, code: str | None, r
     assert rule in refused.value.rule
 
 
+SUSPENDED = CardFacts(CardStatus.SUSPENDED, dt.date(2034, 1, 2))
+# 一時停止解除: (case, card, holder, expected refusal code or None, rule cited)
+RELEASE_TABLE = [
+    ("一時停止, adult", SUSPENDED, Holder(born(36)), None, ""),
+    ("運用中: nothing to release", CARD, Holder(born(36)), "card-not-suspended", "要領 第4-3, 要綱 5-2"),
+    (
+        "廃止",
+        CardFacts(CardStatus.ABOLISHED, dt.date(2034, 1, 2)),
+        Holder(born(36)),
+        "card-abolished",
+        "規則 17",
+    ),
+    (
+        "expired while lost",
+        CardFacts(CardStatus.EXPIRED, TODAY),
+        Holder(born(36)),
+        "card-expired",
+        "有効期間",
+    ),
+    ("minor alone", SUSPENDED, Holder(born(9)), "legal-representative-required", "要綱 3-3"),
+    (
+        "minor through the legal representative",
+        SUSPENDED,
+        Holder(born(9), legal_representative=True),
+        None,
+        "",
+    ),
+    (
+        "adult ward alone",
+        SUSPENDED,
+        Holder(born(40), adult_ward=True),
+        "legal-representative-required",
+        "要綱 3-3",
+    ),
+    ("just 15, alone", SUSPENDED, Holder(born(15)), None, ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "card", "holder", "code", "rule"), RELEASE_TABLE, ids=[r[0] for r in RELEASE_TABLE]
+)
+def test_found_card_release(case: str, card: CardFacts, holder: Holder, code: str | None, rule: str) -> None:
+    if code is None:
+        policy.check_release(card, holder, TODAY)
+        return
+    with pytest.raises(PolicyViolation) as refused:
+        policy.check_release(card, holder, TODAY)
+    assert refused.value.code == code
+    assert rule in refused.value.rule
+
+
 # 規則 (有効期間): the earlier of the 5th birthday after issuance and the card's expiry.
 VALIDITY_TABLE = [
     (
