@@ -1,23 +1,17 @@
 """Fixtures for the flow tests: the kiosk's store, the real central served in-process, a card, and
-the counter terminal wired to them."""
+the counter terminal wired to them (`counter_fixtures`, shared with the UI tests)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from flowkit import MUNICIPALITY, NUMBER, TERMINAL, CentralServer, Kiosk, Reader, central_server, reader_for
+from counter_fixtures import insert, server, terminal  # noqa: F401 (fixtures)
+from flowkit import NUMBER, CentralServer, Kiosk, Reader, reader_for
 from kiosk_store_fixtures import FakeClock, db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
 from sqlalchemy.orm import Session, sessionmaker
 
-from cardemu.testpki import TestPki
-from kiosk.domain.resident import parse_yyyymmdd
-from kiosk.flows.counter.card import CardAtCounter
-from kiosk.flows.counter.terminal import CounterTerminal, utcnow
-from kiosk.flows.responses import CertificateResponses
-from kiosk.reader.authenticity import IssuerTrust
 from kiosk.store.sealed import Sealer
-from kiosk.sync.relay import Relay
 
 
 @pytest.fixture
@@ -27,63 +21,19 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[CentralServer]:
-    with central_server(tmp_path / "central") as running:
-        yield running
-
-
-@pytest.fixture
 def kiosk(
     db_path: Path,  # noqa: F811
     sessions: sessionmaker[Session],  # noqa: F811
     sealer: Sealer,  # noqa: F811
     clock: FakeClock,
-    server: CentralServer,
+    server: CentralServer,  # noqa: F811
 ) -> Kiosk:
     return Kiosk(db_path, sessions, sealer, clock, server)
 
 
 @pytest.fixture
-def reader(card_file: Callable[[str], Path], server: CentralServer) -> Reader:
+def reader(card_file: Callable[[str], Path], server: CentralServer) -> Reader:  # noqa: F811
     """The adult's card, with an approved application (number NUMBER) for its auth certificate."""
     reader = reader_for(card_file("adult"), server.central)
     server.approve(reader.card.state, NUMBER)
     return reader
-
-
-@pytest.fixture
-def terminal(
-    sessions: sessionmaker[Session],  # noqa: F811
-    sealer: Sealer,  # noqa: F811
-    server: CentralServer,
-    test_pki: TestPki,
-    tmp_path: Path,
-) -> CounterTerminal:
-    link = server.link()
-    clock = utcnow  # the central checks message times by the real clock
-    relay = Relay(sessions, link.send, verify_receipt=link.verify_receipt,
-                  on_settled=CertificateResponses(sealer, link, clock=clock), clock=clock)  # fmt: skip
-    return CounterTerminal(
-        sessions=sessions, sealer=sealer, link=link, relay=relay, terminal_id=TERMINAL,
-        signing_key=server.terminal_key, recipient=server.central.authority.encryption_key.public_key(),
-        trust=IssuerTrust.from_directory(test_pki.write_issuer_trust(tmp_path / "trust")),
-        clock=clock, certificate_wait_s=5,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def insert(
-    card_file: Callable[[str], Path], server: CentralServer
-) -> Callable[..., tuple[Reader, CardAtCounter]]:
-    """insert("adult") → the card registered with the central and in the reader."""
-
-    def put(name: str = "adult", *, register: bool = True) -> tuple[Reader, CardAtCounter]:
-        reader = reader_for(card_file(name), server.central)
-        if register:
-            state = reader.card.state
-            server.central.register_card(
-                state.card_id, MUNICIPALITY, f"holder-{name}", parse_yyyymmdd(state.expiry)
-            )
-        return reader, CardAtCounter(reader)
-
-    return put

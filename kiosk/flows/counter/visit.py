@@ -1,0 +1,237 @@
+"""One resident's visit at the counter, from card insertion to removal: the order of the steps the
+screens walk through, and the one place a visit ends.
+
+    start (pre-flight read) ─► identity ─► applicant's 基本4情報 ─► one procedure flow ─► receipt
+    then, for a follow-up (new certificates after a found-card release): start again ─► its flow
+    ─► receipt, on the identity check and 基本4情報 already established in this visit
+
+The visit owns the card: `end` closes the running flow (wiping its PINs) and releases the reader,
+whatever ended it — done, cancel, idle timeout, card pulled.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from appdata.model import BasicInfo, DisclosureKind
+from appdata.model import Procedure as AppProcedure
+from kiosk.domain.eligibility import Certificate
+from kiosk.domain.pin_rules import PinKind
+from kiosk.domain.procedures import Item, Preflight, Procedure
+from kiosk.domain.secret import Secret
+from kiosk.flows.counter.card import CardAtCounter, CardReading, plan
+from kiosk.flows.counter.certificates import CertificateFlow, CertificateRequest, Fee, Installed
+from kiosk.flows.counter.disclosure import DisclosureFlow
+from kiosk.flows.counter.face_switch import FaceSwitchFlow
+from kiosk.flows.counter.found_card import FoundCardFlow, Revoked
+from kiosk.flows.counter.identity import Established, IdentityStep
+from kiosk.flows.counter.machine import Ending, Flow, Outcome
+from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
+from kiosk.flows.counter.revocation import RevocationFlow
+from kiosk.flows.counter.terminal import CounterTerminal
+
+log = logging.getLogger(__name__)
+FREE = Fee()
+
+
+class VisitError(ValueError):
+    """A step out of order or one the pre-flight did not offer (for staff and the log)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the resident takes away: what changed on the card, and the reference staff can quote.
+    No personal data (the receipt may be left on the counter)."""
+
+    procedure: Procedure
+    outcome: Outcome
+    code: str
+    reference: str  # the local application id's first 8 hex digits
+    installed: tuple[Installed, ...] = ()
+    serial: str | None = None  # revocation: the certificate named
+    pin: PinKind | None = None
+    revoked: tuple[Revoked, ...] = ()  # found-card release: the held certificates 機構 revoked
+
+
+class Visit:
+    def __init__(self, terminal: CounterTerminal, card: CardAtCounter, *, operator: str) -> None:
+        self.terminal, self.card, self.operator = terminal, card, operator
+        self.id = uuid.uuid4()
+        self.subject = f"visit:{self.id}"
+        self.record = terminal.record(operator or "terminal", self.subject)
+        self.reading: CardReading | None = None
+        self.preflight: Preflight | None = None
+        self.identity: IdentityStep | None = None
+        self.applicant: BasicInfo | None = None
+        self.item: Item | None = None
+        self.flow: Flow | None = None  # type: ignore[type-arg]
+        self.ended = False
+
+    @property
+    def today(self) -> date:
+        assert self.reading is not None
+        return self.reading.snapshot.today
+
+    def start(self, *, declared_forgotten: frozenset[PinKind] = frozenset()) -> Preflight:
+        """Read the card (no PIN try) and 機構's record: what can be done, and why not the rest.
+
+        Called again after a procedure ended, it plans the follow-ups on the card as it is now
+        (e.g. new certificates once a found card's suspension is lifted); the identity check and
+        the applicant's 基本4情報 of this visit still stand."""
+        if self.flow is not None and not self.flow.closed:
+            raise VisitError("a procedure is running: it ends before the card is read again")
+        self.reading = self.card.read(self.terminal, declared_forgotten=declared_forgotten)
+        self.preflight = plan(self.reading)
+        self.record(
+            "visit.start",
+            {
+                "card": self.reading.card_hex[:8],
+                "online": self.preflight.central_reachable,
+                "offered": len(self.preflight.offered),
+            },
+        )
+        return self.preflight
+
+    def begin_identity(self) -> IdentityStep:
+        if self.reading is None:
+            raise VisitError("read the card first")
+        self.identity = IdentityStep(
+            self.card, self.reading, operator=self.operator, record=self.record, today=self.today
+        )
+        return self.identity
+
+    def read_applicant(self, pin: Secret) -> BasicInfo:
+        """基本4情報 from the card (券面事項入力補助AP PIN, wiped)."""
+        self.applicant = self.card.read_holder(self.terminal, pin)
+        return self.applicant
+
+    def choose(self, item: Item) -> None:
+        if self.preflight is None:
+            raise VisitError("read the card first")
+        if not self.preflight.decision(item.procedure, item.target).offered:
+            raise VisitError(f"{item.label} was not offered on this card")
+        self.item = item
+
+    def _identified(self) -> tuple[BasicInfo, Established]:
+        if self.identity is None or self.identity.established is None:
+            raise VisitError("the identity check comes first")
+        if self.applicant is None:
+            raise VisitError("the applicant's 基本4情報 are read first")
+        return self.applicant, self.identity.established
+
+    def open_flow(
+        self,
+        *,
+        fee: Fee = FREE,
+        disclosure_kind: DisclosureKind | None = None,
+    ) -> Flow:  # type: ignore[type-arg]
+        """The flow for the chosen item; a disclosure request names its kind (開示 or 訂正)."""
+        if self.item is None or self.reading is None or self.preflight is None:
+            raise VisitError("choose a procedure first")
+        procedure, target = self.item.procedure, self.item.target
+        if not self.preflight.decision(procedure, target).offered:
+            # chosen before the card was read again, and no longer on offer
+            raise VisitError(f"{self.item.label} is not offered on this card now")
+        if procedure is Procedure.PIN_CHANGE:
+            assert isinstance(target, PinKind)
+            self.flow = PinChangeFlow(
+                self.terminal, self.card, target, actor=self.operator, record=self.record
+            )
+            return self.flow
+        applicant, identity = self._identified()
+        if procedure in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL):
+            assert isinstance(target, Certificate)
+            request = CertificateRequest(
+                AppProcedure(procedure.value),
+                (target,),
+                applicant,
+                identity,
+                fee=fee,
+            )
+            self.flow = CertificateFlow(
+                self.terminal, self.card, self.reading, request, operator=self.operator, record=self.record
+            )
+        elif procedure is Procedure.PIN_RESET:
+            assert isinstance(target, PinKind)
+            self.flow = PinResetFlow(
+                self.terminal,
+                self.card,
+                self.reading,
+                targets=(target,),
+                applicant=applicant,
+                identity=identity,
+                operator=self.operator,
+                record=self.record,
+            )
+        elif procedure in (Procedure.REVOCATION, Procedure.KEY_COMPROMISE):
+            assert isinstance(target, Certificate)
+            self.flow = RevocationFlow(
+                self.terminal,
+                self.card,
+                self.reading,
+                target,
+                applicant=applicant,
+                identity=identity,
+                key_compromise=procedure is Procedure.KEY_COMPROMISE,
+                operator=self.operator,
+                record=self.record,
+            )
+        elif procedure is Procedure.FACE_AUTH_SWITCH:
+            self.flow = FaceSwitchFlow(
+                self.terminal,
+                self.card,
+                self.reading,
+                applicant,
+                identity,
+                operator=self.operator,
+                record=self.record,
+            )
+        elif procedure is Procedure.FOUND_CARD_RELEASE:
+            self.flow = FoundCardFlow(
+                self.terminal, self.reading, applicant, identity, operator=self.operator, record=self.record
+            )
+        elif procedure is Procedure.DISCLOSURE:
+            if disclosure_kind is None:
+                raise VisitError("a disclosure request is either 開示 or 訂正: say which")
+            self.flow = DisclosureFlow(
+                self.terminal,
+                self.reading,
+                disclosure_kind,
+                applicant=applicant,
+                identity=identity,
+                operator=self.operator,
+                record=self.record,
+            )
+        else:
+            raise VisitError(f"{procedure.label} has no flow on this screen")
+        return self.flow
+
+    def receipt(self) -> Receipt:
+        if self.flow is None or self.flow.ending is None or self.item is None:
+            raise VisitError("no procedure has ended")
+        ending: Ending = self.flow.ending
+        local_id = getattr(self.flow, "local_id", None)
+        return Receipt(
+            procedure=self.item.procedure,
+            outcome=ending.outcome,
+            code=ending.code,
+            reference=local_id.hex[:8] if local_id is not None else "",
+            installed=tuple(getattr(self.flow, "installed", ())),
+            serial=getattr(self.flow, "serial", None),
+            pin=self.item.target if isinstance(self.item.target, PinKind) else None,
+            revoked=tuple(getattr(self.flow, "revoked", ())),
+        )
+
+    def end(self, outcome: Outcome, code: str = "") -> None:
+        """Ends the visit (idempotent): the running flow closes, the card is released."""
+        if self.ended:
+            return
+        self.ended = True
+        if self.flow is not None:
+            self.flow.close(outcome, code)
+        self.card.release()
+        self.record("visit.end", {"outcome": outcome.value, "code": code or None})
+        log.info("visit %s ended: %s %s", self.id, outcome.value, code)
