@@ -3,8 +3,9 @@
 cardemu pki init DIR
 cardemu personalise --pki DIR --out FILE --name "佐藤 花子" --address … --birth 1985-04-12 --sex 2
 cardemu residents --pki DIR --out DIR
-cardemu harness [--card FILE]          # pcscd + vpcd + bridge in the foreground, until Ctrl-C
-cardemu insert FILE | remove | status  # talk to a running harness
+cardemu staff-card --staff-ca DIR --out FILE --operator-id ID [--pin 1234]   # an operator's staff card
+cardemu harness [--card FILE] [--staff-card FILE]   # pcscd + vpcd + bridge in the foreground, until Ctrl-C
+cardemu insert FILE | remove | status [--slot 1]    # talk to a running harness (slot 1: staff reader)
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 from types import FrameType
 
 from cardemu.era import parse_yyyymmdd
-from cardemu.harness import DEFAULT_CONTROL, HarnessError, PcscHarness, wait_card_state
+from cardemu.harness import DEFAULT_CONTROL, SLOT_READERS, HarnessError, PcscHarness, wait_card_state
 from cardemu.personalise import (
+    AUTH_PIN_TRIES,
     DEFAULT_AUTH_PIN,
     DEFAULT_JUKI_PIN,
     DEFAULT_KENHOJO_PIN,
@@ -30,6 +32,7 @@ from cardemu.personalise import (
     personalise,
 )
 from cardemu.residents import card_expiry, my_number, resident_specs, write_residents
+from cardemu.staff import DEFAULT_DISPLAY_NAME, DEFAULT_MUNICIPALITY, StaffCa, StaffCardSpec, write_staff_card
 from cardemu.state import EmptyVerifyQuirk, Holder
 from cardemu.testpki import TestPki
 from cardemu.vpcd import control_request
@@ -108,6 +111,23 @@ def cmd_residents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_staff_card(args: argparse.Namespace) -> int:
+    ca = StaffCa.load_or_create(args.staff_ca, args.municipality)
+    spec = StaffCardSpec(
+        operator_id=args.operator_id,
+        display_name=_name(args.name) if args.name else DEFAULT_DISPLAY_NAME,
+        pin=args.pin,
+        issue_date=args.issued or date.today(),
+        expiry=args.expiry,
+        municipality=args.municipality,
+        pin_tries_left=0 if args.pin_blocked else AUTH_PIN_TRIES,
+    )
+    write_staff_card(args.out, spec, ca)
+    print(f"{args.out}: {spec!r}")
+    print(f"staff CA certificate for the kiosk: {ca.cert_path}")
+    return 0
+
+
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -117,12 +137,15 @@ def cmd_harness(args: argparse.Namespace) -> int:
     harness = PcscHarness(_control(args), log_path=args.log, card=args.card)
     try:
         harness.start()
+        if args.staff_card is not None:
+            harness.insert(args.staff_card, slot=1)
     except HarnessError as exc:
+        harness.stop()
         print(f"cardemu harness: {exc}", file=sys.stderr)
         return 1
-    print(f"reader {harness.reader!r} ready; pids {harness.pids}")
+    print(f"readers {harness.readers!r} ready (slot 0, slot 1 = staff); pids {harness.pids}")
     print(f"control socket {harness.control}; log {harness.log_path}")
-    print("cardemu insert FILE / remove / status from another shell; Ctrl-C stops", flush=True)
+    print("cardemu insert FILE / remove / status [--slot 1] from another shell; Ctrl-C stops", flush=True)
     try:
         while harness.running:
             time.sleep(0.5)
@@ -153,26 +176,26 @@ def cmd_insert(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"cardemu: no such card file {args.file}", file=sys.stderr)
         return 1
-    if _request(args, f"insert {args.file.resolve()}") is None:
+    if _request(args, f"insert {args.slot} {args.file.resolve()}") is None:
         return 1
     if not args.no_wait:
-        print(f"card present after {wait_card_state(True):.2f} s")
+        print(f"card present after {wait_card_state(True, SLOT_READERS[args.slot]):.2f} s")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    answer = _request(args, "remove")
+    answer = _request(args, f"remove {args.slot}")
     if answer is None:
         return 1
     if answer.get("removed") and not args.no_wait:
-        print(f"reader empty after {wait_card_state(False):.2f} s")
+        print(f"reader empty after {wait_card_state(False, SLOT_READERS[args.slot]):.2f} s")
     elif not answer.get("removed"):
         print("no card was inserted")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    answer = _request(args, "status")
+    answer = _request(args, f"status {args.slot}")
     if answer is None:
         return 1
     answer.pop("ok", None)
@@ -180,7 +203,58 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slot_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--slot",
+        type=int,
+        choices=range(len(SLOT_READERS)),
+        default=0,
+        help="0: the resident's reader (default), 1: the staff-card reader",
+    )
+
+
 # -- parser ----------------------------------------------------------------------------------------
+
+
+def _add_staff_card(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staff = sub.add_parser("staff-card", help="make an operator's staff card (staff CA created if missing)")
+    staff.add_argument("--staff-ca", type=Path, required=True, help="staff CA directory (created if missing)")
+    staff.add_argument("--out", type=Path, required=True)
+    staff.add_argument("--operator-id", required=True, help="staff number: the certificate's CN")
+    staff.add_argument("--name", help="display name kept in the card file (default 窓口 職員)")
+    staff.add_argument("--pin", default=DEFAULT_AUTH_PIN, help="4 digits (default 1234)")
+    staff.add_argument("--municipality", default=DEFAULT_MUNICIPALITY, help="5 digits")
+    staff.add_argument("--issued", type=_date, help="default today")
+    staff.add_argument("--expiry", type=_date, help="last valid day (default: 3 years after issue)")
+    staff.add_argument("--pin-blocked", action="store_true", help="a card locked out by wrong PINs")
+    staff.set_defaults(func=cmd_staff_card)
+
+
+def _add_harness_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    har = sub.add_parser("harness", help="run pcscd + vpcd + bridge (loopback only) until Ctrl-C")
+    har.add_argument("--card", type=Path, help="card file to insert at start")
+    har.add_argument("--staff-card", type=Path, help="card file to insert into the staff reader (slot 1)")
+    har.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
+    har.add_argument("--log", type=Path, help="pcscd/bridge log (default: a temp file)")
+    har.set_defaults(func=cmd_harness)
+
+    ins = sub.add_parser("insert", help="insert a card file into the running harness")
+    ins.add_argument("file", type=Path)
+    ins.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
+    ins.add_argument("--no-wait", action="store_true", help="do not wait for pcscd to see the card")
+    _slot_option(ins)
+    ins.set_defaults(func=cmd_insert)
+
+    rem = sub.add_parser("remove", help="pull the card")
+    rem.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
+    rem.add_argument("--no-wait", action="store_true")
+    _slot_option(rem)
+    rem.set_defaults(func=cmd_remove)
+
+    st = sub.add_parser("status", help="which card is inserted")
+    st.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
+    _slot_option(st)
+    st.set_defaults(func=cmd_status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -221,26 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--out", type=Path, required=True)
     res.set_defaults(func=cmd_residents)
 
-    har = sub.add_parser("harness", help="run pcscd + vpcd + bridge (loopback only) until Ctrl-C")
-    har.add_argument("--card", type=Path, help="card file to insert at start")
-    har.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
-    har.add_argument("--log", type=Path, help="pcscd/bridge log (default: a temp file)")
-    har.set_defaults(func=cmd_harness)
-
-    ins = sub.add_parser("insert", help="insert a card file into the running harness")
-    ins.add_argument("file", type=Path)
-    ins.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
-    ins.add_argument("--no-wait", action="store_true", help="do not wait for pcscd to see the card")
-    ins.set_defaults(func=cmd_insert)
-
-    rem = sub.add_parser("remove", help="pull the card")
-    rem.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
-    rem.add_argument("--no-wait", action="store_true")
-    rem.set_defaults(func=cmd_remove)
-
-    st = sub.add_parser("status", help="which card is inserted")
-    st.add_argument("--control", help=_DEFAULT_CONTROL_HELP)
-    st.set_defaults(func=cmd_status)
+    _add_staff_card(sub)
+    _add_harness_commands(sub)
     return parser
 
 

@@ -4,6 +4,12 @@
         h.insert(card_file)           # returns once pcscd reports the card PRESENT
         ...pyscard / OpenSC / the kiosk on reader "Virtual PCD 00 00"...
         h.remove()                    # returns once the reader is EMPTY
+        h.insert(staff_card, slot=1)  # the staff-card reader, "Virtual PCD 00 01"
+        h.remove(slot=1)
+
+Two slots, as vpcd always makes two readers: slot 0 = `READER` (the resident's card, the default
+of every call), slot 1 = `STAFF_READER` (the operator's staff card). Each slot is its own bridge
+connection in the one bridge process, so cards go in and out of each independently.
 
 Processes: this one → `unshare --net` → `cardemu.supervisor` (own network namespace, `lo` up)
 → `pcscd -f` and `python -m cardemu.vpcd`. All of them die with their parent (PR_SET_PDEATHSIG,
@@ -37,6 +43,8 @@ from cardemu.supervisor import set_parent_death_signal
 from cardemu.vpcd import control_request
 
 READER = "Virtual PCD 00 00"
+STAFF_READER = "Virtual PCD 00 01"
+SLOT_READERS = (READER, STAFF_READER)  # slot n → the reader pcscd shows for vpcd port 35963 + n
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 VPCD_READER_CONF = Path("/etc/reader.conf.d/vpcd")
 PCSCD_DIR = Path("/run/pcscd")
@@ -166,6 +174,7 @@ class PcscHarness:
         self.log_path = Path(log_path) if log_path else None
         self.card = card
         self.reader = reader
+        self.readers = (reader, *SLOT_READERS[1:])  # by slot
         self.start_timeout = start_timeout
         self.pids: dict[str, int] = {}
         self._proc: subprocess.Popen[bytes] | None = None
@@ -217,7 +226,8 @@ class PcscHarness:
             if not ready.startswith("READY "):
                 raise HarnessError(f"harness did not start: {ready or 'no answer'}\n{self.log_tail()}")
             self.pids = {k: v for k, v in json.loads(ready[6:]).items() if v}
-            wait_for_reader(self.reader, self.start_timeout)
+            for reader in self.readers:
+                wait_for_reader(reader, self.start_timeout)
             if self.card is not None:
                 self.insert(self.card)
         except BaseException:
@@ -261,39 +271,49 @@ class PcscHarness:
     ) -> None:
         self.stop()
 
-    # -- card slot -----------------------------------------------------------------------------
+    # -- card slots ----------------------------------------------------------------------------
 
-    def insert(self, card: Path, timeout: float = 5.0, *, wait: bool = True) -> float:
+    def reader_for(self, slot: int = 0) -> str:
+        """The PC/SC reader name of a slot (0: the resident's reader, 1: the staff-card reader)."""
+        if not 0 <= slot < len(self.readers):
+            raise HarnessError(f"no slot {slot}: the harness has slots 0–{len(self.readers) - 1}")
+        return self.readers[slot]
+
+    def insert(self, card: Path, timeout: float = 5.0, *, wait: bool = True, slot: int = 0) -> float:
         """Insert a card file; returns seconds until pcscd reported it PRESENT (0 if not waiting).
 
         A card already in the slot is pulled first, and pcscd is given time to see the slot empty.
         """
-        if self.status().get("card"):
-            self.remove(timeout)
+        reader = self.reader_for(slot)
+        if self.status(slot).get("card"):
+            self.remove(timeout, slot=slot)
         start = time.monotonic()
-        self._request(f"insert {Path(card).resolve()}")
+        self._request(f"insert {slot} {Path(card).resolve()}")
         if not wait:
             return 0.0
-        wait_card_state(True, self.reader, timeout)
+        wait_card_state(True, reader, timeout)
         return time.monotonic() - start
 
-    def remove(self, timeout: float = 5.0, *, wait: bool = True) -> float:
+    def remove(self, timeout: float = 5.0, *, wait: bool = True, slot: int = 0) -> float:
         """Pull the card; returns seconds until pcscd reported the reader EMPTY (0 if not waiting)."""
+        reader = self.reader_for(slot)
         start = time.monotonic()
-        self._request("remove")
+        self._request(f"remove {slot}")
         if not wait:
             return 0.0
-        wait_card_state(False, self.reader, timeout)
+        wait_card_state(False, reader, timeout)
         return time.monotonic() - start
 
-    def status(self) -> dict[str, Any]:
-        return self._request("status")
+    def status(self, slot: int = 0) -> dict[str, Any]:
+        self.reader_for(slot)  # refuses a slot the harness does not have
+        return self._request(f"status {slot}")
 
     def restart_bridge(self, timeout: float = 15.0) -> None:
-        """Kill the bridge process and start a new one (no card inserted afterwards)."""
+        """Kill the bridge process and start a new one (no card inserted afterwards, in any slot)."""
         answer = self._supervisor_command("restart-bridge", timeout)
         self.pids = {k: v for k, v in json.loads(answer).items() if v}
-        wait_card_state(False, self.reader, timeout)
+        for reader in self.readers:
+            wait_card_state(False, reader, timeout)
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from cardemu.vpcd import control_request
+from cardemu.vpcd import VPCD_SLOTS, control_request
 
 log = logging.getLogger("cardemu.supervisor")
 
@@ -101,7 +101,9 @@ class Supervisor:
         self.pcscd = _spawn([self.pcscd_cmd, "-f"])
 
     def start_bridge(self, card: Path | None, timeout: float = 15.0) -> None:
+        # One bridge process serves both of vpcd's readers: slot 0 (resident) and slot 1 (staff card).
         cmd = [sys.executable, "-m", "cardemu.vpcd", "--control", str(self.control)]
+        cmd += ["--slots", str(VPCD_SLOTS)]
         if card is not None:
             cmd += ["--card", str(card)]
         self.bridge = _spawn(cmd)

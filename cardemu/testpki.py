@@ -95,14 +95,14 @@ def load_private_pem(pem: str | bytes) -> rsa.RSAPrivateKey:
     return key
 
 
-def _write(path: Path, data: bytes, mode: int) -> None:
+def write_exclusive(path: Path, data: bytes, mode: int) -> None:
     # O_EXCL: never overwrite an existing PKI by accident; mode set at creation, not after.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
 
 
-def _ca_certificate(name: x509.Name, key: rsa.RSAPrivateKey) -> x509.Certificate:
+def ca_certificate(name: x509.Name, key: rsa.RSAPrivateKey) -> x509.Certificate:
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     return (
         x509.CertificateBuilder()
@@ -152,22 +152,22 @@ class TestPki:
         if clash:
             raise FileExistsError(f"{directory} already holds a PKI ({', '.join(clash)}); use load()")
         issuer, auth_key, sign_key = new_rsa_key(), new_rsa_key(), new_rsa_key()
-        auth_cert = _ca_certificate(AUTH_CA_NAME, auth_key)
-        sign_cert = _ca_certificate(SIGN_CA_NAME, sign_key)
+        auth_cert = ca_certificate(AUTH_CA_NAME, auth_key)
+        sign_cert = ca_certificate(SIGN_CA_NAME, sign_key)
         master = secrets.token_bytes(MASTER_KEY_LENGTH)
 
         pem = serialization.Encoding.PEM
-        _write(directory / CARD_ISSUER_KEY, private_pem(issuer).encode(), 0o600)
-        _write(
+        write_exclusive(directory / CARD_ISSUER_KEY, private_pem(issuer).encode(), 0o600)
+        write_exclusive(
             directory / CARD_ISSUER_PUB,
             issuer.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo),
             0o644,
         )
-        _write(directory / AUTH_CA_KEY, private_pem(auth_key).encode(), 0o600)
-        _write(directory / AUTH_CA_CERT, auth_cert.public_bytes(pem), 0o644)
-        _write(directory / SIGN_CA_KEY, private_pem(sign_key).encode(), 0o600)
-        _write(directory / SIGN_CA_CERT, sign_cert.public_bytes(pem), 0o644)
-        _write(directory / ADMIN_MASTER_KEY, master.hex().encode() + b"\n", 0o600)
+        write_exclusive(directory / AUTH_CA_KEY, private_pem(auth_key).encode(), 0o600)
+        write_exclusive(directory / AUTH_CA_CERT, auth_cert.public_bytes(pem), 0o644)
+        write_exclusive(directory / SIGN_CA_KEY, private_pem(sign_key).encode(), 0o600)
+        write_exclusive(directory / SIGN_CA_CERT, sign_cert.public_bytes(pem), 0o644)
+        write_exclusive(directory / ADMIN_MASTER_KEY, master.hex().encode() + b"\n", 0o600)
         return cls(directory, issuer, auth_key, auth_cert, sign_key, sign_cert, master)
 
     @classmethod

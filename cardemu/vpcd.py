@@ -1,18 +1,21 @@
-"""Serve one software card to vsmartcard-vpcd, and the Unix-socket control protocol of that bridge.
+"""Serve software cards to vsmartcard-vpcd, and the Unix-socket control protocol of that bridge.
 
-vpcd (Debian `vsmartcard-vpcd`, server mode, CARD.md §12.1) listens on 127.0.0.1:35963 inside
-pcscd. The bridge is the TCP client: connecting = inserting the card, closing = removing it.
-Framing: 2-byte big-endian length + payload. A 1-byte payload is a control code (0 power off,
-1 power on, 2 reset: no answer; 4 = get ATR: answered with the ATR). Anything longer is a C-APDU,
-answered with the R-APDU.
+vpcd (Debian `vsmartcard-vpcd`, server mode, CARD.md §12.1) listens inside pcscd on two ports, one
+per reader: 35963 = "Virtual PCD 00 00" (slot 0, the resident's reader) and 35964 = "Virtual PCD
+00 01" (slot 1, the staff-card reader). One `VpcdBridge` per slot is the TCP client: connecting =
+inserting the card, closing = removing it. Framing: 2-byte big-endian length + payload. A 1-byte
+payload is a control code (0 power off, 1 power on, 2 reset: no answer; 4 = get ATR: answered with
+the ATR). Anything longer is a C-APDU, answered with the R-APDU.
 
-Control protocol (one request line, one JSON answer line, then the server closes):
-    insert /abs/path/card.json  → {"ok": true, "card": "/abs/path/card.json"}
-    remove                      → {"ok": true, "removed": true|false}
-    status                      → {"ok": true, "card": path|null, "connected": bool, "apdus": n, "pid": n}
+Control protocol (one request line, one JSON answer line, then the server closes); SLOT is
+optional and defaults to 0:
+    insert [SLOT] /abs/path/card.json  → {"ok": true, "card": "/abs/path/card.json"}
+    remove [SLOT]                      → {"ok": true, "removed": true|false}
+    status [SLOT]                      → {"ok": true, "card": path|null, "connected": bool,
+                                          "apdus": n, "pid": n}
 Errors → {"ok": false, "error": "..."}. APDU contents are never logged (they carry PINs).
 
-Run: `python -m cardemu.vpcd --control SOCKET [--card FILE] [--host H] [--port P]`.
+Run: `python -m cardemu.vpcd --control SOCKET [--card FILE] [--host H] [--port P] [--slots N]`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -41,7 +44,8 @@ from cardemu.state import CardState
 log = logging.getLogger("cardemu.vpcd")
 
 VPCD_HOST = "127.0.0.1"
-VPCD_PORT = 35963  # reader "Virtual PCD 00 00"; 35964 is "… 00 01"
+VPCD_PORT = 35963  # reader "Virtual PCD 00 00"; slot n is port 35963 + n ("… 00 01" on 35964)
+VPCD_SLOTS = 2  # vpcd always creates two readers (CARD.md §12.1)
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0, 1, 2, 4
 _SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
 _CONTROL_TIMEOUT = 10.0
@@ -241,38 +245,72 @@ class VpcdBridge:
 # -- control server ----------------------------------------------------------------------------------
 
 
-def _insert(bridge: VpcdBridge, argument: str) -> dict[str, Any]:
+def _slot(bridges: Sequence[VpcdBridge], argument: str) -> tuple[VpcdBridge, str]:
+    """Split an optional leading slot number off the argument (a card path is absolute, so a
+    leading number is never part of it)."""
+    first, _, rest = argument.partition(" ")
+    if not first.isdecimal():
+        return bridges[0], argument
+    slot = int(first)
+    if slot >= len(bridges):
+        raise ValueError(f"no slot {slot} (this bridge has slots 0–{len(bridges) - 1})")
+    return bridges[slot], rest.strip()
+
+
+def _insert(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
+    bridge, argument = _slot(bridges, argument)
     path = Path(argument)
     if not argument or not path.is_absolute():
-        raise ValueError("usage: insert /absolute/path/card.json")
+        raise ValueError("usage: insert [SLOT] /absolute/path/card.json")
     bridge.insert(path)
     return {"card": str(path.resolve())}
 
 
-_COMMANDS: dict[str, Callable[[VpcdBridge, str], dict[str, Any]]] = {
+def _remove(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
+    bridge, rest = _slot(bridges, argument)
+    if rest:
+        raise ValueError("usage: remove [SLOT]")
+    return {"removed": bridge.remove()}
+
+
+def _status(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
+    bridge, rest = _slot(bridges, argument)
+    if rest:
+        raise ValueError("usage: status [SLOT]")
+    return bridge.status()
+
+
+_COMMANDS: dict[str, Callable[[Sequence[VpcdBridge], str], dict[str, Any]]] = {
     "insert": _insert,
-    "remove": lambda bridge, _arg: {"removed": bridge.remove()},
-    "status": lambda bridge, _arg: bridge.status(),
+    "remove": _remove,
+    "status": _status,
 }
 
 
-def _handle_line(bridge: VpcdBridge, line: str) -> dict[str, Any]:
+def _handle_line(bridges: Sequence[VpcdBridge], line: str) -> dict[str, Any]:
     command, _, argument = line.strip().partition(" ")
     handler = _COMMANDS.get(command)
     if handler is None:
-        return {"ok": False, "error": f"unknown command {command!r} (insert PATH | remove | status)"}
+        return {
+            "ok": False,
+            "error": f"unknown command {command!r} (insert [SLOT] PATH | remove [SLOT] | status [SLOT])",
+        }
     try:
-        return {"ok": True, **handler(bridge, argument.strip())}
+        return {"ok": True, **handler(bridges, argument.strip())}
     except Exception as exc:  # answered to the client, the server keeps running
         log.warning("%s failed: %s", command, exc)
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 class ControlServer(socketserver.UnixStreamServer):
-    """One request per connection, handled in turn: insert/remove never race each other."""
+    """One request per connection, handled in turn: insert/remove never race each other.
 
-    def __init__(self, path: Path, bridge: VpcdBridge) -> None:
-        self.bridge = bridge
+    `bridge` is slot 0's bridge, or one bridge per slot in slot order."""
+
+    def __init__(self, path: Path, bridge: VpcdBridge | Sequence[VpcdBridge]) -> None:
+        self.bridges: tuple[VpcdBridge, ...] = (bridge,) if isinstance(bridge, VpcdBridge) else tuple(bridge)
+        if not self.bridges:
+            raise ValueError("a control server needs at least one bridge")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.unlink(missing_ok=True)
@@ -294,7 +332,7 @@ class _ControlHandler(socketserver.StreamRequestHandler):
         server = self.server
         assert isinstance(server, ControlServer)
         line = self.rfile.readline(4096).decode("utf-8", "replace")
-        answer = _handle_line(server.bridge, line)
+        answer = _handle_line(server.bridges, line)
         self.wfile.write(json.dumps(answer).encode("utf-8") + b"\n")
 
 
@@ -323,26 +361,29 @@ def _terminate(_signum: int, _frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cardemu.vpcd", description=__doc__.splitlines()[0])
     parser.add_argument("--control", type=Path, required=True, help="Unix socket for insert/remove/status")
-    parser.add_argument("--card", type=Path, help="card file to insert at start")
+    parser.add_argument("--card", type=Path, help="card file to insert into slot 0 at start")
     parser.add_argument("--host", default=VPCD_HOST)
-    parser.add_argument("--port", type=int, default=VPCD_PORT)
+    parser.add_argument("--port", type=int, default=VPCD_PORT, help="slot 0's port; slot n uses PORT + n")
+    parser.add_argument("--slots", type=int, default=VPCD_SLOTS, choices=range(1, 9), metavar="N")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s bridge[%(process)d] %(message)s")
 
     signal.signal(signal.SIGTERM, _terminate)
-    bridge = VpcdBridge(args.host, args.port)
-    server = ControlServer(args.control, bridge)
+    # A bridge connects only when a card goes in, so an unused slot costs nothing.
+    bridges = [VpcdBridge(args.host, args.port + slot) for slot in range(args.slots)]
+    server = ControlServer(args.control, bridges)
     try:
         if args.card:
-            bridge.insert(args.card.resolve())
-        log.info("control socket %s ready", args.control)
+            bridges[0].insert(args.card.resolve())
+        log.info("control socket %s ready (%d slots)", args.control, len(bridges))
         server.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         server.server_close()
-        bridge.close()
+        for bridge in bridges:
+            bridge.close()
     return 0
 
 

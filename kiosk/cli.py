@@ -1,6 +1,7 @@
 """`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic; `kiosk face check`
 tries the camera and the face check against a card; `kiosk face eval` measures the face check over
-a labelled clip set (docs/face-check.md, Evaluation)."""
+a labelled clip set (docs/face-check.md, Evaluation); `kiosk ledger` prints a day's 交付記録簿
+(docs/staff-console.md)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk import __version__
 from kiosk.domain.secret import Secret
+from kiosk.flows.ledger import daily_ledger, format_ledger, jst_day, to_csv
+from kiosk.flows.operator import (
+    OperatorAlreadyEnrolled,
+    OperatorAuthError,
+    OperatorDirectoryError,
+    StaffTrust,
+    certificate_fingerprint,
+    disable_operator,
+    enroll_operator,
+    list_operators,
+    read_staff_certificate,
+)
 from kiosk.reader.authenticity import IssuerTrust, NotAuthentic, check_card_authenticity
 from kiosk.reader.errors import CardError, CardRemoved, InvalidPin, NoCard, PinBlocked, ReaderUnavailable
 from kiosk.reader.jpki import CertSlot
@@ -29,8 +44,10 @@ from kiosk.reader.summary import CardSummary, read_summary
 from kiosk.reader.trace import TRAFFIC, ApduTrace
 from kiosk.reader.transport import Transport
 from kiosk.store.audit import GENESIS, verify_chain
-from kiosk.store.db import open_evidence
-from kiosk.store.models import AuditRecord
+from kiosk.store.coltypes import utcnow
+from kiosk.store.db import make_engine, make_sessionmaker, open_evidence
+from kiosk.store.migrate import MigrationError, head_revision, upgrade
+from kiosk.store.models import AuditRecord, Operator
 from kiosk.sync.bootstrap import BootstrapFailed, bootstrap
 from kiosk.sync.central import CentralUnreachable
 
@@ -267,14 +284,39 @@ def _audit_session(path: Path) -> Iterator[Session]:
         engine.dispose()
 
 
-def _with_audit_store(args: argparse.Namespace, action: Callable[[Session, argparse.Namespace], int]) -> int:
+def _with_store(
+    args: argparse.Namespace,
+    action: Callable[[Session, argparse.Namespace], int],
+    *,
+    what: str,
+    current_schema: bool = False,
+) -> int:
+    """`action` on the --db store opened read-only; `current_schema`: the store must be at this
+    kiosk's schema (read-only, it cannot be migrated here), as queries through the models need."""
     try:
         with _audit_session(args.db) as session:
+            if current_schema:
+                _require_current_schema(session, args.db)
             return action(session, args)
     except _StoreUnusable as exc:
-        _log.error("audit %s: %s", args.audit_command, exc)
+        _log.error("%s: %s", what, exc)
         print(exc.staff, file=sys.stderr)
         return 2
+
+
+def _require_current_schema(session: Session, path: Path) -> None:
+    found = session.scalar(text("SELECT version_num FROM alembic_version"))
+    expected = head_revision()
+    if found != expected:
+        raise _StoreUnusable(
+            f"The kiosk store {path} does not match this version of the kiosk; start the kiosk once "
+            "to bring it up to date.",
+            f"{path}: schema revision {found}, this kiosk's is {expected}",
+        )
+
+
+def _with_audit_store(args: argparse.Namespace, action: Callable[[Session, argparse.Namespace], int]) -> int:
+    return _with_store(args, action, what=f"audit {args.audit_command}")
 
 
 def _audit_verify(session: Session, args: argparse.Namespace) -> int:
@@ -311,6 +353,147 @@ def _audit_head(session: Session, _args: argparse.Namespace) -> int:
     count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
     print(f"records: {count}")
     print(f"head: {(head or GENESIS).hex()}")
+    return 0
+
+
+def _ledger(session: Session, args: argparse.Namespace) -> int:
+    ledger = daily_ledger(session, args.day or jst_day(utcnow()))
+    print(format_ledger(ledger))
+    # The chain's head on the printed ledger anchors the operation record outside the kiosk
+    # (kiosk.store.audit): records cut off its end later no longer go unnoticed.
+    last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery()
+    count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
+    print(f"audit records: {count}, head: {(head or GENESIS).hex()}")
+    if args.csv is not None:
+        try:
+            args.csv.write_text(to_csv(ledger), encoding="utf-8", newline="")
+        except OSError as exc:
+            _log.error("ledger: cannot write %s: %s", args.csv, exc)
+            print(f"The CSV file {args.csv} could not be written.", file=sys.stderr)
+            return 2
+        print(f"CSV written to {args.csv}")
+    return 0
+
+
+def _jst_date(text_value: str) -> date:
+    try:
+        return date.fromisoformat(text_value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text_value!r}") from None
+
+
+# -- operators (staff cards) -----------------------------------------------------------------------
+
+
+def _cli_actor() -> str:
+    # Who changed the operator directory: the administrator's OS account (an account, not a name).
+    return f"cli:{getpass.getuser()}"[:100]
+
+
+@contextmanager
+def _writable_store(path: Path, *, create: bool) -> Iterator[sessionmaker[Session]]:
+    """The kiosk store brought to the current schema, as the kiosk does at start-up."""
+    if not create and not path.is_file():
+        raise _StoreUnusable(f"There is no kiosk store at {path}.", f"{path}: no such file")
+    engine = make_engine(path)
+    try:
+        upgrade(engine)
+        yield make_sessionmaker(engine)
+    except (DBAPIError, MigrationError) as exc:
+        raise _StoreUnusable(f"The kiosk store {path} could not be opened.", f"{path}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def _with_writable_store(args: argparse.Namespace, action: Callable[[argparse.Namespace], int]) -> int:
+    try:
+        return action(args)
+    except _StoreUnusable as exc:
+        _log.error("operator %s: %s", args.operator_command, exc)
+        print(exc.staff, file=sys.stderr)
+        return 2
+
+
+def _common_name(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+def _operator_enroll(args: argparse.Namespace) -> int:
+    trust = StaffTrust.from_pem_file(args.staff_ca)
+    now = datetime.now(UTC)
+    try:
+        with open_card(args.card_reader) as connection:
+            print(f"reading the staff card in {connection.reader} (no PIN needed)")
+            cert = read_staff_certificate(Transport(connection))
+        trust.check(cert, now)  # before printing anything of a card that may be a resident's
+    except NoCard as exc:
+        _log.error("operator enroll: %s", exc)
+        print(
+            f"No staff card found ({exc}). Insert the staff card into the staff reader, or name that "
+            "reader with --card-reader.",
+            file=sys.stderr,
+        )
+        return 2
+    except OperatorAuthError as exc:
+        _log.error("operator enroll: card refused (%s): %s", exc.reason.code, exc)
+        print(exc.staff_message, file=sys.stderr)
+        return 3
+    operator_id = args.operator_id or _common_name(cert)
+    if not operator_id:
+        print("The staff card names no operator: give --operator-id.", file=sys.stderr)
+        return 4
+    print(f"staff card: {cert.subject.rfc4514_string()}, valid to {cert.not_valid_after_utc:%Y-%m-%d}")
+    print(f"  SHA-256 {certificate_fingerprint(cert).hex(':').upper()}")
+    try:
+        with _writable_store(args.db, create=True) as sessions, sessions() as session, session.begin():
+            enroll_operator(
+                session,
+                operator_id=operator_id,
+                display_name=args.name or operator_id,
+                certificate=cert,
+                trust=trust,
+                now=now,
+                actor=_cli_actor(),
+                replace_card=args.replace,
+            )
+    except OperatorDirectoryError as exc:
+        _log.error("operator enroll: %s", exc)
+        hint = (
+            " Give --replace to enroll this card in place of the old one."
+            if isinstance(exc, OperatorAlreadyEnrolled)
+            else ""
+        )
+        print(f"Not enrolled: {exc}.{hint}", file=sys.stderr)
+        return 4
+    print(f"operator {operator_id} enrolled{' with a new card' if args.replace else ''}")
+    return 0
+
+
+def _operator_list(session: Session, _args: argparse.Namespace) -> int:
+    # Read only, so a store from before the operator table (revision 0001) simply has none.
+    tables = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'table'")))
+    operators = list_operators(session) if Operator.__tablename__ in tables else []
+    if not operators:
+        print("no operators enrolled")
+    for op in operators:
+        state = "disabled" if op.disabled else "active"
+        print(
+            f"{op.id:<16} {state:<8} enrolled {op.enrolled_at:%Y-%m-%d}  "
+            f"card {op.cert_sha256.hex()[:16]}…  {op.display_name}"
+        )
+    return 0
+
+
+def _operator_disable(args: argparse.Namespace) -> int:
+    try:
+        with _writable_store(args.db, create=False) as sessions, sessions() as session, session.begin():
+            changed = disable_operator(session, args.operator_id, now=datetime.now(UTC), actor=_cli_actor())
+    except OperatorDirectoryError as exc:
+        _log.error("operator disable: %s", exc)
+        print(f"Nothing changed: {exc}.", file=sys.stderr)
+        return 4
+    print(f"operator {args.operator_id} {'disabled' if changed else 'was already disabled'}")
     return 0
 
 
@@ -460,7 +643,56 @@ def build_parser() -> argparse.ArgumentParser:
     head = audit.add_parser("head", help="print the record count and head hash, to anchor elsewhere")
     head.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
     head.set_defaults(run=lambda args: _with_audit_store(args, _audit_head))
+    _add_ledger_command(commands)
+    _add_operator_commands(commands)
     return parser
+
+
+def _add_ledger_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = commands.add_parser(
+        "ledger",
+        help="a day's 交付記録簿 per certificate kind from the kiosk store, read only; exit 2 if the "
+        "store is unusable",
+    )
+    ledger.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
+    ledger.add_argument(
+        "--day", type=_jst_date, metavar="YYYY-MM-DD", help="the JST day of the requests (default: today)"
+    )
+    ledger.add_argument(
+        "--csv", type=Path, metavar="FILE", help="also write the ledger as CSV (UTF-8 with BOM, for Excel)"
+    )
+    ledger.set_defaults(run=lambda args: _with_store(args, _ledger, what="ledger", current_schema=True))
+
+
+def _add_operator_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    operator = commands.add_parser(
+        "operator", help="the staff cards allowed to operate this terminal (docs/staff-console.md)"
+    ).add_subparsers(dest="operator_command", required=True)
+    enroll = operator.add_parser(
+        "enroll",
+        help="enroll the staff card in the reader: reads its certificate (no PIN), checks it against "
+        "the staff CA; exit 2 no card/store, 3 not a valid staff card, 4 not enrolled (already, or no id)",
+    )
+    enroll.add_argument(
+        "--db", required=True, type=Path, help="the kiosk store (SQLite file; created if missing)"
+    )
+    enroll.add_argument("--staff-ca", required=True, type=Path, help="the staff CA certificate(s), PEM")
+    enroll.add_argument("--card-reader", help="reader name (or prefix); default: the reader holding a card")
+    enroll.add_argument("--operator-id", help="staff number (default: the certificate's CN)")
+    enroll.add_argument("--name", help="display name on the staff screens (default: the operator id)")
+    enroll.add_argument(
+        "--replace", action="store_true", help="a new card for an enrolled operator (enables them again)"
+    )
+    enroll.set_defaults(run=lambda args: _with_writable_store(args, _operator_enroll))
+    listing = operator.add_parser("list", help="enrolled operators (read only)")
+    listing.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
+    listing.set_defaults(run=lambda args: _with_store(args, _operator_list, what="operator list"))
+    disable = operator.add_parser(
+        "disable", help="withdraw an operator's staff card (recorded; never deleted)"
+    )
+    disable.add_argument("operator_id", metavar="ID")
+    disable.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
+    disable.set_defaults(run=lambda args: _with_writable_store(args, _operator_disable))
 
 
 _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (

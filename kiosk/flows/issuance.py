@@ -31,7 +31,7 @@ from kiosk.flows.ports import CARD_KEYS, ITEM_KINDS, CentralPort, PresentCard
 from kiosk.reader.admin import AdminAuthorizer, ChallengeResponseIssuer
 from kiosk.reader.errors import DataNotFound, SecurityStatusNotSatisfied
 from kiosk.reader.jpki import CertSlot, JpkiKey
-from kiosk.store.models import CertificateKind, IssuanceStep
+from kiosk.store.models import CertificateKind, Fee, IssuanceStep
 from kiosk.store.sealed import Sealer
 from kiosk.sync import journal
 from kiosk.sync.central import AuthorizationRefused
@@ -82,9 +82,15 @@ def request_certificate(
     cert_kind: CertificateKind,
     csr: x509.CertificateSigningRequest,
     now: datetime,
+    fee: Fee = Fee.FREE,
+    fee_yen: int = 0,
 ) -> uuid.UUID:
     """The card-signed CSR as a p10cr (explicit confirmation: certConf only after the read-back)
-    and a journal entry at REQUESTED, committed together. Returns the entry's id."""
+    and a journal entry at REQUESTED, committed together. Returns the entry's id.
+
+    `fee` / `fee_yen`: what the office collected for this certificate (the ledger's 有償 / 無償);
+    checked before the card-signed request is protected, so a wrong amount costs nothing."""
+    journal.check_fee(fee, fee_yen)
     p10cr = link.client.prepare_p10cr(
         csr,
         implicit_confirm=False,
@@ -103,6 +109,8 @@ def request_certificate(
             request=Outgoing(exchanges.P10CR, p10cr),
             transaction_id=transaction_id,
             now=now,
+            fee=fee,
+            fee_yen=fee_yen,
         )
         return entry.id
 

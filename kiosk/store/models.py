@@ -1,4 +1,5 @@
-"""The kiosk database: applications, the issuance journal, the audit chain, outbox, inbox, sync state.
+"""The kiosk database: applications, the issuance journal, the audit chain, outbox, inbox, sync state,
+the terminal's service mode.
 
 Typed SQLAlchemy 2 models. Rules the whole schema follows:
 - Personal data is stored only sealed (`kiosk.store.sealed`): `Application.sealed_payload` and
@@ -35,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kiosk.domain.procedures import Procedure
+from kiosk.domain.service_mode import OutOfServiceReason, ServiceState
 from kiosk.store.coltypes import UtcDateTime, utcnow
 from kiosk.store.sealed import Sealer
 
@@ -139,12 +141,26 @@ class IssuanceStep(enum.StrEnum):
     REVOKED_AS_DESTROYED = "revoked_as_destroyed"  # 破棄: issued but never installed, revocation requested
 
 
+class Fee(enum.StrEnum):
+    """Whether the office collected the fee for a certificate (交付記録簿 (エ) 有償 / (オ) 無償)."""
+
+    PAID = "paid"
+    FREE = "free"
+
+
 class IssuanceJournal(Base):
     """One certificate of one application on one card, step by step, so a crash or a resident who
     walks away can be resumed or cleaned up (kiosk.sync.journal)."""
 
     __tablename__ = "issuance_journal"
-    __table_args__ = (Index(None, "application_id"), Index(None, "step"))
+    __table_args__ = (
+        Index(None, "application_id"),
+        Index(None, "step"),
+        # As the application's fee item (appdata): an amount exactly when the fee is paid.
+        CheckConstraint(
+            "(fee = 'paid' AND fee_yen > 0) OR (fee = 'free' AND fee_yen = 0)", name="fee_yen_matches_fee"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("application.id"))
@@ -159,6 +175,10 @@ class IssuanceJournal(Base):
     sealed_certificate: Mapped[bytes | None]
     attempts: Mapped[int] = mapped_column(default=0)  # card write attempts
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # The ledger's paid / free and the yen to pay 機構 (RULES.md, Records), fixed when requested.
+    # Server defaults: rows from before migration 0003 recorded no fee and count as free.
+    fee: Mapped[Fee] = mapped_column(_enum(Fee, "fee"), default=Fee.FREE, server_default=Fee.FREE.value)
+    fee_yen: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -214,6 +234,31 @@ class AuditRecord(Base):
 
     def __repr__(self) -> str:
         return f"<AuditRecord {self.id} {self.action} {self.subject}>"
+
+
+# --- operators ------------------------------------------------------------------------------------
+
+
+class Operator(Base):
+    """A staff member who may operate this terminal (規則 73-3; 要領 第2-1-(1)-ア-(イ)-B), bound to
+    one staff card by the SHA-256 of its authentication certificate (kiosk.flows.operator).
+
+    Never deleted: the audit chain names operators by id, so a withdrawn operator is disabled and
+    the id stays taken. The display name is how staff are shown on screen, not in the record.
+    """
+
+    __tablename__ = "operator"
+    __table_args__ = (CheckConstraint("length(cert_sha256) = 32", name="cert_sha256_length"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # staff number: the audit actor
+    display_name: Mapped[str] = mapped_column(String(100))
+    cert_sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    enrolled_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<Operator {self.id} {'disabled' if self.disabled else 'active'}>"
 
 
 # --- outbox / inbox -------------------------------------------------------------------------------
@@ -290,3 +335,34 @@ class SyncState(Base):
 
     def __repr__(self) -> str:
         return f"<SyncState cursor={self.server_cursor}>"
+
+
+# --- service mode ---------------------------------------------------------------------------------
+
+
+class TerminalMode(Base):
+    """A single row (id 1, made by the migration in service): whether residents may use the
+    terminal now, and who set it so since when. Each change is also in the audit chain
+    (kiosk.flows.service_mode), which is its history."""
+
+    __tablename__ = "terminal_mode"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        # Out of service always says why and who; back in service carries no reason.
+        CheckConstraint(
+            "(state = 'in_service' AND reason IS NULL) OR "
+            "(state = 'out_of_service' AND reason IS NOT NULL AND operator_id IS NOT NULL)",
+            name="reason_when_out_of_service",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[ServiceState] = mapped_column(_enum(ServiceState, "service_state"))
+    reason: Mapped[OutOfServiceReason | None] = mapped_column(
+        _enum(OutOfServiceReason, "out_of_service_reason")
+    )
+    operator_id: Mapped[str | None] = mapped_column(String(100))  # None until the first change
+    since: Mapped[datetime | None]  # None: in service since installation
+
+    def __repr__(self) -> str:
+        return f"<TerminalMode {self.state} reason={self.reason} since={self.since}>"

@@ -43,7 +43,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.store.audit import append_audit
-from kiosk.store.models import CertificateKind, IssuanceJournal, IssuanceStep
+from kiosk.store.models import CertificateKind, Fee, IssuanceJournal, IssuanceStep
 from kiosk.store.sealed import Sealer
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing
 
@@ -81,6 +81,7 @@ DEFAULT_POLICY: Final = RecoveryPolicy()
 _TERMINAL: Final = frozenset(
     {IssuanceStep.CONFIRMED, IssuanceStep.ABANDONED, IssuanceStep.REVOKED_AS_DESTROYED}
 )
+FINAL_STEPS: Final = _TERMINAL  # for readers outside (the console's pending view)
 
 
 def next_action(state: RecoveryInput, policy: RecoveryPolicy = DEFAULT_POLICY) -> RecoveryAction:
@@ -188,10 +189,17 @@ def start_issuance(
     transaction_id: bytes | None,
     now: datetime,
     actor: str = ACTOR_DEFAULT,
+    fee: Fee = Fee.FREE,
+    fee_yen: int = 0,
 ) -> IssuanceJournal:
-    """A new entry at REQUESTED, with its certificate request in the outbox, in one transaction."""
+    """A new entry at REQUESTED, with its certificate request in the outbox, in one transaction.
+
+    `fee` / `fee_yen`: what the office collected for this certificate, for the 交付記録簿; an
+    amount exactly when paid (ValueError otherwise, before anything is written)."""
     if not session.in_transaction():
         raise RuntimeError("journal steps run inside the caller's transaction")
+    check_fee(fee, fee_yen)
+    fee = Fee(fee)
     message = enqueue_outgoing(session, request, now=now)
     entry = IssuanceJournal(
         id=uuid.uuid4(),
@@ -202,6 +210,8 @@ def start_issuance(
         transaction_id=transaction_id,
         request_msg_id=message.msg_id,
         attempts=0,
+        fee=fee,
+        fee_yen=fee_yen,
         created_at=now,
         updated_at=now,
     )
@@ -216,10 +226,20 @@ def start_issuance(
             "application": str(application_id),
             "cert_kind": cert_kind.value,
             "msg_id": str(message.msg_id),
+            "fee": fee.value,
+            "fee_yen": fee_yen,
         },
         now=now,
     )
     return entry
+
+
+def check_fee(fee: Fee, fee_yen: int) -> None:
+    """The store's CHECK, said before the insert so the caller gets a plain error, not an IntegrityError."""
+    if not isinstance(fee_yen, int) or isinstance(fee_yen, bool) or fee_yen < 0:
+        raise ValueError("fee_yen is a whole number of yen, 0 or more")
+    if (Fee(fee) is Fee.PAID) != (fee_yen > 0):
+        raise ValueError("a paid fee has an amount in yen and a free one has none")
 
 
 def get(session: Session, journal_id: uuid.UUID) -> IssuanceJournal:

@@ -18,7 +18,7 @@ import pytest
 from smartcard import scard
 from smartcard.System import readers
 
-from cardemu.harness import PCSCD_SOCKET, READER, HarnessError, PcscHarness
+from cardemu.harness import PCSCD_SOCKET, READER, STAFF_READER, HarnessError, PcscHarness
 from cardemu.state import CardState
 
 pytestmark = pytest.mark.pcsc
@@ -30,13 +30,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def harness(pcsc_harness: PcscHarness) -> Iterator[PcscHarness]:
-    """The session harness, with the slot emptied after each test whatever happened."""
+    """The session harness, with both slots emptied after each test whatever happened."""
     if not pcsc_harness.running:
         pcsc_harness.start()
     yield pcsc_harness
     if pcsc_harness.running:
-        with contextlib.suppress(Exception):
-            pcsc_harness.remove()
+        for slot in (1, 0):
+            with contextlib.suppress(Exception):
+                pcsc_harness.remove(slot=slot)
 
 
 def reader_state(name: str = READER) -> tuple[int, bytes]:
@@ -52,17 +53,17 @@ def reader_state(name: str = READER) -> tuple[int, bytes]:
         scard.SCardReleaseContext(context)
 
 
-def wait_for(state: int, timeout: float = 3.0) -> float:
+def wait_for(state: int, timeout: float = 3.0, name: str = READER) -> float:
     start = time.monotonic()
-    while not reader_state()[0] & state:
+    while not reader_state(name)[0] & state:
         assert time.monotonic() - start < timeout, f"reader not in state {state:#x} after {timeout} s"
         time.sleep(0.02)
     return time.monotonic() - start
 
 
 class Connection:
-    def __init__(self) -> None:
-        reader = next(r for r in readers() if str(r) == READER)
+    def __init__(self, name: str = READER) -> None:
+        reader = next(r for r in readers() if str(r) == name)
         self.conn = reader.createConnection()
         self.conn.connect()
 
@@ -92,8 +93,8 @@ class Connection:
 
 
 @contextlib.contextmanager
-def connected() -> Iterator[Connection]:
-    conn = Connection()
+def connected(name: str = READER) -> Iterator[Connection]:
+    conn = Connection(name)
     try:
         yield conn
     finally:
@@ -207,6 +208,53 @@ def test_card_state_survives_bridge_restart(harness: PcscHarness, card_file: Cal
     assert CardState.load(path).jpki.auth_pin.tries_left == 3
 
 
+# -- two slots: the resident's reader and the staff-card reader ------------------------------------------
+
+
+def test_two_slots_are_independent(harness: PcscHarness, card_file: Callable[[str], Path]) -> None:
+    resident, staff = card_file("adult"), card_file("minor")  # any card file goes in either slot
+    assert harness.reader_for(0) == READER and harness.reader_for(1) == STAFF_READER
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_EMPTY
+
+    harness.insert(staff, slot=1)
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_PRESENT
+    assert reader_state(READER)[0] & scard.SCARD_STATE_EMPTY  # slot 0 saw nothing
+    harness.insert(resident)  # slot 0, the default
+    assert harness.status()["card"] == str(resident.resolve())
+    assert harness.status(1)["card"] == str(staff.resolve())
+
+    with connected(READER) as res, connected(STAFF_READER) as stf:
+        assert res.send(SELECT_JPKI)[1] == 0x9000 and stf.send(SELECT_JPKI)[1] == 0x9000
+        assert res.read_file(0x000A) == CardState.load(resident).jpki.auth_cert
+        assert stf.read_file(0x000A) == CardState.load(staff).jpki.auth_cert
+
+        harness.remove(slot=1)  # the staff card leaves while the resident's is in use
+        assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_EMPTY
+        assert reader_state(READER)[0] & scard.SCARD_STATE_PRESENT
+        assert res.read_file(0x000B) == CardState.load(resident).jpki.auth_ca_cert  # same connection
+
+        harness.insert(staff, slot=1)  # and comes back, still without disturbing slot 0
+        assert res.send(SELECT_JPKI)[1] == 0x9000
+    with connected(STAFF_READER) as stf:
+        assert stf.send(SELECT_JPKI)[1] == 0x9000
+
+    harness.remove()  # slot 0 out, slot 1 stays
+    assert reader_state(READER)[0] & scard.SCARD_STATE_EMPTY
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_PRESENT
+    assert harness.status()["card"] is None and harness.status(1)["connected"]
+    with pytest.raises(HarnessError, match="no slot 2"):
+        harness.insert(resident, slot=2)
+
+
+def test_restart_bridge_empties_both_slots(harness: PcscHarness, card_file: Callable[[str], Path]) -> None:
+    harness.insert(card_file("adult"))
+    harness.insert(card_file("minor"), slot=1)
+    harness.restart_bridge()
+    assert reader_state(READER)[0] & scard.SCARD_STATE_EMPTY
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_EMPTY
+    assert harness.status(1)["card"] is None
+
+
 # -- CLI against the running harness ------------------------------------------------------------------
 
 
@@ -240,6 +288,20 @@ def test_cli_insert_status_remove(harness: PcscHarness, card_file: Callable[[str
     assert result.returncode == 0 and "reader empty" in result.stdout
     assert reader_state()[0] & scard.SCARD_STATE_EMPTY
     assert _cli(harness, "insert", str(path.with_name("missing.json"))).returncode == 1
+
+
+def test_cli_staff_slot(harness: PcscHarness, card_file: Callable[[str], Path]) -> None:
+    path = card_file("minor")
+    result = _cli(harness, "insert", "--slot", "1", str(path))
+    assert result.returncode == 0, result.stderr
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_PRESENT
+    assert reader_state(READER)[0] & scard.SCARD_STATE_EMPTY
+    assert json.loads(_cli(harness, "status", "--slot", "1").stdout)["card"] == str(path.resolve())
+    assert json.loads(_cli(harness, "status").stdout)["card"] is None
+    result = _cli(harness, "remove", "--slot", "1")
+    assert result.returncode == 0 and "reader empty" in result.stdout
+    assert reader_state(STAFF_READER)[0] & scard.SCARD_STATE_EMPTY
+    assert _cli(harness, "remove", "--slot", "2").returncode == 2  # argparse: no such slot
 
 
 # -- supervision: everything dies with its parent ----------------------------------------------------

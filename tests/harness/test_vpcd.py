@@ -132,7 +132,7 @@ def test_control_protocol(
         assert control_request(sock, "status")["card"] is None
         assert control_request(sock, "insert relative.json") == {
             "ok": False,
-            "error": "ValueError: usage: insert /absolute/path/card.json",
+            "error": "ValueError: usage: insert [SLOT] /absolute/path/card.json",
         }
         assert not control_request(sock, "eject")["ok"]
         missing = control_request(sock, f"insert {tmp_path / 'missing.json'}")
@@ -157,3 +157,54 @@ def test_unreachable_vpcd_is_an_error(card_file: Callable[[str], Path]) -> None:
     with pytest.raises(ConnectionError, match="not reachable"):
         bridge.insert(card_file("adult"))
     assert bridge.status()["card"] is None
+
+
+def test_control_protocol_with_two_slots(card_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """Slot n is its own bridge on its own vpcd port: a card goes in and out of each independently."""
+    resident_side, staff_side = FakeVpcd(), FakeVpcd()
+    bridges = [
+        VpcdBridge("127.0.0.1", resident_side.port, connect_timeout=5),
+        VpcdBridge("127.0.0.1", staff_side.port, connect_timeout=5),
+    ]
+    sock = tmp_path / "control.sock"
+    server = ControlServer(sock, bridges)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        adult, minor = card_file("adult"), card_file("minor")
+        assert control_request(sock, f"insert 1 {minor}") == {"ok": True, "card": str(minor.resolve())}
+        staff_side.accept()
+        assert control_request(sock, "status")["card"] is None  # no slot = slot 0, still empty
+        assert control_request(sock, "status 1")["card"] == str(minor.resolve())
+        assert control_request(sock, f"insert {adult}")["ok"]  # slot 0, as before slots existed
+        resident_side.accept()
+        assert control_request(sock, "status 0")["card"] == str(adult.resolve())
+
+        staff_side.send(bytes([GET_ATR]))  # each slot serves its own card
+        assert staff_side.recv() == bytes.fromhex("3BE000FF8131FE4514")
+        staff_side.send(SELECT_JPKI)
+        assert staff_side.recv() == b"\x90\x00"
+        assert (
+            control_request(sock, "status 1")["apdus"] == 1
+            and control_request(sock, "status 0")["apdus"] == 0
+        )
+
+        assert control_request(sock, "remove 1") == {"ok": True, "removed": True}
+        assert staff_side.closed_by_peer()
+        assert control_request(sock, "status 0")["connected"] is True  # slot 0 untouched
+        assert control_request(sock, "remove") == {"ok": True, "removed": True}
+        assert resident_side.closed_by_peer()
+
+        assert control_request(sock, f"insert 2 {adult}") == {
+            "ok": False,
+            "error": "ValueError: no slot 2 (this bridge has slots 0–1)",
+        }
+        assert not control_request(sock, "remove 1 extra")["ok"]
+        assert not control_request(sock, "status 9")["ok"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        for bridge in bridges:
+            bridge.close()
+        resident_side.close()
+        staff_side.close()

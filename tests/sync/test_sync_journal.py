@@ -16,6 +16,7 @@ from kiosk.store.models import (
     Application,
     AuditRecord,
     CertificateKind,
+    Fee,
     IssuanceJournal,
     OutboxMessage,
     ProcedureKind,
@@ -284,3 +285,61 @@ def test_certificate_is_sealed_at_rest(
     wal = db_path.with_name(db_path.name + "-wal")
     raw = db_path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
     assert b"holder's 4 info" not in raw
+
+
+# --- fees (the ledger's 有償 / 無償) ----------------------------------------------------------------
+
+
+def _start_with_fee(
+    sessions: sessionmaker[Session], sealer: Sealer, clock: FakeClock, fee: Fee, fee_yen: int
+) -> uuid.UUID:
+    with sessions() as session, session.begin():
+        app = Application(kind=ProcedureKind.NEW_ISSUANCE)
+        app.seal_payload(sealer, b"personal")
+        session.add(app)
+        session.flush()
+        entry = journal.start_issuance(
+            session,
+            application_id=app.id,
+            card_id=CARD,
+            cert_kind=CertificateKind.AUTH,
+            request=Outgoing("cmp.p10cr", b"p10cr-bytes"),
+            transaction_id=b"\x22" * 16,
+            now=clock(),
+            fee=fee,
+            fee_yen=fee_yen,
+        )
+    return entry.id
+
+
+def test_an_entry_without_a_fee_is_free(entry_id: uuid.UUID, sessions: sessionmaker[Session]) -> None:
+    entry = _entry(sessions, entry_id)  # started by the existing callers' arguments
+    assert (entry.fee, entry.fee_yen) == (Fee.FREE, 0)
+
+
+def test_a_paid_fee_is_recorded_with_the_request_and_audited(
+    sessions: sessionmaker[Session], sealer: Sealer, clock: FakeClock
+) -> None:
+    entry_id = _start_with_fee(sessions, sealer, clock, fee=Fee.PAID, fee_yen=200)
+    entry = _entry(sessions, entry_id)
+    assert (entry.fee, entry.fee_yen) == (Fee.PAID, 200)
+    with sessions() as session:
+        details = session.scalars(
+            select(AuditRecord.details).where(AuditRecord.action == "issuance.requested")
+        ).one()
+    assert '"fee":"paid"' in details and '"fee_yen":200' in details
+
+
+@pytest.mark.parametrize(
+    ("fee", "yen"),
+    [(Fee.PAID, 0), (Fee.FREE, 200), (Fee.PAID, -200), (Fee.FREE, -1), (Fee.PAID, True)],
+)
+def test_an_inconsistent_fee_is_refused_and_nothing_is_kept(
+    sessions: sessionmaker[Session], sealer: Sealer, clock: FakeClock, fee: Fee, yen: int
+) -> None:
+    with pytest.raises(ValueError, match=r"fee|yen"):
+        _start_with_fee(sessions, sealer, clock, fee=fee, fee_yen=yen)
+    with sessions() as session:  # the whole transaction rolled back: no application, no message
+        assert session.scalar(select(func.count()).select_from(IssuanceJournal)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert session.scalar(select(func.count()).select_from(Application)) == 0
