@@ -19,6 +19,7 @@ from sqlalchemy import select
 import lcmp
 from appdata.envelope import seal_application
 from appdata.model import ApplicationData
+from appdata.status import SuspensionReleased
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.store.models import Application, ApplicationState, OutboxMessage, OutboxState, ProcedureKind
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing, retry_now
@@ -99,6 +100,24 @@ def answer(terminal: CounterTerminal, message_id: uuid.UUID) -> tuple[Answer, st
     if verdict == "approved":
         return Answer.APPROVED, ""
     return Answer.REJECTED, code or verdict or "no-status"
+
+
+def released(terminal: CounterTerminal, message_id: uuid.UUID) -> SuspensionReleased | None:
+    """What an accepted 一時停止解除 revoked, from the `suspension-released` item 機構 answered
+    with next to the application status; None when the receipt carries none (not delivered yet,
+    refused, or another procedure). ValueError if the item is there but malformed."""
+    with terminal.sessions() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.msg_id == message_id)).one()
+        state, receipt = row.state, row.receipt
+    if state is not OutboxState.SENT or receipt is None:
+        return None
+    text = jpki_items.text_value(_genp_items(receipt), jpki_items.SUSPENSION_RELEASED)
+    if text is None:
+        return None
+    try:
+        return SuspensionReleased.from_json(text)
+    except (KeyError, TypeError) as exc:  # from_json reaches into the JSON object unchecked
+        raise ValueError(f"malformed suspension-released answer ({type(exc).__name__})") from exc
 
 
 def _genp_items(receipt: bytes) -> tuple[lcmp.InfoTypeAndValue, ...]:

@@ -27,8 +27,11 @@ from kiosk.domain.identity import (
     IdentityDecision,
     PhotoIdKind,
     PinCheck,
+    PinRequestForm,
     PresentedDocument,
+    Purpose,
     check_applicant,
+    check_proxy,
 )
 from kiosk.domain.overrides import Override, OverrideReason, valid_reason
 from kiosk.domain.procedures import CardStatus
@@ -209,6 +212,44 @@ class IdentityStep:
             self.established = Established(method, kinds, (Override.MANUAL_DOCUMENTS,))
         return decision
 
+    def proxy(
+        self,
+        presented: Sequence[PresentedDocument],
+        *,
+        letter_of_attorney: bool,
+        inquiry_answer: bool,
+        pin_request_form: PinRequestForm,
+        purpose: Purpose,
+        reason: OverrideReason,
+    ) -> IdentityDecision:
+        """要綱 2-12 (3-6 for revocation): a 任意代理人's own photo ID, the letter of attorney, the
+        inquiry answer and, for issuance, the sealed PIN form — all checked by staff."""
+        if not valid_reason(Override.MANUAL_DOCUMENTS, reason):
+            raise IdentityRefused(f"{reason.value} is not a reason for {Override.MANUAL_DOCUMENTS.value}")
+        decision = check_proxy(
+            presented,
+            letter_of_attorney=letter_of_attorney,
+            inquiry_answer=inquiry_answer,
+            today=self._today,
+            purpose=purpose,
+            pin_request_form=pin_request_form,
+            face_auth_card_requested=self.face_auth_card,
+        )
+        self.last_decision = decision
+        kinds = tuple(d.kind.name for d in decision.record.documents) if decision.record else ()
+        self._record(
+            "override.proxy_documents",
+            {
+                "reason": reason.value,
+                "rule": "要綱 2-12",
+                "accepted": decision.accepted,
+                "kinds": ",".join(kinds) or None,
+            },
+        )
+        if decision.record is not None:
+            self.established = Established(IdentityMethod.PHOTO_ID, kinds, (Override.MANUAL_DOCUMENTS,))
+        return decision
+
     def face(self, record: FaceCheckRecord) -> bool:
         """The machine's decision (already in the audit chain via `kiosk.flows.face`)."""
         if record.accepted:
@@ -218,12 +259,21 @@ class IdentityStep:
         return record.accepted
 
     def visual(self, record: FaceCheckRecord, *, same_person: bool, reason: OverrideReason) -> bool:
-        """第1号 by staff, only where the machine's decision offered it; `kiosk.flows.face`
-        records it (who, why) in the audit chain."""
+        """第1号 by staff, only where the machine's decision offered it; recorded with the operator
+        (the actor of this step's recorder) and the reason code."""
         if NextStep.STAFF_VISUAL_CHECK not in record.options:
             raise IdentityRefused("a visual check is not offered after this face check")
         if not valid_reason(Override.VISUAL_FACE, reason):
             raise IdentityRefused(f"{reason.value} is not a reason for a visual check")
+        self._record(
+            "override.visual_face",
+            {
+                "reason": reason.value,
+                "rule": Override.VISUAL_FACE.rule,
+                "same_person": same_person,
+                "machine_outcome": record.decision.outcome.value,
+            },
+        )
         if same_person:
             self.established = Established(
                 IdentityMethod.FACE_VISUAL,

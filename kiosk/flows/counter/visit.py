@@ -16,9 +16,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from appdata.model import BasicInfo, DisclosureKind
+from appdata.model import BasicInfo, DisclosureKind, Representation, Representative
 from appdata.model import Procedure as AppProcedure
-from kiosk.domain.eligibility import Certificate
+from kiosk.domain.eligibility import Certificate, Eligibility, Intake, Presenter, assess
+from kiosk.domain.eligibility import Reason as EligibilityReason
+from kiosk.domain.overrides import Override, OverrideReason, valid_reason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Preflight, Procedure
 from kiosk.domain.secret import Secret
@@ -39,6 +41,42 @@ FREE = Fee()
 
 class VisitError(ValueError):
     """A step out of order or one the pre-flight did not offer (for staff and the log)."""
+
+
+class NotEligible(VisitError):
+    """Who is applying may not have this certificate (要綱 2-2, 2-3, 2-15): `reason` says why."""
+
+    def __init__(self, reason: EligibilityReason) -> None:
+        super().__init__(f"not eligible: {reason.name}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """Who stands at the counter for the card holder, as staff established it (要綱 2-3, 2-10, 2-12).
+    Anyone but the holder alone needs staff's look at the papers: the REPRESENTATIVE override."""
+
+    presenter: Presenter = Presenter.APPLICANT
+    adult_ward: bool = False  # 成年被後見人
+    both_intentions_confirmed: bool = False  # 要綱 2-3 ただし書
+    papers: OverrideReason | None = None  # why staff accept the representation (picklist)
+
+    def __post_init__(self) -> None:
+        if self.presenter is not Presenter.APPLICANT and (
+            self.papers is None or not valid_reason(Override.REPRESENTATIVE, self.papers)
+        ):
+            raise ValueError("a representative or proxy is accepted by staff, with a reason")
+
+    def representative(self) -> Representative:
+        kind = {
+            Presenter.APPLICANT: Representation.SELF,
+            Presenter.PROXY: Representation.PROXY,
+        }.get(self.presenter, Representation.LEGAL)
+        return Representative(
+            kind=kind,
+            accompanied=self.presenter is Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT,
+            both_intentions_confirmed=self.both_intentions_confirmed,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,6 +107,7 @@ class Visit:
         self.item: Item | None = None
         self.flow: Flow | None = None  # type: ignore[type-arg]
         self.ended = False
+        self.presentation = Presentation()
 
     @property
     def today(self) -> date:
@@ -108,6 +147,44 @@ class Visit:
         self.applicant = self.card.read_holder(self.terminal, pin)
         return self.applicant
 
+    def present(self, presentation: Presentation) -> None:
+        """Staff record who is applying; the override is attributed to the operator."""
+        self.presentation = presentation
+        if presentation.presenter is not Presenter.APPLICANT:
+            assert presentation.papers is not None
+            self.record(
+                "override.representative",
+                {
+                    "presenter": presentation.presenter.value,
+                    "reason": presentation.papers.value,
+                    "rule": Override.REPRESENTATIVE.rule,
+                    "adult_ward": presentation.adult_ward,
+                    "both_intentions": presentation.both_intentions_confirmed,
+                },
+            )
+
+    def eligibility(self, certificate: Certificate) -> Eligibility:
+        """要綱 2-2/2-3/2-15 for this applicant, this card and who presents them."""
+        if self.applicant is None or self.reading is None or self.item is None:
+            raise VisitError("the applicant's 基本4情報 and the procedure come first")
+        return assess(
+            Intake(
+                birth_date=self.applicant.birth_date,
+                today=self.today,
+                certificates=frozenset({certificate}),
+                presenter=self.presentation.presenter,
+                card=self.reading.snapshot.kind,
+                adult_ward=self.presentation.adult_ward,
+                both_intentions_confirmed=self.presentation.both_intentions_confirmed,
+                renewal=self.item.procedure is Procedure.RENEWAL,
+            )
+        )
+
+    @property
+    def staff_enters_pin(self) -> bool:
+        """要綱 2-14: a proxy brings the PIN in a sealed form and staff key it in."""
+        return self.presentation.presenter is Presenter.PROXY
+
     def choose(self, item: Item) -> None:
         if self.preflight is None:
             raise VisitError("read the card first")
@@ -144,12 +221,20 @@ class Visit:
         applicant, identity = self._identified()
         if procedure in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL):
             assert isinstance(target, Certificate)
+            ruling = self.eligibility(target).ruling(target)
+            if not ruling.allowed:
+                self.record(
+                    "eligibility.refused", {"certificate": target.value, "reason": ruling.reason.name}
+                )
+                raise NotEligible(ruling.reason)
             request = CertificateRequest(
                 AppProcedure(procedure.value),
                 (target,),
                 applicant,
                 identity,
                 fee=fee,
+                representative=self.presentation.representative(),
+                adult_ward=self.presentation.adult_ward,
             )
             self.flow = CertificateFlow(
                 self.terminal, self.card, self.reading, request, operator=self.operator, record=self.record
@@ -191,7 +276,14 @@ class Visit:
             )
         elif procedure is Procedure.FOUND_CARD_RELEASE:
             self.flow = FoundCardFlow(
-                self.terminal, self.reading, applicant, identity, operator=self.operator, record=self.record
+                self.terminal,
+                self.reading,
+                applicant,
+                identity,
+                operator=self.operator,
+                record=self.record,
+                representative=self.presentation.representative(),
+                adult_ward=self.presentation.adult_ward,
             )
         elif procedure is Procedure.DISCLOSURE:
             if disclosure_kind is None:

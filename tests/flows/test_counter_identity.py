@@ -1,0 +1,177 @@
+"""The identity step and who-may-apply at the counter (RULES.md "Identity check at the counter",
+"Who may apply"): each path with the real card; staff overrides recorded with reason codes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from appdata.model import IdentityMethod
+from appdata.model import Procedure as AppProcedure
+from cardemu.residents import JUKI_PIN, KENHOJO_PIN
+from kiosk.domain.eligibility import Certificate, Presenter
+from kiosk.domain.eligibility import Reason as EligibilityReason
+from kiosk.domain.identity import (
+    OtherIdKind,
+    PhotoIdKind,
+    PinRequestForm,
+    PresentedDocument,
+    Purpose,
+    Refusal,
+)
+from kiosk.domain.overrides import OverrideReason
+from kiosk.domain.procedures import Item, Procedure
+from kiosk.domain.secret import Secret
+from kiosk.facecheck.check import FaceDecision
+from kiosk.facecheck.check import Outcome as FaceOutcome
+from kiosk.facecheck.fallback import next_steps
+from kiosk.facecheck.policy import FacePolicy
+from kiosk.flows.counter.identity import IdentityRefused
+from kiosk.flows.counter.visit import NotEligible, Presentation, Visit
+from kiosk.flows.face import FaceCheckRecord
+from kiosk.store.models import AuditRecord
+
+OPERATOR = "staff-007"
+
+
+def _visit(terminal, insert, name: str = "adult") -> Visit:
+    _reader, card = insert(name)
+    visit = Visit(terminal, card, operator=OPERATOR)
+    visit.start()
+    return visit
+
+
+def _audit(terminal) -> list[tuple[str, str]]:
+    with terminal.sessions() as s:
+        return [(r.actor, r.action) for r in s.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+
+
+def test_juki_pin_path(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    attempt = step.verify_juki_pin(Secret.from_ascii("9999"))
+    assert not attempt.verified and attempt.tries_left == 2 and step.established is None
+    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
+    assert step.established.method is IdentityMethod.CARD_AND_JUKI_PIN
+    assert (OPERATOR, "identity.juki_pin") in _audit(terminal)
+
+
+def test_failed_pin_then_surface_and_declaration(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    with pytest.raises(IdentityRefused, match="follows a failed PIN"):
+        step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    step.verify_juki_pin(Secret.from_ascii("9999"))
+    refused = step.surface_and_declaration(chip_matches_surface=True, declared=False)
+    assert Refusal.RESIDENT_RECORD_NOT_DECLARED in refused.reasons and step.established is None  # 受付不可
+    step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    assert step.established.method is IdentityMethod.SURFACE_AND_DECLARATION
+
+
+def test_documents_by_hand_kinds_only(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    today = visit.today
+    two = [
+        PresentedDocument(OtherIdKind.HEALTH_INSURANCE_CARD, valid_until=date(today.year + 1, 1, 1)),
+        PresentedDocument(OtherIdKind.PENSION_BOOK, valid_until=None),
+    ]
+    no_answer = step.documents(two, inquiry_answer=False, reason=OverrideReason.DOCUMENTS_SEEN)
+    assert not no_answer.accepted and Refusal.INQUIRY_ANSWER_MISSING in no_answer.reasons
+    decision = step.documents(two, inquiry_answer=True, reason=OverrideReason.DOCUMENTS_SEEN)
+    assert decision.accepted and step.established.method is IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY
+    assert set(step.established.documents) == {"HEALTH_INSURANCE_CARD", "PENSION_BOOK"}
+    with pytest.raises(IdentityRefused):
+        step.documents(two, inquiry_answer=True, reason=OverrideReason.POOR_IMAGE)  # not a reason for this
+
+
+def test_expired_document_refused(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    expired = PresentedDocument(PhotoIdKind.DRIVERS_LICENCE, valid_until=date(2020, 1, 1))
+    decision = step.documents([expired], inquiry_answer=False, reason=OverrideReason.DOCUMENTS_SEEN)
+    assert Refusal.EXPIRED in decision.reasons and step.established is None
+
+
+def test_face_mismatch_then_staff_visual_override(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    decision = FaceDecision(
+        FaceOutcome.NOT_MATCHED, "distance above threshold", 0.61, 0.5, 9, False, (), (), 4.2
+    )
+    record = FaceCheckRecord(decision, next_steps(decision, unattended=False))
+    assert not step.face(record)
+    with pytest.raises(IdentityRefused):
+        step.visual(record, same_person=True, reason=OverrideReason.DOCUMENTS_SEEN)
+    assert step.visual(record, same_person=True, reason=OverrideReason.APPEARANCE_CHANGED)
+    assert step.established.method is IdentityMethod.FACE_VISUAL
+    assert (OPERATOR, "override.visual_face") in _audit(terminal)
+    matched = FaceDecision.unable("no camera", FacePolicy(), 0.1, liveness_required=False)
+    assert next_steps(matched, unattended=True)  # unattended: never a visual check
+
+
+def test_proxy_documents(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    photo = PresentedDocument(PhotoIdKind.PASSPORT, valid_until=date(visit.today.year + 2, 1, 1))
+    unsealed = step.proxy(
+        [photo],
+        letter_of_attorney=True,
+        inquiry_answer=True,
+        pin_request_form=PinRequestForm.UNSEALED,
+        purpose=Purpose.ISSUE,
+        reason=OverrideReason.DOCUMENTS_SEEN,
+    )
+    assert Refusal.PIN_REQUEST_FORM_NOT_SEALED in unsealed.reasons
+    sealed = step.proxy(
+        [photo],
+        letter_of_attorney=True,
+        inquiry_answer=True,
+        pin_request_form=PinRequestForm.SEALED,
+        purpose=Purpose.ISSUE,
+        reason=OverrideReason.DOCUMENTS_SEEN,
+    )
+    assert sealed.accepted and step.established.method is IdentityMethod.PHOTO_ID
+
+
+def _identified(visit: Visit) -> None:
+    step = visit.begin_identity()
+    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
+    visit.read_applicant(Secret.from_ascii(KENHOJO_PIN))
+
+
+def test_under_15_needs_the_legal_representative(terminal, insert) -> None:
+    visit = _visit(terminal, insert, "minor")
+    _identified(visit)
+    visit.choose(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH))
+    with pytest.raises(NotEligible) as refused:
+        visit.open_flow()
+    assert refused.value.reason is EligibilityReason.LEGAL_REPRESENTATIVE_MUST_APPLY
+    with pytest.raises(ValueError, match="with a reason"):
+        Presentation(Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT)
+    visit.present(
+        Presentation(Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT, papers=OverrideReason.RELATIONSHIP_PROVEN)
+    )
+    flow = visit.open_flow()
+    assert flow.request.representative.kind.value == "legal"
+    assert (OPERATOR, "override.representative") in _audit(terminal)
+
+
+def test_minor_gets_no_signing_certificate_without_both_intentions(terminal, insert) -> None:
+    visit = _visit(terminal, insert, "minor")
+    _identified(visit)
+    visit.present(
+        Presentation(Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT, papers=OverrideReason.RELATIONSHIP_PROVEN)
+    )
+    visit.item = Item(Procedure.NEW_ISSUANCE, Certificate.SIGNING)  # offered or not, the rule decides
+    ruling = visit.eligibility(Certificate.SIGNING).ruling(Certificate.SIGNING)
+    assert not ruling.allowed
+    assert AppProcedure.NEW_ISSUANCE
+
+
+def test_proxy_pin_is_keyed_by_staff(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    visit.present(Presentation(Presenter.PROXY, papers=OverrideReason.RELATIONSHIP_PROVEN))
+    assert visit.staff_enters_pin
