@@ -1,0 +1,387 @@
+"""The resident's screens, each a plain widget the counter window stacks; no card or network here.
+
+Attract (language) → insert card → menu (what the card allows, and why not the rest) → PIN
+entries → progress → result with the receipt. Texts go through Qt's translation system
+(context "Counter"); the lower layers' codes become words in `kiosk.ui.texts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.domain.eligibility import Certificate
+from kiosk.domain.pin_rules import PinKind
+from kiosk.domain.procedures import Decision, Item, Procedure
+from kiosk.flows.counter.machine import Outcome
+from kiosk.flows.counter.visit import Receipt
+from kiosk.ui.i18n import Language
+from kiosk.ui.status import StatusLine
+from kiosk.ui.texts import arg, pin_kind_name
+from kiosk.ui.theme import Metrics, State
+
+
+def procedure_name(procedure: Procedure) -> str:
+    names = {
+        Procedure.NEW_ISSUANCE: QCoreApplication.translate("Counter", "Get a new certificate"),
+        Procedure.RENEWAL: QCoreApplication.translate("Counter", "Renew a certificate"),
+        Procedure.REVOCATION: QCoreApplication.translate("Counter", "Revoke a certificate"),
+        Procedure.KEY_COMPROMISE: QCoreApplication.translate(
+            "Counter", "Report a leaked key and revoke its certificate"
+        ),
+        Procedure.PIN_CHANGE: QCoreApplication.translate("Counter", "Change a PIN"),
+        Procedure.PIN_RESET: QCoreApplication.translate("Counter", "Reset a forgotten or locked PIN"),
+        Procedure.FACE_AUTH_SWITCH: QCoreApplication.translate("Counter", "Switch to a face-auth card"),
+        Procedure.FOUND_CARD_RELEASE: QCoreApplication.translate(
+            "Counter", "My lost card was found: lift the suspension"
+        ),
+        Procedure.DISCLOSURE: QCoreApplication.translate("Counter", "Request disclosure or correction"),
+    }
+    return names[procedure]
+
+
+def certificate_name(certificate: Certificate) -> str:
+    if certificate is Certificate.SIGNING:
+        return QCoreApplication.translate("Counter", "signing certificate")
+    return QCoreApplication.translate("Counter", "user authentication certificate")
+
+
+def item_name(item: Item) -> str:
+    name = procedure_name(item.procedure)
+    if isinstance(item.target, Certificate):
+        return arg(QCoreApplication.translate("Counter", "%1: %2"), name, certificate_name(item.target))
+    if isinstance(item.target, PinKind):
+        return arg(QCoreApplication.translate("Counter", "%1: %2"), name, pin_kind_name(item.target))
+    return name
+
+
+def _big_button(text: str, metrics: Metrics, parent: QWidget, *, primary: bool = False) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setMinimumHeight(metrics.touch_target)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    if primary:
+        button.setProperty("role", "primary")
+    return button
+
+
+class Screen(QWidget):
+    """Base: a title and a body; `retranslate` on language change."""
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.metrics = metrics
+        self.title = QLabel(self)
+        self.title.setProperty("role", "title")
+        self.title.setWordWrap(True)
+        self.body = QVBoxLayout(self)
+        self.body.addWidget(self.title)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Subclasses set their texts here."""
+
+
+class AttractScreen(Screen):
+    """What the kiosk shows between residents: choose a language to start."""
+
+    language_chosen = Signal(object)  # Language
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.status = StatusLine(self)
+        self.buttons: dict[Language, QPushButton] = {}
+        row = QHBoxLayout()
+        for language in Language:
+            button = _big_button(language.native_name, metrics, self, primary=True)
+            button.clicked.connect(lambda _checked=False, lang=language: self.language_chosen.emit(lang))
+            self.buttons[language] = button
+            row.addWidget(button)
+        self.body.addStretch(1)
+        self.body.addWidget(self.text)
+        self.body.addLayout(row)
+        self.body.addWidget(self.status)
+        self.body.addStretch(1)
+        self.retranslate()
+
+    def set_out_of_service(self, reason: str | None) -> None:
+        """Out of service: no session starts; the banner says so in words and icon."""
+        for button in self.buttons.values():
+            button.setEnabled(reason is None)
+        if reason is None:
+            self.status.set_message(State.INFO, "")
+        else:
+            self.status.set_message(
+                State.ERROR,
+                QCoreApplication.translate(
+                    "Counter", "This terminal is out of service. Please ask staff at the counter."
+                ),
+            )
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "My Number card certificates"))
+        self.text.setText(
+            QCoreApplication.translate(
+                "Counter",
+                "Get, renew or revoke your card's certificates, and change or reset their PINs. "
+                "Choose your language to start.",
+            )
+        )
+
+
+class InsertCardScreen(Screen):
+    cancelled = Signal()
+
+    def __init__(self, prompt: QWidget, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.prompt = prompt
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+        self.body.addWidget(prompt, 1)
+        self.body.addWidget(self.cancel)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "Insert your card"))
+        self.cancel.setText(QCoreApplication.translate("Counter", "Back"))
+
+
+class MenuScreen(Screen):
+    """What the card allows now (buttons), and what it does not, with the reason, in words."""
+
+    chosen = Signal(object)  # Item
+    finished = Signal()
+
+    def __init__(
+        self, metrics: Metrics, reason_text: Callable[[Decision], str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(metrics, parent)
+        self._reason_text = reason_text
+        self._decisions: tuple[Decision, ...] = ()
+        self.offline = StatusLine(self)
+        self.list = QWidget(self)
+        self.list_layout = QVBoxLayout(self.list)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.list)
+        self.done = _big_button("", metrics, self)
+        self.done.clicked.connect(self.finished)
+        self.body.addWidget(self.offline)
+        self.body.addWidget(scroll, 1)
+        self.body.addWidget(self.done)
+        self.item_buttons: list[QPushButton] = []
+        self.retranslate()
+
+    def show_decisions(self, decisions: Sequence[Decision], *, online: bool) -> None:
+        self._decisions = tuple(decisions)
+        self._online = online
+        self._rebuild()
+
+    def button_for(self, item: Item) -> QPushButton:
+        for button in self.item_buttons:
+            if button.property("item") == item:
+                return button
+        raise KeyError(item)
+
+    def _rebuild(self) -> None:
+        while self.list_layout.count():
+            child = self.list_layout.takeAt(0).widget()
+            if child is not None:
+                child.deleteLater()
+        self.item_buttons = []
+        for decision in self._decisions:
+            if decision.offered:
+                button = _big_button(item_name(decision.item), self.metrics, self.list, primary=True)
+                button.setProperty("item", decision.item)
+                button.clicked.connect(lambda _c=False, item=decision.item: self.chosen.emit(item))
+                self.item_buttons.append(button)
+                self.list_layout.addWidget(button)
+        shown_reasons = [d for d in self._decisions if not d.offered]
+        if shown_reasons:
+            heading = QLabel(
+                QCoreApplication.translate("Counter", "Not possible with this card today:"), self.list
+            )
+            heading.setWordWrap(True)
+            self.list_layout.addWidget(heading)
+        for decision in shown_reasons:
+            line = StatusLine(self.list)
+            line.set_message(State.INFO, f"{item_name(decision.item)} — {self._reason_text(decision)}")
+            self.list_layout.addWidget(line)
+        self.list_layout.addStretch(1)
+        if getattr(self, "_online", True):
+            self.offline.set_message(State.INFO, "")
+        else:
+            self.offline.set_message(
+                State.WARNING,
+                QCoreApplication.translate(
+                    "Counter",
+                    "The connection to the certification centre is down. What needs it cannot be done "
+                    "now; requests that can wait are sent as soon as it is back.",
+                ),
+            )
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "What would you like to do?"))
+        self.done.setText(QCoreApplication.translate("Counter", "Finish and take out the card"))
+        if self._decisions:
+            self._rebuild()
+
+
+class PinScreen(Screen):
+    """Hosts one keypad (the window makes a new one per entry: a new shuffle, nothing carried)."""
+
+    cancelled = Signal()
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.explain = QLabel(self)
+        self.explain.setWordWrap(True)
+        self.status = StatusLine(self)
+        self.holder = QVBoxLayout()
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+        self.body.addWidget(self.explain)
+        self.body.addWidget(self.status)
+        self.body.addLayout(self.holder, 1)
+        self.body.addWidget(self.cancel)
+        self.keypad: QWidget | None = None
+        self._title = ""
+        self._explain = ""
+        self.retranslate()
+
+    def set_keypad(self, keypad: QWidget, title: str, explain: str) -> None:
+        if self.keypad is not None:
+            self.keypad.hide()  # wipes whatever was typed
+            self.keypad.deleteLater()
+        self.keypad = keypad
+        self.holder.addWidget(keypad)
+        self._title, self._explain = title, explain
+        self.status.set_message(State.INFO, "")
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self._title)
+        self.explain.setText(self._explain)
+        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
+
+
+class ProgressScreen(Screen):
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.step = QLabel(self)
+        self.step.setWordWrap(True)
+        self.warning = StatusLine(self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 0)  # busy: the steps' lengths are the card's and the network's
+        self.body.addStretch(1)
+        self.body.addWidget(self.step)
+        self.body.addWidget(self.bar)
+        self.body.addWidget(self.warning)
+        self.body.addStretch(1)
+        self.retranslate()
+
+    def set_step(self, text: str) -> None:
+        self.step.setText(text)
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "Please wait"))
+        self.warning.set_message(
+            State.WARNING, QCoreApplication.translate("Counter", "Do not take out your card.")
+        )
+
+
+class ResultScreen(Screen):
+    """The outcome in plain words, the receipt (what changed on the card), print and finish."""
+
+    finished = Signal()
+    print_requested = Signal()
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.status = StatusLine(self)
+        self.receipt = QLabel(self)
+        self.receipt.setWordWrap(True)
+        self.receipt.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.staff_code = QLabel(self)
+        row = QHBoxLayout()
+        self.print_button = _big_button("", metrics, self)
+        self.finish = _big_button("", metrics, self, primary=True)
+        self.print_button.clicked.connect(self.print_requested)
+        self.finish.clicked.connect(self.finished)
+        row.addWidget(self.print_button)
+        row.addWidget(self.finish)
+        self.body.addWidget(self.status)
+        self.body.addWidget(self.receipt, 1)
+        self.body.addWidget(self.staff_code)
+        self.body.addLayout(row)
+        self._receipt: Receipt | None = None
+        self._message: tuple[State, str] = (State.INFO, "")
+        self.retranslate()
+
+    def show_receipt(self, receipt: Receipt | None, state: State, message: str) -> None:
+        self._receipt, self._message = receipt, (state, message)
+        self.retranslate()
+
+    def receipt_text(self) -> str:
+        receipt = self._receipt
+        if receipt is None:
+            return ""
+        lines = [
+            arg(QCoreApplication.translate("Counter", "Procedure: %1"), procedure_name(receipt.procedure))
+        ]
+        for installed in receipt.installed:
+            lines.append(
+                arg(
+                    QCoreApplication.translate(
+                        "Counter", "New %1 on your card, valid until %2 (serial number %3)."
+                    ),
+                    certificate_name(installed.certificate),
+                    installed.not_after.isoformat(),
+                    installed.serial,
+                )
+            )
+        if receipt.serial is not None and receipt.outcome in (Outcome.COMPLETED, Outcome.QUEUED):
+            lines.append(
+                arg(
+                    QCoreApplication.translate("Counter", "Certificate named: serial number %1."),
+                    receipt.serial,
+                )
+            )
+        if receipt.pin is not None and receipt.outcome is Outcome.COMPLETED:
+            lines.append(
+                arg(
+                    QCoreApplication.translate("Counter", "Your %1 has been set. Nobody else has seen it."),
+                    pin_kind_name(receipt.pin),
+                )
+            )
+        if receipt.reference:
+            lines.append(
+                arg(QCoreApplication.translate("Counter", "Reference number: %1"), receipt.reference)
+            )
+        return "\n".join(lines)
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "Result"))
+        self.status.set_message(*self._message)
+        self.receipt.setText(self.receipt_text())
+        code = self._receipt.code if self._receipt is not None else ""
+        self.staff_code.setText(
+            arg(QCoreApplication.translate("Counter", "For staff: %1"), code) if code else ""
+        )
+        self.print_button.setText(QCoreApplication.translate("Counter", "Print receipt"))
+        self.finish.setText(QCoreApplication.translate("Counter", "Finish"))
