@@ -113,22 +113,38 @@ def check_card_authenticity(transport: Transport, trust: IssuerTrust) -> Authent
     return AuthenticityReport(kenhojo, kenkaku)
 
 
+def _integrity(integrity_record: bytes) -> tuple[tlv.Tlv, tlv.Tlv, bytes]:
+    """EF 0003: the My Number hash, the attributes hash, and the AP's signature over both."""
+    fields = tlv.children(tlv.expect(integrity_record, TAG_INTEGRITY).value)  # ValueError if malformed
+    try:
+        return fields[TAG_MY_NUMBER_HASH], fields[TAG_ATTRIBUTES_HASH], fields[TAG_INTEGRITY_SIGNATURE].value
+    except KeyError as exc:
+        raise NotAuthentic(f"integrity record lacks tag {exc.args[0]:X}") from None
+
+
+def _check_attributes(
+    attributes_file: bytes,
+    number_hash: tlv.Tlv,
+    attributes_hash: tlv.Tlv,
+    signature: bytes,
+    ap_key: rsa.RSAPublicKey,
+) -> BasicFourInfo:
+    parsed = parse_attributes(attributes_file)
+    if hashlib.sha256(parsed.signed_part).digest() != attributes_hash.value:
+        raise NotAuthentic("basic 4 information does not match the integrity record")
+    if not verify_pkcs1_sha256(ap_key, signature, number_hash.encoded + attributes_hash.encoded):
+        raise NotAuthentic("integrity record signature invalid")
+    return parsed.info
+
+
 def verify_kenhojo_records(
     my_number_file: bytes, attributes_file: bytes, integrity_record: bytes, ap_key: rsa.RSAPublicKey
 ) -> None:
     """EF 0001 and 0002 as read match the hashes in EF 0003, which the AP key signed."""
-    fields = tlv.children(tlv.expect(integrity_record, TAG_INTEGRITY).value)  # ValueError if malformed
-    try:
-        number_hash, attributes_hash = fields[TAG_MY_NUMBER_HASH], fields[TAG_ATTRIBUTES_HASH]
-        signature = fields[TAG_INTEGRITY_SIGNATURE].value
-    except KeyError as exc:
-        raise NotAuthentic(f"integrity record lacks tag {exc.args[0]:X}") from None
+    number_hash, attributes_hash, signature = _integrity(integrity_record)
     if hashlib.sha256(my_number_file).digest() != number_hash.value:
         raise NotAuthentic("My Number file does not match the integrity record")
-    if hashlib.sha256(parse_attributes(attributes_file).signed_part).digest() != attributes_hash.value:
-        raise NotAuthentic("basic 4 information does not match the integrity record")
-    if not verify_pkcs1_sha256(ap_key, signature, number_hash.encoded + attributes_hash.encoded):
-        raise NotAuthentic("integrity record signature invalid")
+    _check_attributes(attributes_file, number_hash, attributes_hash, signature, ap_key)
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,16 @@ def read_verified_kenhojo(session: KenhojoSession, ap_key: rsa.RSAPublicKey) -> 
     with card_data("券面事項入力補助AP records"):
         verify_kenhojo_records(number_file, attributes, integrity, ap_key)
         return VerifiedText(parse_my_number(number_file), parse_attributes(attributes).info)
+
+
+def read_verified_kenhojo_attributes(session: KenhojoSession, ap_key: rsa.RSAPublicKey) -> BasicFourInfo:
+    """The 基本4情報 alone, after 照合番号B (which opens EF 0002 and 0003, not the My Number): the
+    integrity record's signature covers both hashes as recorded, so the attributes are checked
+    against theirs without reading the My Number at all."""
+    attributes, integrity = session.attributes_file(), session.integrity_record()
+    with card_data("券面事項入力補助AP records"):
+        number_hash, attributes_hash, signature = _integrity(integrity)
+        return _check_attributes(attributes, number_hash, attributes_hash, signature, ap_key)
 
 
 def read_verified_card_face(session: KenkakuSession, ap_key: rsa.RSAPublicKey) -> CardFace:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from appdata.model import IdentityMethod
 from appdata.model import Procedure as AppProcedure
-from cardemu.residents import JUKI_PIN, KENHOJO_PIN
+from cardemu.residents import JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.eligibility import Reason as EligibilityReason
 from kiosk.domain.identity import (
@@ -29,6 +29,7 @@ from kiosk.facecheck.check import Outcome as FaceOutcome
 from kiosk.facecheck.fallback import next_steps
 from kiosk.facecheck.policy import FacePolicy
 from kiosk.flows.counter.identity import IdentityRefused
+from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.counter.visit import NotEligible, Presentation, Visit
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.store.models import AuditRecord
@@ -175,3 +176,17 @@ def test_proxy_pin_is_keyed_by_staff(terminal, insert) -> None:
     visit = _visit(terminal, insert)
     visit.present(Presentation(Presenter.PROXY, papers=OverrideReason.RELATIONSHIP_PROVEN))
     assert visit.staff_enters_pin
+
+
+def test_failed_pin_then_staff_read_with_code_b_and_surface_check(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    step.verify_juki_pin(Secret.from_ascii("9999"))
+    code_b = Secret.from_ascii(resident_specs()["adult"].pin_b)
+    face = visit.read_with_code_b(code_b)
+    assert code_b.wiped and face.photo_jp2 and face.name_image  # staff compare it with the printed card
+    assert visit.applicant is not None and visit.applicant.birth_date == face.birth_date
+    step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    assert step.established.method is IdentityMethod.SURFACE_AND_DECLARATION
+    visit.end(Outcome.COMPLETED)
+    assert visit.card_face is None

@@ -33,12 +33,19 @@ from kiosk.domain.procedures import (
 )
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.reader.authenticity import NotAuthentic, check_card_authenticity, read_verified_kenhojo
+from kiosk.reader.authenticity import (
+    NotAuthentic,
+    check_card_authenticity,
+    read_verified_card_face,
+    read_verified_kenhojo,
+    read_verified_kenhojo_attributes,
+)
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.errors import CardDataError, CardError
 from kiosk.reader.jpki import CertSlot, JpkiPin, JpkiSession
 from kiosk.reader.juki import JukiPin, JukiSession
 from kiosk.reader.kenhojo import KenhojoPin, KenhojoSession
+from kiosk.reader.kenkaku import CardFace, KenkakuPin, KenkakuSession
 from kiosk.reader.session import PinStatus
 from kiosk.reader.transport import Transport
 from kiosk.sync import queries
@@ -149,6 +156,30 @@ class CardAtCounter:
             read_verified_kenhojo(session, ap_key).info if ap_key is not None else session.basic_four_info()
         )
         return BasicInfo(info.name, info.address, info.birth_date, info.sex.value)
+
+    def read_with_code_b(self, terminal: CounterTerminal, code_b: Secret) -> tuple[BasicInfo, CardFace]:
+        """What staff need when the resident's PINs cannot be used: the 基本4情報 (券面事項入力補助AP)
+        and the chip's card face with its photo (券面事項確認AP), both opened with 照合番号B keyed in
+        by staff, and both checked against their AP's signature when the issuer keys are configured.
+        The code is wiped here. The card face stays in memory: staff compare it with the printed card."""
+        try:
+            report = check_card_authenticity(self.transport, terminal.trust) if terminal.trust else None
+            kenhojo = KenhojoSession(self.transport)
+            kenhojo.verify(KenhojoPin.CODE_B, Secret(bytearray(code_b.reveal())))
+            if report is not None:
+                info = read_verified_kenhojo_attributes(kenhojo, report.kenhojo.ap_key)
+            else:
+                info = kenhojo.basic_four_info()
+            kenkaku = KenkakuSession(self.transport)
+            kenkaku.verify(KenkakuPin.CODE_B, Secret(bytearray(code_b.reveal())))
+            face = (
+                read_verified_card_face(kenkaku, report.kenkaku.ap_key)
+                if report is not None
+                else kenkaku.card_face()
+            )
+        finally:
+            code_b.wipe()
+        return BasicInfo(info.name, info.address, info.birth_date, info.sex.value), face
 
     def _authenticity(self, terminal: CounterTerminal) -> Authenticity:
         if terminal.trust is None:

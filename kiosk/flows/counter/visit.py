@@ -34,6 +34,7 @@ from kiosk.flows.counter.machine import Ending, Flow, Outcome
 from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
 from kiosk.flows.counter.revocation import RevocationFlow
 from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.reader.kenkaku import CardFace
 
 log = logging.getLogger(__name__)
 FREE = Fee()
@@ -108,6 +109,7 @@ class Visit:
         self.flow: Flow | None = None  # type: ignore[type-arg]
         self.ended = False
         self.presentation = Presentation()
+        self.card_face: CardFace | None = None  # the chip's card face, for staff's comparison
 
     @property
     def today(self) -> date:
@@ -184,6 +186,14 @@ class Visit:
     def staff_enters_pin(self) -> bool:
         """要綱 2-14: a proxy brings the PIN in a sealed form and staff key it in."""
         return self.presentation.presenter is Presenter.PROXY
+
+    def read_with_code_b(self, code_b: Secret) -> CardFace:
+        """Staff key in 照合番号B from the printed card: the 基本4情報 for the application and the
+        chip's card face (with its photo) to compare with the printed one. Memory only; `end`
+        drops it."""
+        self.applicant, self.card_face = self.card.read_with_code_b(self.terminal, code_b)
+        self.record("identity.code_b_read", {"verified_signatures": self.terminal.trust is not None})
+        return self.card_face
 
     def choose(self, item: Item) -> None:
         if self.preflight is None:
@@ -322,6 +332,7 @@ class Visit:
         if self.ended:
             return
         self.ended = True
+        self.card_face = None  # the photo and surface images go with the visit
         if self.flow is not None:
             self.flow.close(outcome, code)
         self.card.release()
