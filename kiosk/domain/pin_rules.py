@@ -85,6 +85,9 @@ class PinKind(enum.Enum):
     AUTH = "auth"  # 利用者証明用電子証明書の暗証番号
     JUKI = "juki"  # 住民基本台帳用暗証番号
     KENHOJO = "kenhojo"  # 券面事項入力補助用暗証番号
+    # 照合番号B: date of birth (era YYMMDD), expiry year, security code — printed on the card,
+    # keyed in by staff to open the 券面 APs when the resident's PIN cannot be used (CARD.md §4, §5).
+    CODE_B = "code_b"
 
     @property
     def format(self) -> PinFormat:
@@ -101,12 +104,14 @@ _FORMATS = {
     PinKind.AUTH: PinFormat(4, 4, DIGITS, 3, False, _JPKI_RESET),
     PinKind.JUKI: PinFormat(4, 4, DIGITS, 3, False, _COUNTER_ONLY),
     PinKind.KENHOJO: PinFormat(4, 4, DIGITS, 3, False, _COUNTER_ONLY),
+    PinKind.CODE_B: PinFormat(14, 14, DIGITS, 10, False, _COUNTER_ONLY),
 }
 _LABELS = {
     PinKind.SIGN: "signing PIN",
     PinKind.AUTH: "user authentication PIN",
     PinKind.JUKI: "resident registry PIN",
     PinKind.KENHOJO: "card information entry PIN",
+    PinKind.CODE_B: "verification number B",
 }
 
 

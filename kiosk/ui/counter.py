@@ -15,34 +15,45 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QApplication, QStackedLayout, QWidget
 
+from appdata.model import DisclosureKind
 from kiosk.domain.pin_rules import PinKind, PinUse
 from kiosk.domain.procedures import Decision, Item, Procedure
 from kiosk.domain.secret import Secret
+from kiosk.facecheck.camera import Capture
+from kiosk.facecheck.check import FaceDecision
+from kiosk.facecheck.matcher import Matcher
+from kiosk.facecheck.worker import FaceCheckWorker
 from kiosk.flows.counter.card import CardAtCounter
 from kiosk.flows.counter.certificates import CertificateFlow
+from kiosk.flows.counter.disclosure import DisclosureFlow
 from kiosk.flows.counter.face_switch import FaceSwitchFlow
+from kiosk.flows.counter.found_card import FoundCardFlow
 from kiosk.flows.counter.identity import PinAttempt
 from kiosk.flows.counter.machine import FlowEnded, Outcome
 from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
 from kiosk.flows.counter.revocation import RevocationFlow
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.flows.counter.visit import Visit
+from kiosk.flows.counter.visit import NotEligible, Visit
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.session import PinStatus
 from kiosk.ui.card_prompt import CardPrompt, ReaderState
 from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations
 from kiosk.ui.idle import IdleController, IdleCountdown
 from kiosk.ui.keypad import PinKeypad
+from kiosk.ui.preview import CameraPreview, GuidanceRelay
 from kiosk.ui.screens import (
     AttractScreen,
+    ChoiceScreen,
+    FaceScreen,
     InsertCardScreen,
     MenuScreen,
     PinScreen,
     ProgressScreen,
     ResultScreen,
+    StaffCheckScreen,
     certificate_name,
 )
-from kiosk.ui.texts import arg, pin_kind_name
+from kiosk.ui.texts import arg, eligibility_reason_text, pin_kind_name, preflight_reason_text
 from kiosk.ui.theme import Metrics, State
 from kiosk.ui.workers import TaskRunner
 
@@ -53,13 +64,17 @@ OperatorOf = Callable[[], str | None]  # the signed-in operator's id, None when 
 
 
 def reason_text(decision: Decision) -> str:
-    """The first reason, in the domain's words (English with the Japanese term). Not yet a
-    catalogue entry: the reason table still needs its literal source strings in kiosk.ui.texts."""
-    return decision.reasons[0].text
+    """The first reason, translated (the domain's English with the Japanese term is the source)."""
+    return preflight_reason_text(decision.reasons[0])
 
 
 class CounterWindow(QWidget):
     visit_ended = Signal(str)  # outcome value, for the staff console and tests
+    visit_started = Signal()  # the card was read: the staff console shows this visit
+    # Staff must check the resident's identity at the console: "pin-failed", "pin-blocked",
+    # "face-auth-card" or "asked" (the resident does not know the PIN).
+    identity_needed = Signal(str)
+    face_checked = Signal(object)  # FaceCheckRecord: the staff panel offers what follows
 
     def __init__(
         self,
@@ -70,6 +85,8 @@ class CounterWindow(QWidget):
         metrics: Metrics,
         *,
         idle: IdleController | None = None,
+        camera: Callable[[], Capture] | None = None,
+        matcher: Matcher | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -87,9 +104,29 @@ class CounterWindow(QWidget):
         self.menu = MenuScreen(metrics, reason_text, self)
         self.pin = PinScreen(metrics, self)
         self.progress = ProgressScreen(metrics, self)
+        self.choice = ChoiceScreen(metrics, self)
+        self.staff_check = StaffCheckScreen(metrics, self)
+        self._camera, self._matcher = camera, matcher
+        self.face = FaceScreen(CameraPreview(), metrics, self)
+        self._face_worker: FaceCheckWorker | None = None
+        self._capture: Capture | None = None
+        self._face_relay = GuidanceRelay(self)
+        self._face_relay.guidance.connect(self._face_guidance)
+        self._face_relay.decided.connect(self._face_decided)
+        self.face.cancelled.connect(self._cancel_face_check)
         self.result = ResultScreen(metrics, self)
         self.stack = QStackedLayout(self)
-        for screen in (self.attract, self.insert, self.menu, self.pin, self.progress, self.result):
+        for screen in (
+            self.attract,
+            self.insert,
+            self.menu,
+            self.pin,
+            self.choice,
+            self.staff_check,
+            self.face,
+            self.progress,
+            self.result,
+        ):
             self.stack.addWidget(screen)
 
         app = QApplication.instance()
@@ -104,6 +141,12 @@ class CounterWindow(QWidget):
         self.menu.finished.connect(lambda: self._end(Outcome.COMPLETED, ""))
         self.pin.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
         self.result.finished.connect(self._finish_result)
+        self.result.more_requested.connect(self._follow_up)
+        self.choice.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
+        self.staff_check.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
+        self.pin.alternative_chosen.connect(lambda: self._need_staff("asked"))
+        self._on_choice: Callable[[object], None] | None = None
+        self.choice.chosen.connect(lambda value: self._on_choice(value) if self._on_choice else None)
         self._reset_session()
 
     # -- session ----------------------------------------------------------------------------
@@ -162,6 +205,7 @@ class CounterWindow(QWidget):
     def _show_menu(self, visit: object) -> None:
         assert isinstance(visit, Visit) and visit.preflight is not None
         self.visit = visit
+        self.visit_started.emit()
         self.menu.show_decisions(visit.preflight.decisions, online=visit.preflight.central_reachable)
         self.stack.setCurrentWidget(self.menu)
 
@@ -189,7 +233,14 @@ class CounterWindow(QWidget):
                 ),
             )
             return
-        self.visit.begin_identity()
+        identity = self.visit.begin_identity()
+        if identity.face_auth_card:
+            self._need_staff("face-auth-card")
+            return
+        assert self.visit.reading is not None
+        if self.visit.reading.snapshot.pin_blocked(PinKind.JUKI):
+            self._need_staff("pin-blocked")
+            return
         self._ask_pin(
             PinKind.JUKI,
             PinUse.CURRENT,
@@ -209,6 +260,11 @@ class CounterWindow(QWidget):
         counter: PinStatus | None = None,
     ) -> None:
         birth = self.visit.applicant.birth_date if self.visit and self.visit.applicant else None
+        if use is PinUse.NEW and self.visit is not None and self.visit.staff_enters_pin:
+            explain = QCoreApplication.translate(
+                "Counter",
+                "Staff: key in the PIN from the sealed PIN request form; the proxy must not see it.",
+            )
         keypad = PinKeypad(kind, self.metrics, use=use, birth_date=birth, rng=self.terminal.rng)
         if counter is not None:
             keypad.set_counter(counter)
@@ -218,7 +274,7 @@ class CounterWindow(QWidget):
             if use is PinUse.CURRENT
             else arg(QCoreApplication.translate("Counter", "Choose a new %1"), pin_kind_name(kind))
         )
-        self.pin.set_keypad(keypad, title, explain)
+        self.pin.set_keypad(keypad, title, explain, alternative=kind is PinKind.JUKI)
         self.stack.setCurrentWidget(self.pin)
 
     def _retry_pin(self, attempt: PinAttempt, retry: Callable[[], None]) -> None:
@@ -241,6 +297,9 @@ class CounterWindow(QWidget):
 
     def _identity_checked(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt) and self.visit is not None
+        if not attempt.verified and attempt.blocked:
+            self._need_staff("pin-blocked")
+            return
         if not attempt.verified:
             self._retry_pin(
                 attempt,
@@ -253,6 +312,89 @@ class CounterWindow(QWidget):
                     ),
                 ),
             )
+            return
+        self.identity_established()
+
+    def _need_staff(self, why: str) -> None:
+        """The resident waits; staff check identity at the console (要領 B, 要綱 2-4)."""
+        if self.pin.keypad is not None:
+            self.pin.keypad.hide()  # wipes a half-typed PIN
+        self.stack.setCurrentWidget(self.staff_check)
+        self.identity_needed.emit(why)
+
+    # -- face check (規則 64条の5) -------------------------------------------------------------
+
+    @property
+    def face_check_possible(self) -> bool:
+        """A camera and a matcher are configured, and staff read the chip's photo (照合番号B)."""
+        visit = self.visit
+        return (
+            self._camera is not None
+            and self._matcher is not None
+            and visit is not None
+            and visit.card_face is not None
+            and visit.identity is not None
+            and self._face_worker is None
+        )
+
+    def start_face_check(self) -> bool:
+        """Staff start it from the console; False when it cannot run now."""
+        if not self.face_check_possible:
+            return False
+        visit = self.visit
+        assert visit is not None and visit.card_face is not None and self._camera and self._matcher
+        capture = self._camera()
+        capture.start()
+        self._capture = capture
+        self.face.preview.set_source(capture)  # type: ignore[attr-defined]
+        # Staff are present at the counter: the head-turn challenge is not required (docs/face-check.md).
+        self._face_worker = FaceCheckWorker(
+            capture,
+            self._matcher,
+            visit.card_face.photo_jp2,
+            liveness_required=False,
+            listener=self._face_relay,
+        ).start()
+        self.stack.setCurrentWidget(self.face)
+        self.idle.hold()  # the person is busy in front of the camera
+        return True
+
+    def _face_guidance(self, guidance: object) -> None:
+        self.face.preview.set_guidance(guidance)  # type: ignore[attr-defined]
+
+    def _cancel_face_check(self) -> None:
+        if self._face_worker is not None:
+            self._face_worker.cancel("cancelled by the resident")  # the decision (UNABLE) still comes
+
+    def _stop_face_check(self) -> None:
+        self.face.preview.set_source(None)  # type: ignore[attr-defined]
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
+        if self._face_worker is not None:
+            self._face_worker = None
+            self.idle.release()
+
+    def _face_decided(self, decision: object) -> None:
+        self._stop_face_check()
+        visit = self.visit
+        if visit is None or visit.ended or not isinstance(decision, FaceDecision):
+            return
+        record = visit.record_face(decision)
+        self.face_checked.emit(record)
+        if record.accepted:
+            self.identity_established()
+        else:
+            self.stack.setCurrentWidget(self.staff_check)  # staff compare, or another way
+
+    def identity_established(self) -> None:
+        """Called when the identity step has a result (the PIN here, or staff at the console):
+        the applicant's 基本4情報 next — already read if staff used 照合番号B."""
+        visit = self.visit
+        if visit is None or visit.identity is None or visit.identity.established is None:
+            return
+        if visit.applicant is not None:
+            self._procedure_pins()
             return
         self._ask_pin(
             PinKind.KENHOJO,
@@ -277,8 +419,27 @@ class CounterWindow(QWidget):
         visit = self.visit
         assert visit is not None and self._pending_item is not None
         item = self._pending_item
-        flow = visit.open_flow()
-        if isinstance(flow, CertificateFlow):
+        if item.procedure is Procedure.DISCLOSURE:
+            self._ask(self._disclosure_texts, self._disclosure_chosen)
+            return
+        try:
+            flow = visit.open_flow()
+        except NotEligible as refused:
+            self._show_result(State.ERROR, eligibility_reason_text(refused.reason))
+            return
+        if isinstance(flow, FoundCardFlow):
+            self._work(
+                QCoreApplication.translate("Counter", "Lifting the suspension of your card…"), flow.run
+            )
+        elif isinstance(flow, FaceSwitchFlow):
+            self._ask(
+                self._face_switch_texts,
+                lambda _v: self._work(
+                    QCoreApplication.translate("Counter", "Switching the card to face authentication…"),
+                    flow.run,
+                ),
+            )
+        elif isinstance(flow, CertificateFlow):
             kind = flow.pins_needed()[0]
             if flow.renewal:
                 self._ask_pin(
@@ -318,10 +479,52 @@ class CounterWindow(QWidget):
                 )
             else:
                 self._run(flow.identify, lambda _a: self._file_revocation())
-        elif isinstance(flow, FaceSwitchFlow):
-            self._work(
-                QCoreApplication.translate("Counter", "Switching the card to face authentication…"), flow.run
-            )
+
+    def _ask(
+        self, texts: Callable[[], tuple[str, str, list[tuple[object, str]]]], then: Callable[[object], None]
+    ) -> None:
+        self._on_choice = then
+        self.choice.ask(texts)
+        self.stack.setCurrentWidget(self.choice)
+
+    @staticmethod
+    def _disclosure_texts() -> tuple[str, str, list[tuple[object, str]]]:
+        return (
+            QCoreApplication.translate("Counter", "Disclosure or correction"),
+            QCoreApplication.translate(
+                "Counter",
+                "Ask to see what the certification centre records about your certificates, or ask it to "
+                "correct what it disclosed to you. Staff give you the form's copy.",
+            ),
+            [
+                (DisclosureKind.DISCLOSURE, QCoreApplication.translate("Counter", "Disclosure (開示請求)")),
+                (DisclosureKind.CORRECTION, QCoreApplication.translate("Counter", "Correction (訂正請求)")),
+            ],
+        )
+
+    def _disclosure_chosen(self, kind: object) -> None:
+        assert self.visit is not None and isinstance(kind, DisclosureKind)
+        flow = self.visit.open_flow(disclosure_kind=kind)
+        assert isinstance(flow, DisclosureFlow)
+        self._work(QCoreApplication.translate("Counter", "Sending your request…"), flow.file)
+
+    @staticmethod
+    def _face_switch_texts() -> tuple[str, str, list[tuple[object, str]]]:
+        return (
+            QCoreApplication.translate("Counter", "Switch to a face-auth card?"),
+            QCoreApplication.translate(
+                "Counter",
+                "Your signing certificate will be revoked and your user authentication PIN set to a random "
+                "value and locked. From then on, the card is used with your face instead of a PIN.",
+            ),
+            [(True, QCoreApplication.translate("Counter", "Switch"))],
+        )
+
+    def _follow_up(self) -> None:
+        """After a found-card release: read the card again and offer what follows (new certificates)."""
+        visit = self.visit
+        assert visit is not None
+        self._run(visit.start, lambda _p: self._show_menu(visit))
 
     def _renewal_pin(self, pin: Secret) -> None:
         flow = self._certificate_flow()
@@ -463,7 +666,8 @@ class CounterWindow(QWidget):
             self._end_with(Outcome.FAILED, "no-ending")
             return
         receipt = visit.receipt()
-        self.result.show_receipt(receipt, *outcome_message(receipt.outcome))
+        follow_up = isinstance(visit.flow, FoundCardFlow) and receipt.outcome is Outcome.COMPLETED
+        self.result.show_receipt(receipt, *outcome_message(receipt.outcome), more=follow_up)
         self.stack.setCurrentWidget(self.result)
 
     def _show_result(self, state: State, message: str) -> None:
@@ -490,6 +694,9 @@ class CounterWindow(QWidget):
 
     def _end(self, outcome: Outcome, code: str) -> None:
         """The visit ends: flow closed (PINs wiped), card released, back to the attract screen."""
+        if self._face_worker is not None:
+            self._face_worker.cancel("visit ended")
+            self._stop_face_check()
         if self.pin.keypad is not None:
             self.pin.keypad.hide()  # wipes a half-typed PIN
         visit = self.visit

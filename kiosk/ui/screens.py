@@ -246,6 +246,7 @@ class PinScreen(Screen):
     """Hosts one keypad (the window makes a new one per entry: a new shuffle, nothing carried)."""
 
     cancelled = Signal()
+    alternative_chosen = Signal()
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
@@ -255,28 +256,138 @@ class PinScreen(Screen):
         self.holder = QVBoxLayout()
         self.cancel = _big_button("", metrics, self)
         self.cancel.clicked.connect(self.cancelled)
+        # "I don't know this PIN": another way, where the step has one (staff's identity check).
+        self.alternative = _big_button("", metrics, self)
+        self.alternative.clicked.connect(self.alternative_chosen)
+        self.alternative.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.cancel)
+        row.addWidget(self.alternative)
         self.body.addWidget(self.explain)
         self.body.addWidget(self.status)
         self.body.addLayout(self.holder, 1)
-        self.body.addWidget(self.cancel)
+        self.body.addLayout(row)
         self.keypad: QWidget | None = None
         self._title = ""
         self._explain = ""
         self.retranslate()
 
-    def set_keypad(self, keypad: QWidget, title: str, explain: str) -> None:
+    def set_keypad(self, keypad: QWidget, title: str, explain: str, *, alternative: bool = False) -> None:
         if self.keypad is not None:
             self.keypad.hide()  # wipes whatever was typed
             self.keypad.deleteLater()
         self.keypad = keypad
         self.holder.addWidget(keypad)
         self._title, self._explain = title, explain
+        self.alternative.setVisible(alternative)
         self.status.set_message(State.INFO, "")
         self.retranslate()
 
     def retranslate(self) -> None:
         self.title.setText(self._title)
         self.explain.setText(self._explain)
+        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
+        self.alternative.setText(QCoreApplication.translate("Counter", "I do not know this PIN"))
+
+
+class ChoiceScreen(Screen):
+    """A question with a few large answers (disclosure or correction; confirm a switch)."""
+
+    chosen = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.answers = QVBoxLayout()
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+        self.body.addWidget(self.text)
+        self.body.addLayout(self.answers)
+        self.body.addStretch(1)
+        self.body.addWidget(self.cancel)
+        self.buttons: list[QPushButton] = []
+        self._texts: Callable[[], tuple[str, str, Sequence[tuple[object, str]]]] | None = None
+        self.retranslate()
+
+    def ask(self, texts: Callable[[], tuple[str, str, Sequence[tuple[object, str]]]]) -> None:
+        """`texts()` → (title, explanation, [(value, answer)]); called again on a language change."""
+        self._texts = texts
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
+        if self._texts is None:
+            return
+        title, text, answers = self._texts()
+        self.title.setText(title)
+        self.text.setText(text)
+        for button in self.buttons:
+            button.deleteLater()
+        self.buttons = []
+        for value, label in answers:
+            button = _big_button(label, self.metrics, self, primary=True)
+            button.clicked.connect(lambda _c=False, v=value: self.chosen.emit(v))
+            self.buttons.append(button)
+            self.answers.addWidget(button)
+
+
+class StaffCheckScreen(Screen):
+    """While staff check the resident's identity at the console (PIN failed, face-auth card)."""
+
+    cancelled = Signal()
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+        self.body.addStretch(1)
+        self.body.addWidget(self.text)
+        self.body.addStretch(1)
+        self.body.addWidget(self.cancel)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "Staff will check your identity"))
+        self.text.setText(
+            QCoreApplication.translate(
+                "Counter",
+                "Please hand your card and an identity document to the staff member. Leave the card in "
+                "the reader; the screen continues when staff have checked.",
+            )
+        )
+        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
+
+
+class FaceScreen(Screen):
+    """The face check (規則 64条の5): the live preview with the face check's guidance."""
+
+    cancelled = Signal()
+
+    def __init__(self, preview: QWidget, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.preview = preview
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+        self.body.addWidget(self.text)
+        self.body.addWidget(preview, 1)
+        self.body.addWidget(self.cancel)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Counter", "Face check"))
+        self.text.setText(
+            QCoreApplication.translate(
+                "Counter",
+                "Look at the camera. Your face is compared with the photo on your card's chip; no picture "
+                "is kept.",
+            )
+        )
         self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
 
 
@@ -310,6 +421,7 @@ class ResultScreen(Screen):
 
     finished = Signal()
     print_requested = Signal()
+    more_requested = Signal()
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
@@ -320,10 +432,14 @@ class ResultScreen(Screen):
         self.staff_code = QLabel(self)
         row = QHBoxLayout()
         self.print_button = _big_button("", metrics, self)
+        self.more = _big_button("", metrics, self)  # another procedure in this visit (a follow-up)
+        self.more.hide()
+        self.more.clicked.connect(self.more_requested)
         self.finish = _big_button("", metrics, self, primary=True)
         self.print_button.clicked.connect(self.print_requested)
         self.finish.clicked.connect(self.finished)
         row.addWidget(self.print_button)
+        row.addWidget(self.more)
         row.addWidget(self.finish)
         self.body.addWidget(self.status)
         self.body.addWidget(self.receipt, 1)
@@ -333,8 +449,11 @@ class ResultScreen(Screen):
         self._message: tuple[State, str] = (State.INFO, "")
         self.retranslate()
 
-    def show_receipt(self, receipt: Receipt | None, state: State, message: str) -> None:
+    def show_receipt(
+        self, receipt: Receipt | None, state: State, message: str, *, more: bool = False
+    ) -> None:
         self._receipt, self._message = receipt, (state, message)
+        self.more.setVisible(more)
         self.retranslate()
 
     def receipt_text(self) -> str:
@@ -353,6 +472,14 @@ class ResultScreen(Screen):
                     certificate_name(installed.certificate),
                     installed.not_after.isoformat(),
                     installed.serial,
+                )
+            )
+        for revoked in receipt.revoked:
+            lines.append(
+                arg(
+                    QCoreApplication.translate("Counter", "Revoked (it was on hold): %1, serial number %2."),
+                    certificate_name(revoked.kind),
+                    revoked.serial,
                 )
             )
         if receipt.serial is not None and receipt.outcome in (Outcome.COMPLETED, Outcome.QUEUED):
@@ -384,4 +511,5 @@ class ResultScreen(Screen):
             arg(QCoreApplication.translate("Counter", "For staff: %1"), code) if code else ""
         )
         self.print_button.setText(QCoreApplication.translate("Counter", "Print receipt"))
+        self.more.setText(QCoreApplication.translate("Counter", "Continue with new certificates"))
         self.finish.setText(QCoreApplication.translate("Counter", "Finish"))

@@ -9,11 +9,20 @@ from counter_fixtures import insert, server, terminal  # noqa: F401 (fixtures)
 from kiosk_store_fixtures import db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
 from PySide6.QtWidgets import QApplication
 
-from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN
+import facekit
+from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate
+from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
+from kiosk.domain.secret import Secret
+from kiosk.facecheck.camera import Capture
+from kiosk.facecheck.fallback import NextStep
+from kiosk.facecheck.matcher import ProcessMatcher
+from kiosk.facecheck.policy import DEFAULT_POLICY
+from kiosk.flows.counter.card import CardAtCounter
 from kiosk.flows.counter.machine import Outcome
+from kiosk.flows.counter.visit import Visit
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
@@ -119,3 +128,126 @@ def test_a_new_session_starts_in_japanese(qtbot, window) -> None:
     window.menu.done.click()
     assert window.translations.language is Language.JA
     assert AUTH_PIN
+
+
+def _identify(qtbot, window: CounterWindow) -> None:
+    _wait_screen(qtbot, window, window.pin)
+    _type(qtbot, window, JUKI_PIN)
+    qtbot.waitUntil(lambda: window.pin.keypad.kind is PinKind.KENHOJO, timeout=10_000)
+    _type(qtbot, window, KENHOJO_PIN)
+
+
+def test_disclosure_request_through_the_widgets(qtbot, window) -> None:
+    _start(qtbot, window)
+    window.menu.button_for(Item(Procedure.DISCLOSURE)).click()
+    _identify(qtbot, window)
+    _wait_screen(qtbot, window, window.choice)
+    assert len(window.choice.buttons) == 2
+    window.choice.buttons[1].click()  # correction
+    _wait_screen(qtbot, window, window.result)
+    assert window.visit.flow.ending.outcome is Outcome.COMPLETED
+    assert "Reference number" in window.result.receipt.text()
+
+
+def test_face_auth_switch_through_the_widgets(qtbot, window, terminal, server) -> None:  # noqa: F811
+    _issue_auth_certificate(terminal, window.reader)  # the switch needs a valid one 機構 knows
+    _start(qtbot, window)
+    window.menu.button_for(Item(Procedure.FACE_AUTH_SWITCH)).click()
+    _identify(qtbot, window)
+    _wait_screen(qtbot, window, window.choice)
+    window.choice.buttons[0].click()
+    _wait_screen(qtbot, window, window.result)
+    assert window.visit.flow.ending.outcome is Outcome.COMPLETED
+    assert server.central.lookup_card(window.reader.card.state.card_id).face_auth
+
+
+def test_under_15_is_refused_without_the_legal_representative(qtbot, terminal, insert) -> None:  # noqa: F811
+    reader, _card = insert("minor")
+    translations = Translations(QApplication.instance())
+    win = CounterWindow(terminal, lambda: reader, lambda: OPERATOR, translations, Metrics(96.0))
+    qtbot.addWidget(win)
+    try:
+        _start(qtbot, win)
+        win.menu.button_for(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)).click()
+        _identify(qtbot, win)
+        _wait_screen(qtbot, win, win.result)
+        assert "legal representative" in win.result.status.text()
+    finally:
+        translations.uninstall()
+
+
+def _issue_auth_certificate(terminal, reader) -> None:  # noqa: F811
+    """Through the flows (not the widgets): a user-auth certificate 機構 has on record."""
+    card = CardAtCounter(reader)
+    visit = Visit(terminal, card, operator=OPERATOR)
+    visit.start()
+    assert visit.begin_identity().verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
+    visit.read_applicant(Secret.from_ascii(KENHOJO_PIN))
+    visit.choose(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH))
+    flow = visit.open_flow()
+    flow.set_new_pin(PinKind.AUTH, Secret.from_ascii("8642"))
+    flow.apply()
+    flow.install()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Camera clips (video files) of the adult card's holder and of someone else."""
+    directory = tmp_path_factory.mktemp("camera")
+    return {
+        "holder": facekit.live_clip(directory / "holder.avi", "obama", (), frames=45),
+        "stranger": facekit.live_clip(directory / "stranger.avi", "biden", (), frames=45),
+    }
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    with ProcessMatcher(DEFAULT_POLICY) as running:
+        yield running.start()
+
+
+def _face_window(qtbot, terminal, reader, clip, matcher):  # noqa: F811
+    translations = Translations(QApplication.instance())
+    win = CounterWindow(
+        terminal,
+        lambda: reader,
+        lambda: OPERATOR,
+        translations,
+        Metrics(96.0),
+        camera=lambda: Capture(str(clip), realtime=False),
+        matcher=matcher,
+    )
+    qtbot.addWidget(win)
+    return win, translations
+
+
+@pytest.mark.parametrize(("who", "accepted"), [("holder", True), ("stranger", False)])
+def test_face_check_at_the_counter(qtbot, terminal, insert, clips, matcher, who, accepted) -> None:  # noqa: F811
+    reader, _card = insert("adult")
+    win, translations = _face_window(qtbot, terminal, reader, clips[who], matcher)
+    try:
+        _start(qtbot, win)
+        win.menu.button_for(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)).click()
+        _wait_screen(qtbot, win, win.pin)
+        with qtbot.waitSignal(win.identity_needed) as needed:
+            win.pin.alternative.click()  # "I do not know this PIN": staff check instead
+        assert needed.args == ["asked"]
+        assert not win.start_face_check()  # not before staff read the chip's photo
+        win.visit.read_with_code_b(Secret.from_ascii(resident_specs()["adult"].pin_b))
+        with qtbot.waitSignal(win.face_checked, timeout=60_000) as checked:
+            assert win.start_face_check()
+            assert win.stack.currentWidget() is win.face
+        record = checked.args[0]
+        assert record.accepted is accepted
+        if accepted:  # on to the next step: the 基本4情報 were read with 照合番号B already
+            qtbot.waitUntil(lambda: win.pin.keypad is not None and win.pin.keypad.kind is PinKind.AUTH)
+        else:  # staff compare the person with the photo (第1号), or another way
+            assert win.stack.currentWidget() is win.staff_check
+            assert NextStep.STAFF_VISUAL_CHECK in record.options
+            assert win.visit.identity.visual(
+                record, same_person=True, reason=OverrideReason.APPEARANCE_CHANGED
+            )
+            win.identity_established()
+            qtbot.waitUntil(lambda: win.pin.keypad is not None and win.pin.keypad.kind is PinKind.AUTH)
+    finally:
+        translations.uninstall()

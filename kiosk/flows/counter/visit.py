@@ -24,6 +24,7 @@ from kiosk.domain.overrides import Override, OverrideReason, valid_reason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Preflight, Procedure
 from kiosk.domain.secret import Secret
+from kiosk.facecheck.check import FaceDecision
 from kiosk.flows.counter.card import CardAtCounter, CardReading, plan
 from kiosk.flows.counter.certificates import CertificateFlow, CertificateRequest, Fee, Installed
 from kiosk.flows.counter.disclosure import DisclosureFlow
@@ -34,6 +35,7 @@ from kiosk.flows.counter.machine import Ending, Flow, Outcome
 from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
 from kiosk.flows.counter.revocation import RevocationFlow
 from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.flows.face import FaceCheckRecord, record_face_check
 from kiosk.reader.kenkaku import CardFace
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,7 @@ class Visit:
         self.ended = False
         self.presentation = Presentation()
         self.card_face: CardFace | None = None  # the chip's card face, for staff's comparison
+        self.face_record: FaceCheckRecord | None = None
 
     @property
     def today(self) -> date:
@@ -194,6 +197,24 @@ class Visit:
         self.applicant, self.card_face = self.card.read_with_code_b(self.terminal, code_b)
         self.record("identity.code_b_read", {"verified_signatures": self.terminal.trust is not None})
         return self.card_face
+
+    def record_face(self, decision: FaceDecision) -> FaceCheckRecord:
+        """The machine's face decision (規則 64条の5 第2号) into the audit chain, and into the
+        identity step; staff's visual comparison (第1号) follows where it is offered."""
+        if self.identity is None:
+            raise VisitError("the identity check comes first")
+        with self.terminal.sessions.begin() as session:
+            record = record_face_check(
+                session,
+                subject=self.subject,
+                decision=decision,
+                unattended=not self.operator,
+                operator=self.operator or None,
+                now=self.terminal.clock(),
+            )
+        self.face_record = record
+        self.identity.face(record)
+        return record
 
     def choose(self, item: Item) -> None:
         if self.preflight is None:
