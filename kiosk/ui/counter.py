@@ -12,8 +12,8 @@ import functools
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QApplication, QStackedLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QLocale, Signal
+from PySide6.QtWidgets import QApplication, QStackedLayout, QVBoxLayout, QWidget
 
 from appdata.model import DisclosureKind
 from kiosk.domain.pin_rules import PinKind, PinUse
@@ -41,9 +41,11 @@ from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations
 from kiosk.ui.idle import IdleController, IdleCountdown
 from kiosk.ui.keypad import PinKeypad
 from kiosk.ui.preview import CameraPreview, GuidanceRelay
+from kiosk.ui.receipt import PrinterFactory, print_receipt
 from kiosk.ui.screens import (
     AttractScreen,
     ChoiceScreen,
+    DisplayBar,
     FaceScreen,
     InsertCardScreen,
     MenuScreen,
@@ -54,7 +56,7 @@ from kiosk.ui.screens import (
     certificate_name,
 )
 from kiosk.ui.texts import arg, eligibility_reason_text, pin_kind_name, preflight_reason_text
-from kiosk.ui.theme import Metrics, State
+from kiosk.ui.theme import Metrics, State, ThemeSettings, apply_theme
 from kiosk.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,11 @@ OperatorOf = Callable[[], str | None]  # the signed-in operator's id, None when 
 
 def reason_text(decision: Decision) -> str:
     """The first reason, translated (the domain's English with the Japanese term is the source)."""
-    return preflight_reason_text(decision.reasons[0])
+    text = preflight_reason_text(decision.reasons[0])
+    if decision.opens_on is not None:  # renewal not yet: say from when
+        opens = QLocale().toString(decision.opens_on, QLocale.FormatType.LongFormat)
+        text = arg(QCoreApplication.translate("Counter", "%1 (from %2)"), text, opens)
+    return text
 
 
 class CounterWindow(QWidget):
@@ -87,6 +93,7 @@ class CounterWindow(QWidget):
         idle: IdleController | None = None,
         camera: Callable[[], Capture] | None = None,
         matcher: Matcher | None = None,
+        printer: PrinterFactory | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -98,6 +105,20 @@ class CounterWindow(QWidget):
         self.card_present = False
         self._pending_item: Item | None = None
 
+        self._camera, self._matcher, self._printer = camera, matcher, printer
+        self._face_worker: FaceCheckWorker | None = None
+        self._capture: Capture | None = None
+        self._on_choice: Callable[[object], None] | None = None
+        self._build(metrics)
+        app = QApplication.instance()
+        assert app is not None
+        self.idle = idle or IdleController(app, parent=self)
+        self.countdown = IdleCountdown(self.idle, metrics, self)
+        self.idle.expired.connect(self._on_idle)
+        self._connect()
+        self._reset_session()
+
+    def _build(self, metrics: Metrics) -> None:
         self.attract = AttractScreen(metrics, self)
         self.prompt = CardPrompt(metrics, parent=self)
         self.insert = InsertCardScreen(self.prompt, metrics, self)
@@ -106,48 +127,40 @@ class CounterWindow(QWidget):
         self.progress = ProgressScreen(metrics, self)
         self.choice = ChoiceScreen(metrics, self)
         self.staff_check = StaffCheckScreen(metrics, self)
-        self._camera, self._matcher = camera, matcher
         self.face = FaceScreen(CameraPreview(), metrics, self)
-        self._face_worker: FaceCheckWorker | None = None
-        self._capture: Capture | None = None
-        self._face_relay = GuidanceRelay(self)
-        self._face_relay.guidance.connect(self._face_guidance)
-        self._face_relay.decided.connect(self._face_decided)
-        self.face.cancelled.connect(self._cancel_face_check)
         self.result = ResultScreen(metrics, self)
-        self.stack = QStackedLayout(self)
+        self.result.print_button.setVisible(self._printer is not None)
+        self._face_relay = GuidanceRelay(self)
+        self.display = DisplayBar(metrics, self)
+        self.pages = QWidget(self)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.display)
+        outer.addWidget(self.pages, 1)
+        self.stack = QStackedLayout(self.pages)
         for screen in (
-            self.attract,
-            self.insert,
-            self.menu,
-            self.pin,
-            self.choice,
-            self.staff_check,
-            self.face,
-            self.progress,
-            self.result,
-        ):
+            self.attract, self.insert, self.menu, self.pin, self.choice, self.staff_check, self.face,
+            self.progress, self.result,
+        ):  # fmt: skip
             self.stack.addWidget(screen)
 
-        app = QApplication.instance()
-        assert app is not None
-        self.idle = idle or IdleController(app, parent=self)
-        self.countdown = IdleCountdown(self.idle, metrics, self)
-        self.idle.expired.connect(self._on_idle)
+    def _connect(self) -> None:
+        def end_cancelled() -> None:
+            self._end(Outcome.CANCELLED, "cancelled")
 
         self.attract.language_chosen.connect(self._start_session)
-        self.insert.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
         self.menu.chosen.connect(self._choose)
         self.menu.finished.connect(lambda: self._end(Outcome.COMPLETED, ""))
-        self.pin.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
+        for screen in (self.insert, self.pin, self.choice, self.staff_check):
+            screen.cancelled.connect(end_cancelled)
+        self.pin.alternative_chosen.connect(lambda: self._need_staff("asked"))
+        self.choice.chosen.connect(lambda value: self._on_choice(value) if self._on_choice else None)
         self.result.finished.connect(self._finish_result)
         self.result.more_requested.connect(self._follow_up)
-        self.choice.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
-        self.staff_check.cancelled.connect(lambda: self._end(Outcome.CANCELLED, "cancelled"))
-        self.pin.alternative_chosen.connect(lambda: self._need_staff("asked"))
-        self._on_choice: Callable[[object], None] | None = None
-        self.choice.chosen.connect(lambda value: self._on_choice(value) if self._on_choice else None)
-        self._reset_session()
+        self.result.print_requested.connect(self._print_receipt)
+        self.face.cancelled.connect(self._cancel_face_check)
+        self._face_relay.guidance.connect(self._face_guidance)
+        self._face_relay.decided.connect(self._face_decided)
+        self.display.changed.connect(self._apply_display)
 
     # -- session ----------------------------------------------------------------------------
 
@@ -156,6 +169,7 @@ class CounterWindow(QWidget):
         self.idle.stop()
         self.countdown.hide()
         self.translations.switch(DEFAULT_LANGUAGE)
+        self.display.reset()  # large text and high contrast do not carry over to the next person
         self.visit = None
         self._pending_item = None
         self.stack.setCurrentWidget(self.attract)
@@ -167,6 +181,32 @@ class CounterWindow(QWidget):
         self.prompt.set_state(ReaderState.CARD_PRESENT if self.card_present else ReaderState.READY)
         if self.card_present:
             self._open_visit()
+
+    def _apply_display(self, settings: ThemeSettings) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings, self.metrics)
+
+    def _print_receipt(self) -> None:
+        if self._printer is None:
+            return
+        self.result.print_button.setEnabled(False)  # one copy per press, never a duplicate
+        try:
+            print_receipt(
+                self._printer(),
+                self.result.title.text(),
+                self.result.receipt_text(),
+                self.terminal.terminal_id,
+            )
+        except Exception:
+            log.exception("receipt printing failed")
+            self.result.status.set_message(
+                State.WARNING,
+                QCoreApplication.translate("Counter", "The receipt could not be printed. Please ask staff."),
+            )
+            self.result.print_button.setEnabled(True)
+            return
+        self.result.printed()
 
     def resizeEvent(self, event: object) -> None:
         self.countdown.setGeometry(self.rect())

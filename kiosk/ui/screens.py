@@ -28,7 +28,7 @@ from kiosk.flows.counter.visit import Receipt
 from kiosk.ui.i18n import Language
 from kiosk.ui.status import StatusLine
 from kiosk.ui.texts import arg, pin_kind_name
-from kiosk.ui.theme import Metrics, State
+from kiosk.ui.theme import DEFAULT_SETTINGS, Contrast, Metrics, State, TextSize, ThemeSettings
 
 
 def procedure_name(procedure: Procedure) -> str:
@@ -93,6 +93,66 @@ class Screen(QWidget):
 
     def retranslate(self) -> None:
         """Subclasses set their texts here."""
+
+
+class DisplayBar(QWidget):
+    """Large text and high contrast, on every screen; each button says its state in words."""
+
+    changed = Signal(object)  # ThemeSettings
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.large = _big_button("", metrics, self)
+        self.contrast = _big_button("", metrics, self)
+        for button in (self.large, self.contrast):
+            button.setCheckable(True)
+            button.toggled.connect(self._toggled)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        row.addWidget(self.large)
+        row.addWidget(self.contrast)
+        self.retranslate()
+
+    @property
+    def settings(self) -> ThemeSettings:
+        return ThemeSettings(
+            contrast=Contrast.HIGH if self.contrast.isChecked() else Contrast.DEFAULT,
+            text=TextSize.LARGE if self.large.isChecked() else TextSize.NORMAL,
+        )
+
+    def reset(self) -> None:
+        changed = self.settings != DEFAULT_SETTINGS
+        for button in (self.large, self.contrast):
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
+        self.retranslate()
+        if changed:
+            self.changed.emit(DEFAULT_SETTINGS)
+
+    def _toggled(self, _checked: bool) -> None:
+        self.retranslate()
+        self.changed.emit(self.settings)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        on, off = QCoreApplication.translate("Counter", "on"), QCoreApplication.translate("Counter", "off")
+        self.large.setText(
+            arg(
+                QCoreApplication.translate("Counter", "Large text: %1"), on if self.large.isChecked() else off
+            )
+        )
+        self.contrast.setText(
+            arg(
+                QCoreApplication.translate("Counter", "High contrast: %1"),
+                on if self.contrast.isChecked() else off,
+            )
+        )
 
 
 class AttractScreen(Screen):
@@ -455,6 +515,9 @@ class ResultScreen(Screen):
         self._receipt, self._message = receipt, (state, message)
         self.more.setVisible(more)
         self.retranslate()
+
+    def printed(self) -> None:
+        self.print_button.setText(QCoreApplication.translate("Counter", "Printed"))
 
     def receipt_text(self) -> str:
         receipt = self._receipt

@@ -39,522 +39,523 @@
     <name>Console</name>
     <message>
         <source>%1 d %2 h</source>
-        <translation type="unfinished"></translation>
+        <translation>%1日%2時間</translation>
     </message>
     <message>
         <source>%1 h %2 min</source>
-        <translation type="unfinished"></translation>
+        <translation>%1時間%2分</translation>
     </message>
     <message>
         <source>%1 min</source>
-        <translation type="unfinished"></translation>
+        <translation>%1分</translation>
     </message>
     <message>
         <source>%1: %2</source>
-        <translation type="unfinished">%1：%2</translation>
+        <translation>%1：%2</translation>
     </message>
     <message>
         <source>Attempts</source>
-        <translation type="unfinished"></translation>
+        <translation>試行回数</translation>
     </message>
     <message>
         <source>Awaiting the card write</source>
-        <translation type="unfinished"></translation>
+        <translation>書込み待ち</translation>
     </message>
     <message>
         <source>Awaiting 機構&apos;s answer</source>
-        <translation type="unfinished"></translation>
+        <translation>応答待ち</translation>
     </message>
     <message>
         <source>CSV files (*.csv)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSVファイル (*.csv)</translation>
     </message>
     <message>
         <source>Camera</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラ</translation>
     </message>
     <message>
         <source>Card reader</source>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダー</translation>
     </message>
     <message>
         <source>Card wait ends</source>
-        <translation type="unfinished"></translation>
+        <translation>カード待ち期限</translation>
     </message>
     <message>
         <source>Card writes</source>
-        <translation type="unfinished"></translation>
+        <translation>書込み回数</translation>
     </message>
     <message>
         <source>Central (機構)</source>
-        <translation type="unfinished"></translation>
+        <translation>機構（センター）</translation>
     </message>
     <message>
         <source>Certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>証明書</translation>
     </message>
     <message>
         <source>Certificate received</source>
-        <translation type="unfinished"></translation>
+        <translation>証明書受信済み</translation>
     </message>
     <message>
         <source>Certificates not finished</source>
-        <translation type="unfinished"></translation>
+        <translation>完了していない証明書</translation>
     </message>
     <message>
         <source>Change the reason</source>
-        <translation type="unfinished"></translation>
+        <translation>理由を変更する</translation>
     </message>
     <message>
         <source>Check now</source>
-        <translation type="unfinished"></translation>
+        <translation>今すぐ確認</translation>
     </message>
     <message>
         <source>Checking…</source>
-        <translation type="unfinished"></translation>
+        <translation>確認しています…</translation>
     </message>
     <message>
         <source>Confirmed</source>
-        <translation type="unfinished"></translation>
+        <translation>完了</translation>
     </message>
     <message>
         <source>Day (JST)</source>
-        <translation type="unfinished"></translation>
+        <translation>日付（日本時間）</translation>
     </message>
     <message>
         <source>Destroyed (カ)</source>
-        <translation type="unfinished"></translation>
+        <translation>破棄件数</translation>
     </message>
     <message>
         <source>Disk space</source>
-        <translation type="unfinished"></translation>
+        <translation>ディスク容量</translation>
     </message>
     <message>
         <source>Everything checked works.</source>
-        <translation type="unfinished"></translation>
+        <translation>確認したすべての項目が正常です。</translation>
     </message>
     <message>
         <source>Export CSV…</source>
-        <translation type="unfinished"></translation>
+        <translation>CSVに書き出す…</translation>
     </message>
     <message>
         <source>Export the ledger as CSV</source>
-        <translation type="unfinished"></translation>
+        <translation>交付記録簿をCSVに書き出す</translation>
     </message>
     <message>
         <source>Fees (yen)</source>
-        <translation type="unfinished"></translation>
+        <translation>手数料（円）</translation>
     </message>
     <message>
         <source>Free of charge (オ)</source>
-        <translation type="unfinished"></translation>
+        <translation>無償</translation>
     </message>
     <message>
         <source>Given up</source>
-        <translation type="unfinished"></translation>
+        <translation>中止</translation>
     </message>
     <message>
         <source>Handed over (ウ)</source>
-        <translation type="unfinished"></translation>
+        <translation>交付件数</translation>
     </message>
     <message>
         <source>In service / out of service</source>
-        <translation type="unfinished"></translation>
+        <translation>運用中／休止中</translation>
     </message>
     <message>
         <source>In service since installation.</source>
-        <translation type="unfinished"></translation>
+        <translation>設置以来、運用中です。</translation>
     </message>
     <message>
         <source>In service: residents can use this terminal.</source>
-        <translation type="unfinished"></translation>
+        <translation>運用中：住民はこの端末を利用できます。</translation>
     </message>
     <message>
         <source>Issuance ledger (交付記録簿)</source>
-        <translation type="unfinished"></translation>
+        <translation>交付記録簿</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished"></translation>
+        <translation>種類</translation>
     </message>
     <message>
         <source>Last checked: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>最終確認：%1</translation>
     </message>
     <message>
         <source>Last error</source>
-        <translation type="unfinished"></translation>
+        <translation>最後のエラー</translation>
     </message>
     <message>
         <source>Ledger of %1 (JST). Operation record when it was read: %2 records, head %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（日本時間）の交付記録簿。読み出し時の操作記録：%2件、先頭ハッシュ %3</translation>
     </message>
     <message>
         <source>Maintenance (点検・保守)</source>
-        <extracomment>The same English as OutOfServiceReason.text (tests hold them together).</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>点検・保守</translation>
     </message>
     <message>
         <source>Message #%1 could not be made due now. Try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>メッセージ #%1 を今すぐ送信にできませんでした。もう一度お試しください。</translation>
     </message>
     <message>
         <source>Message #%1 goes out with the next sending.</source>
-        <translation type="unfinished"></translation>
+        <translation>メッセージ #%1 は次の送信で送られます。</translation>
     </message>
     <message>
         <source>Message #%1 has already been sent.</source>
-        <translation type="unfinished"></translation>
+        <translation>メッセージ #%1 は送信済みです。</translation>
     </message>
     <message>
         <source>Messages not yet sent to the central</source>
-        <translation type="unfinished"></translation>
+        <translation>機構へ未送信のメッセージ</translation>
     </message>
     <message>
         <source>Messages to the central</source>
-        <translation type="unfinished"></translation>
+        <translation>機構への送信</translation>
     </message>
     <message>
         <source>Messages waiting: %1. Certificates not finished: %2. (%3)</source>
-        <translation type="unfinished"></translation>
+        <translation>送信待ちのメッセージ：%1件。完了していない証明書：%2件。（%3）</translation>
     </message>
     <message>
         <source>Next</source>
-        <translation type="unfinished"></translation>
+        <translation>次の処理</translation>
     </message>
     <message>
         <source>Next attempt</source>
-        <translation type="unfinished"></translation>
+        <translation>次回送信</translation>
     </message>
     <message>
         <source>No card reader is connected.</source>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダーが接続されていません。</translation>
     </message>
     <message>
         <source>No.</source>
-        <translation type="unfinished"></translation>
+        <translation>番号</translation>
     </message>
     <message>
         <source>Nobody is signed in: sign in with your staff card first.</source>
-        <translation type="unfinished"></translation>
+        <translation>操作者がサインインしていません。先に職員カードでサインインしてください。</translation>
     </message>
     <message>
         <source>Not checked yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>まだ確認していません。</translation>
     </message>
     <message>
         <source>Not checked: a face check is using the camera.</source>
-        <translation type="unfinished"></translation>
+        <translation>未確認：顔照合がカメラを使用中です。</translation>
     </message>
     <message>
         <source>Not issued</source>
-        <translation type="unfinished"></translation>
+        <translation>発行されず</translation>
     </message>
     <message>
         <source>Nothing</source>
-        <translation type="unfinished"></translation>
+        <translation>なし</translation>
     </message>
     <message>
         <source>Nothing changed: it was already so.</source>
-        <translation type="unfinished"></translation>
+        <translation>変更はありません（すでにその状態です）。</translation>
     </message>
     <message>
         <source>Nothing is waiting to be sent.</source>
-        <translation type="unfinished"></translation>
+        <translation>送信待ちはありません。</translation>
     </message>
     <message>
         <source>Nothing is waiting: every message has gone out and every certificate is finished. (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>残っている処理はありません。すべてのメッセージが送信され、すべての証明書が完了しています。（%1）</translation>
     </message>
     <message>
         <source>Only a signed-in operator can change this: sign in with your staff card.</source>
-        <translation type="unfinished"></translation>
+        <translation>変更できるのはサインインした操作者だけです。職員カードでサインインしてください。</translation>
     </message>
     <message>
         <source>Other (see the staff log)</source>
-        <translation type="unfinished"></translation>
+        <translation>その他（職員の記録を参照）</translation>
     </message>
     <message>
         <source>Out of service: residents cannot use this terminal.</source>
-        <translation type="unfinished"></translation>
+        <translation>休止中：住民はこの端末を利用できません。</translation>
     </message>
     <message>
         <source>Paid (エ)</source>
-        <translation type="unfinished"></translation>
+        <translation>有償</translation>
     </message>
     <message>
         <source>Pending work</source>
-        <translation type="unfinished"></translation>
+        <translation>未完了の処理</translation>
     </message>
     <message>
         <source>Put back in service</source>
-        <translation type="unfinished"></translation>
+        <translation>運用を再開する</translation>
     </message>
     <message>
         <source>Queued</source>
-        <translation type="unfinished"></translation>
+        <translation>登録日時</translation>
     </message>
     <message>
         <source>Read back from the card</source>
-        <translation type="unfinished"></translation>
+        <translation>カードから読み戻し済み</translation>
     </message>
     <message>
         <source>Read the card back and confirm</source>
-        <translation type="unfinished"></translation>
+        <translation>カードを読み戻して確認する</translation>
     </message>
     <message>
         <source>Reading the mode…</source>
-        <translation type="unfinished"></translation>
+        <translation>運用状態を読み込んでいます…</translation>
     </message>
     <message>
         <source>Reason</source>
-        <translation type="unfinished"></translation>
+        <translation>理由</translation>
     </message>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>更新</translation>
     </message>
     <message>
         <source>Requested</source>
-        <translation type="unfinished"></translation>
+        <translation>要求日時</translation>
     </message>
     <message>
         <source>Requests answered by 機構 (イ)</source>
-        <translation type="unfinished"></translation>
+        <translation>発行のための通信件数</translation>
     </message>
     <message>
         <source>Requests made</source>
-        <extracomment>The 交付記録簿&apos;s columns. The Japanese translations are the office&apos;s own labels (ledger.FIELDS), which the CSV carries; tests hold the two together.</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>発行要求件数</translation>
     </message>
     <message>
         <source>Revoke and record as destroyed (破棄)</source>
-        <translation type="unfinished"></translation>
+        <translation>失効させて破棄として記録する</translation>
     </message>
     <message>
         <source>Revoked as destroyed (破棄)</source>
-        <translation type="unfinished"></translation>
+        <translation>破棄（失効済み）</translation>
     </message>
     <message>
         <source>Send now</source>
-        <translation type="unfinished"></translation>
+        <translation>今すぐ送信</translation>
     </message>
     <message>
         <source>Send the confirmation to 機構</source>
-        <translation type="unfinished"></translation>
+        <translation>機構へ確認を送る</translation>
     </message>
     <message>
         <source>Signing certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>署名用電子証明書</translation>
     </message>
     <message>
         <source>Since %1, set by %2.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 から（%2 が設定）。</translation>
     </message>
     <message>
         <source>Since %1, set by %2. Reason: %3.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 から（%2 が設定）。理由：%3。</translation>
     </message>
     <message>
         <source>Something is not working: see below.</source>
-        <translation type="unfinished"></translation>
+        <translation>異常があります。下をご覧ください。</translation>
     </message>
     <message>
         <source>Something needs attention: see below.</source>
-        <translation type="unfinished"></translation>
+        <translation>要確認の項目があります。下をご覧ください。</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>段階</translation>
     </message>
     <message>
         <source>Suspected misuse under investigation (規則 70-7)</source>
-        <translation type="unfinished"></translation>
+        <translation>不正利用の疑いによる調査中（規則第70条の7）</translation>
     </message>
     <message>
         <source>Take out of service</source>
-        <translation type="unfinished"></translation>
+        <translation>運用を休止する</translation>
     </message>
     <message>
         <source>Terminal health</source>
-        <translation type="unfinished"></translation>
+        <translation>端末の状態</translation>
     </message>
     <message>
         <source>The CSV file %1 could not be written. Choose another place.</source>
-        <translation type="unfinished"></translation>
+        <translation>CSVファイル %1 を書き込めませんでした。別の場所を選んでください。</translation>
     </message>
     <message>
         <source>The camera cannot be opened.</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラを開けません。</translation>
     </message>
     <message>
         <source>The camera could not be checked.</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラを確認できませんでした。</translation>
     </message>
     <message>
         <source>The camera gives no picture.</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラから映像が届きません。</translation>
     </message>
     <message>
         <source>The camera is not working</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラの故障</translation>
     </message>
     <message>
         <source>The camera stopped working.</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラが停止しました。</translation>
     </message>
     <message>
         <source>The camera works.</source>
-        <translation type="unfinished"></translation>
+        <translation>カメラは正常です。</translation>
     </message>
     <message>
         <source>The card reader could not be checked.</source>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダーを確認できませんでした。</translation>
     </message>
     <message>
         <source>The card reader is connected.</source>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダーは接続されています。</translation>
     </message>
     <message>
         <source>The card reader is not working</source>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダーの故障</translation>
     </message>
     <message>
         <source>The card reader service (pcscd) is not available.</source>
-        <extracomment>kiosk.flows.health&apos;s fixed sentences (tests check each is one of its literals, and that no literal is missing). Its sentences with a number in them (disk space, outbox backlog) are shown in its English.</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>カードリーダーのサービス（pcscd）を利用できません。</translation>
     </message>
     <message>
         <source>The central (機構) answers slowly.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構の応答が遅くなっています。</translation>
     </message>
     <message>
         <source>The central (機構) answers.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構は応答しています。</translation>
     </message>
     <message>
         <source>The central (機構) cannot be reached</source>
-        <translation type="unfinished"></translation>
+        <translation>機構に接続できない</translation>
     </message>
     <message>
         <source>The central (機構) cannot be reached.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構に接続できません。</translation>
     </message>
     <message>
         <source>The central (機構) could not be checked.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構を確認できませんでした。</translation>
     </message>
     <message>
         <source>The central (機構) refuses this terminal.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構がこの端末を受け付けていません。</translation>
     </message>
     <message>
         <source>The central&apos;s (機構) answer could not be verified.</source>
-        <translation type="unfinished"></translation>
+        <translation>機構の応答を検証できませんでした。</translation>
     </message>
     <message>
         <source>The change was refused; nothing was changed.</source>
-        <translation type="unfinished"></translation>
+        <translation>変更は受け付けられませんでした。何も変更されていません。</translation>
     </message>
     <message>
         <source>The checks could not be run.</source>
-        <translation type="unfinished"></translation>
+        <translation>確認を実行できませんでした。</translation>
     </message>
     <message>
         <source>The data folder is missing.</source>
-        <translation type="unfinished"></translation>
+        <translation>データフォルダーがありません。</translation>
     </message>
     <message>
         <source>The disk space could not be checked.</source>
-        <translation type="unfinished"></translation>
+        <translation>ディスク容量を確認できませんでした。</translation>
     </message>
     <message>
         <source>The ledger could not be read from the store.</source>
-        <translation type="unfinished"></translation>
+        <translation>交付記録簿をデータベースから読み出せませんでした。</translation>
     </message>
     <message>
         <source>The ledger was saved to %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>交付記録簿を %1 に保存しました。</translation>
     </message>
     <message>
         <source>The messages waiting to be sent could not be counted.</source>
-        <translation type="unfinished"></translation>
+        <translation>送信待ちのメッセージを数えられませんでした。</translation>
     </message>
     <message>
         <source>The office is closed</source>
-        <translation type="unfinished"></translation>
+        <translation>閉庁中</translation>
     </message>
     <message>
         <source>The pending work could not be read from the store.</source>
-        <translation type="unfinished"></translation>
+        <translation>未完了の処理をデータベースから読み出せませんでした。</translation>
     </message>
     <message>
         <source>The terminal&apos;s card reader is not connected.</source>
-        <translation type="unfinished"></translation>
+        <translation>この端末のカードリーダーが接続されていません。</translation>
     </message>
     <message>
         <source>The terminal&apos;s mode could not be read or saved. Try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>端末の運用状態を読み出し・保存できませんでした。もう一度お試しください。</translation>
     </message>
     <message>
         <source>Today</source>
-        <translation type="unfinished"></translation>
+        <translation>今日</translation>
     </message>
     <message>
         <source>Unchanged for</source>
-        <translation type="unfinished"></translation>
+        <translation>変化のない期間</translation>
     </message>
     <message>
         <source>User authentication certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>利用者証明用電子証明書</translation>
     </message>
     <message>
         <source>Wait for the card to come back</source>
-        <translation type="unfinished"></translation>
+        <translation>カードの再提示を待つ</translation>
     </message>
     <message>
         <source>Wait for 機構&apos;s answer</source>
-        <translation type="unfinished"></translation>
+        <translation>機構の応答を待つ</translation>
     </message>
     <message>
         <source>Waiting for</source>
-        <translation type="unfinished"></translation>
+        <translation>待ち時間</translation>
     </message>
     <message>
         <source>Write the certificate to the card</source>
-        <translation type="unfinished"></translation>
+        <translation>証明書をカードに書き込む</translation>
     </message>
     <message>
         <source>Writing the CSV file…</source>
-        <translation type="unfinished"></translation>
+        <translation>CSVファイルを書き込んでいます…</translation>
     </message>
     <message>
         <source>Written to the card</source>
-        <translation type="unfinished"></translation>
+        <translation>カード書込み済み</translation>
     </message>
     <message>
         <source>needs attention</source>
-        <translation type="unfinished"></translation>
+        <translation>要確認</translation>
     </message>
     <message>
         <source>not checked</source>
-        <translation type="unfinished"></translation>
+        <translation>未確認</translation>
     </message>
     <message>
         <source>not working</source>
-        <translation type="unfinished"></translation>
+        <translation>異常</translation>
     </message>
     <message>
         <source>under a minute</source>
-        <translation type="unfinished"></translation>
+        <translation>1分未満</translation>
     </message>
     <message>
         <source>works</source>
-        <translation type="unfinished"></translation>
+        <translation>正常</translation>
     </message>
 </context>
 <context>
     <name>Counter</name>
+    <message>
+        <source>%1 (from %2)</source>
+        <translation>%1（%2から）</translation>
+    </message>
     <message>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
@@ -656,12 +657,20 @@
         <translation>カードの電子証明書の発行・更新・失効と、暗証番号の変更・再設定ができます。言語を選んで始めてください。</translation>
     </message>
     <message>
+        <source>High contrast: %1</source>
+        <translation>高コントラスト：%1</translation>
+    </message>
+    <message>
         <source>I do not know this PIN</source>
         <translation>暗証番号がわからない</translation>
     </message>
     <message>
         <source>Insert your card</source>
         <translation>カードを差し込んでください</translation>
+    </message>
+    <message>
+        <source>Large text: %1</source>
+        <translation>大きな文字：%1</translation>
     </message>
     <message>
         <source>Lifting the suspension of your card…</source>
@@ -702,6 +711,10 @@
     <message>
         <source>Print receipt</source>
         <translation>控えを印刷</translation>
+    </message>
+    <message>
+        <source>Printed</source>
+        <translation>印刷しました</translation>
     </message>
     <message>
         <source>Procedure: %1</source>
@@ -804,6 +817,10 @@
         <translation>地方公共団体情報システム機構との通信ができません。通信が必要な手続は今はできません。後から送信できる申請は、通信が戻りしだい送信します。</translation>
     </message>
     <message>
+        <source>The receipt could not be printed. Please ask staff.</source>
+        <translation>控えを印刷できませんでした。職員にお声がけください。</translation>
+    </message>
+    <message>
         <source>The session ended because there was no input.</source>
         <translation>操作がなかったため終了しました。</translation>
     </message>
@@ -838,6 +855,14 @@
     <message>
         <source>Your signing certificate will be revoked and your user authentication PIN set to a random value and locked. From then on, the card is used with your face instead of a PIN.</source>
         <translation>署名用電子証明書は失効し、利用者証明用電子証明書の暗証番号は無作為の値に設定されてロックされます。以後、カードは暗証番号の代わりに顔で利用します。</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>オフ</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>オン</translation>
     </message>
     <message>
         <source>signing certificate</source>
@@ -1363,6 +1388,13 @@
     <message>
         <source>機構 cannot be reached now: the request is taken and sent as soon as the link is back (送信待ち).</source>
         <translation>現在、機構（J-LIS）に接続できません。申請はお受けし、接続が戻りしだい送信します（送信待ち）。</translation>
+    </message>
+</context>
+<context>
+    <name>Receipt</name>
+    <message>
+        <source>Terminal %1, printed %2</source>
+        <translation>端末 %1&#x3000;印刷日時 %2</translation>
     </message>
 </context>
 <context>

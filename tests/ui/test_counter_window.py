@@ -4,9 +4,12 @@ pcscd/vpcd with the central as its own process are in tests/e2e."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from counter_fixtures import insert, server, terminal  # noqa: F401 (fixtures)
 from kiosk_store_fixtures import db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication
 
 import facekit
@@ -26,7 +29,7 @@ from kiosk.flows.counter.visit import Visit
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
-from kiosk.ui.theme import Metrics
+from kiosk.ui.theme import DEFAULT_SETTINGS, Metrics, TextSize
 
 OPERATOR = "staff-007"
 
@@ -249,5 +252,47 @@ def test_face_check_at_the_counter(qtbot, terminal, insert, clips, matcher, who,
             )
             win.identity_established()
             qtbot.waitUntil(lambda: win.pin.keypad is not None and win.pin.keypad.kind is PinKind.AUTH)
+    finally:
+        translations.uninstall()
+
+
+def test_display_settings_reset_with_every_session(qtbot, window) -> None:
+    window.display.large.click()
+    window.display.contrast.click()
+    assert window.display.settings.text is TextSize.LARGE and "on" in window.display.large.text()
+    _start(qtbot, window)
+    window.menu.done.click()  # the next person gets the defaults
+    assert window.display.settings == DEFAULT_SETTINGS
+
+
+def test_receipt_prints_once_per_press(qtbot, terminal, insert, tmp_path) -> None:  # noqa: F811
+    reader, _card = insert("adult")
+    pdfs: list[Path] = []
+
+    def printer() -> QPrinter:
+        out = QPrinter(QPrinter.PrinterMode.HighResolution)
+        out.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        pdfs.append(tmp_path / f"receipt-{len(pdfs)}.pdf")
+        out.setOutputFileName(str(pdfs[-1]))
+        return out
+
+    translations = Translations(QApplication.instance())
+    win = CounterWindow(
+        terminal, lambda: reader, lambda: OPERATOR, translations, Metrics(96.0), printer=printer
+    )
+    qtbot.addWidget(win)
+    try:
+        _start(qtbot, win)
+        win.menu.button_for(Item(Procedure.PIN_CHANGE, PinKind.JUKI)).click()
+        _wait_screen(qtbot, win, win.pin)
+        _type(qtbot, win, JUKI_PIN)
+        qtbot.waitUntil(
+            lambda: win.pin.keypad is not None and win.pin.keypad.use.name == "NEW", timeout=10_000
+        )
+        _type(qtbot, win, "5820", twice=True)
+        _wait_screen(qtbot, win, win.result)
+        win.result.print_button.click()
+        assert not win.result.print_button.isEnabled()  # no duplicate from a double tap
+        assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF")
     finally:
         translations.uninstall()
