@@ -26,7 +26,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -99,7 +99,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class HealthReport:
     at: datetime
-    checks: tuple[CheckResult, ...]  # in the order the probes were given
+    checks: tuple[CheckResult, ...]  # in the order the probes were given, skipped ones left out
 
     @property
     def overall(self) -> HealthStatus:
@@ -157,11 +157,16 @@ class HealthChecks:
         self._lock = threading.Lock()
         self._hanging: dict[CheckName, _Run] = {}
 
-    def run(self) -> HealthReport:
+    def run(self, *, skip: Collection[CheckName] = ()) -> HealthReport:
+        """Run every probe but those named in `skip`, which are neither started nor reported (the
+        console skips the camera while a face check holds it). A skipped probe still hanging from
+        an earlier run stays tracked."""
         at = self._clock()
         with self._lock:  # two console refreshes at once must not start two copies of a probe
             runs: list[tuple[Probe, _Run | None, _Run]] = []
             for probe in self.probes:
+                if probe.name in skip:
+                    continue
                 previous = self._hanging.get(probe.name)
                 if previous is not None and not previous.done.is_set():
                     runs.append((probe, previous, previous))

@@ -41,7 +41,8 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.store.models import CertificateKind, Fee, IssuanceJournal, IssuanceStep
+from kiosk.store.audit import GENESIS
+from kiosk.store.models import AuditRecord, CertificateKind, Fee, IssuanceJournal, IssuanceStep
 
 JST: Final = timezone(timedelta(hours=9), "JST")
 
@@ -174,6 +175,23 @@ def daily_ledger(session: Session, day: date) -> Ledger:
             for kind, step, fee, n, yen in rows
         ),
     )
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The operation record's length and head hash, printed or exported with a ledger: given later
+    to `kiosk audit verify --anchor`, it shows that no record was cut off the end since."""
+
+    records: int
+    head: bytes  # GENESIS (32 zero bytes) while the chain is empty
+
+
+def audit_anchor(session: Session) -> AuditAnchor:
+    """The chain's count and head in one statement, so both come from the same snapshot even
+    while the kiosk appends."""
+    last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery()
+    count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
+    return AuditAnchor(int(count), head or GENESIS)
 
 
 def csv_values(ledger: Ledger, row: LedgerRow) -> tuple[str | int, ...]:

@@ -1574,4 +1574,412 @@
         <translation>%1は入力の誤りが続いたためロックされています。市区町村の窓口（カードと本人確認書類をお持ちください）で再設定できます。</translation>
     </message>
 </context>
+<context>
+    <name>VisitPanel</name>
+    <message>
+        <source>%1, issued on %2</source>
+        <translation>%1、交付日 %2</translation>
+    </message>
+    <message>
+        <source>%1, no validity period</source>
+        <translation>%1、有効期間なし</translation>
+    </message>
+    <message>
+        <source>%1, valid until %2</source>
+        <translation>%1、有効期限 %2</translation>
+    </message>
+    <message>
+        <source>%1…</source>
+        <translation>%1…</translation>
+    </message>
+    <message>
+        <source>A face-auth card: it has no PIN the resident can use.</source>
+        <translation>顔認証マイナンバーカードです。本人が使える暗証番号はありません。</translation>
+    </message>
+    <message>
+        <source>A legal representative with the applicant (法定代理人・本人同行)</source>
+        <translation>法定代理人（本人同行）</translation>
+    </message>
+    <message>
+        <source>A legal representative without the applicant (法定代理人)</source>
+        <translation>法定代理人（本人不在）</translation>
+    </message>
+    <message>
+        <source>A proxy with a letter of attorney (任意代理人)</source>
+        <translation>委任状を持つ任意代理人</translation>
+    </message>
+    <message>
+        <source>Add the document</source>
+        <translation>書類を追加</translation>
+    </message>
+    <message>
+        <source>Add the documents presented.</source>
+        <translation>提示された書類を追加してください。</translation>
+    </message>
+    <message>
+        <source>Address in the chip</source>
+        <translation>ICチップ内の住所</translation>
+    </message>
+    <message>
+        <source>An override needs your staff card and PIN again (the last check is more than 5 minutes old). Re-authenticate, then try again.</source>
+        <translation>職員の判断による受付には、職員カードと暗証番号による再認証が必要です（前回の認証から5分を超えています）。再認証してから、もう一度操作してください。</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>反映</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>カード</translation>
+    </message>
+    <message>
+        <source>Card face and declaration (照合番号B)</source>
+        <translation>券面事項確認情報の照合と申告（照合番号B）</translation>
+    </message>
+    <message>
+        <source>Choose a reason…</source>
+        <translation>理由を選んでください…</translation>
+    </message>
+    <message>
+        <source>Choose the kind of document…</source>
+        <translation>書類の種類を選んでください…</translation>
+    </message>
+    <message>
+        <source>Choose the reason for the override.</source>
+        <translation>職員判断の理由を選んでください。</translation>
+    </message>
+    <message>
+        <source>Choose the reason that lets the expired card serve.</source>
+        <translation>有効期間が満了したカードで確認する理由を選んでください。</translation>
+    </message>
+    <message>
+        <source>Choose why you accept the papers.</source>
+        <translation>書類を確認した理由を選んでください。</translation>
+    </message>
+    <message>
+        <source>Compare with the printed card, then tick what holds and record the check.</source>
+        <translation>券面と照合し、該当する項目にチェックを入れてから記録してください。</translation>
+    </message>
+    <message>
+        <source>Confirmed by %1</source>
+        <translation>確認済み（%1）</translation>
+    </message>
+    <message>
+        <source>Date of birth in the chip: %1. Card valid until: %2.</source>
+        <translation>ICチップ内の生年月日：%1。カードの有効期限：%2。</translation>
+    </message>
+    <message>
+        <source>Documents checked by hand (要綱 2-4)</source>
+        <translation>職員による本人確認書類の確認（要綱 2-4）</translation>
+    </message>
+    <message>
+        <source>I compared the expired card&apos;s photo with the person: it is them</source>
+        <translation>有効期間満了後のカードの写真と本人を照合し、本人と確認した</translation>
+    </message>
+    <message>
+        <source>I confirmed the intention of both the applicant and the legal representative (要綱 2-3)</source>
+        <translation>本人と法定代理人の双方の意思を確認した（要綱 2-3）</translation>
+    </message>
+    <message>
+        <source>I saw and checked the original documents</source>
+        <translation>書類の原本を確認した</translation>
+    </message>
+    <message>
+        <source>Identity</source>
+        <translation>本人確認</translation>
+    </message>
+    <message>
+        <source>Identity check by staff</source>
+        <translation>職員による本人確認</translation>
+    </message>
+    <message>
+        <source>Identity confirmed by %1. The resident&apos;s screen goes on.</source>
+        <translation>本人確認ができました（%1）。住民の画面は次に進みます。</translation>
+    </message>
+    <message>
+        <source>Issued on</source>
+        <translation>交付日</translation>
+    </message>
+    <message>
+        <source>Key in 照合番号B from the printed card, compare what the chip holds with the printed card, and ask the resident for details of their resident record. Both must be right, otherwise the application cannot be accepted (受付不可).</source>
+        <translation>券面の照合番号Bを入力し、ICチップ内の情報と券面を照合したうえで、住民票の記載事項を本人に申告してもらってください。どちらも確認できない場合は受付不可です。</translation>
+    </message>
+    <message>
+        <source>Kind of document</source>
+        <translation>書類の種類</translation>
+    </message>
+    <message>
+        <source>Letter of attorney signed, or named and sealed, by the applicant (委任状)</source>
+        <translation>本人が署名又は記名押印した委任状</translation>
+    </message>
+    <message>
+        <source>Name in the chip</source>
+        <translation>ICチップ内の氏名</translation>
+    </message>
+    <message>
+        <source>No card</source>
+        <translation>カードなし</translation>
+    </message>
+    <message>
+        <source>No visit.</source>
+        <translation>受付中の住民はいません。</translation>
+    </message>
+    <message>
+        <source>Not accepted (recorded):</source>
+        <translation>受付できません（記録しました）：</translation>
+    </message>
+    <message>
+        <source>Not checked yet</source>
+        <translation>未確認</translation>
+    </message>
+    <message>
+        <source>Not chosen yet</source>
+        <translation>未選択</translation>
+    </message>
+    <message>
+        <source>Not confirmed yet</source>
+        <translation>未確認</translation>
+    </message>
+    <message>
+        <source>Not presented</source>
+        <translation>未提出</translation>
+    </message>
+    <message>
+        <source>Not the same person</source>
+        <translation>本人ではない</translation>
+    </message>
+    <message>
+        <source>PIN setting request form (暗証番号設定依頼書)</source>
+        <translation>暗証番号設定依頼書</translation>
+    </message>
+    <message>
+        <source>Photo in the chip</source>
+        <translation>ICチップ内の顔写真</translation>
+    </message>
+    <message>
+        <source>Presented, not sealed</source>
+        <translation>提出あり（封緘なし）</translation>
+    </message>
+    <message>
+        <source>Presented, sealed (envelope or concealment sticker)</source>
+        <translation>提出あり（封入・封緘又は隠ぺいシール貼付）</translation>
+    </message>
+    <message>
+        <source>Procedure</source>
+        <translation>手続</translation>
+    </message>
+    <message>
+        <source>Re-authenticate with my staff card</source>
+        <translation>職員カードで再認証する</translation>
+    </message>
+    <message>
+        <source>Read the card with 照合番号B</source>
+        <translation>照合番号Bでカードを読み取る</translation>
+    </message>
+    <message>
+        <source>Reason for the override</source>
+        <translation>職員判断の理由</translation>
+    </message>
+    <message>
+        <source>Record the check</source>
+        <translation>照合結果を記録</translation>
+    </message>
+    <message>
+        <source>Record the comparison</source>
+        <translation>照合結果を記録</translation>
+    </message>
+    <message>
+        <source>Record the documents</source>
+        <translation>確認した書類を記録</translation>
+    </message>
+    <message>
+        <source>Recorded: %1.</source>
+        <translation>記録しました：%1。</translation>
+    </message>
+    <message>
+        <source>Recorded: not the same person. The face does not confirm identity; check documents by hand, or the application cannot be accepted.</source>
+        <translation>本人ではないと記録しました。顔による本人確認はできません。本人確認書類を確認してください。確認できない場合は受付不可です。</translation>
+    </message>
+    <message>
+        <source>Remove the selected document</source>
+        <translation>選んだ書類を削除</translation>
+    </message>
+    <message>
+        <source>Say whether it is the same person, and why you decide.</source>
+        <translation>本人かどうかと、その判断の理由を選んでください。</translation>
+    </message>
+    <message>
+        <source>Sign in at the staff console: every override is recorded under its operator.</source>
+        <translation>職員用画面でサインインしてください。職員の判断による受付は、操作者ごとに記録されます。</translation>
+    </message>
+    <message>
+        <source>Something went wrong (%1). Nothing was accepted.</source>
+        <translation>エラーが発生しました（%1）。受付はされていません。</translation>
+    </message>
+    <message>
+        <source>Staff are needed (%1).</source>
+        <translation>職員の対応が必要です（%1）。</translation>
+    </message>
+    <message>
+        <source>Staff needed: %1</source>
+        <translation>職員の対応が必要：%1</translation>
+    </message>
+    <message>
+        <source>Still working on the last step. Please wait.</source>
+        <translation>前の処理を実行中です。お待ちください。</translation>
+    </message>
+    <message>
+        <source>The applicant in person (本人)</source>
+        <translation>本人</translation>
+    </message>
+    <message>
+        <source>The applicant is an adult ward (成年被後見人)</source>
+        <translation>申請者は成年被後見人である</translation>
+    </message>
+    <message>
+        <source>The camera is not available</source>
+        <translation>カメラが使用できない</translation>
+    </message>
+    <message>
+        <source>The camera picture was poor (light, camera, glasses, mask)</source>
+        <translation>カメラ画像が不十分（明るさ、カメラ、眼鏡、マスク）</translation>
+    </message>
+    <message>
+        <source>The card has expired. Within 6 months of expiry it is accepted only when its photo shows the person present (要領 (A)).</source>
+        <translation>カードの有効期間が満了しています。満了日から6か月以内であれば、写真により本人であることを確認できた場合に限り使えます（要領 (A)）。</translation>
+    </message>
+    <message>
+        <source>The card is busy. Try again in a moment.</source>
+        <translation>カードを処理中です。少し待ってから、もう一度操作してください。</translation>
+    </message>
+    <message>
+        <source>The card was taken out.</source>
+        <translation>カードが抜かれました。</translation>
+    </message>
+    <message>
+        <source>The card&apos;s resident registry PIN is locked.</source>
+        <translation>住民基本台帳用暗証番号がロックされています。</translation>
+    </message>
+    <message>
+        <source>The card-face check follows a failed PIN, or serves a face-auth card (要領 第2-1-(1)-ア-(イ)-B). The resident has not entered a wrong PIN: let them try the PIN, or check documents by hand.</source>
+        <translation>券面事項確認情報による確認は、暗証番号の照合に失敗した場合か顔認証マイナンバーカードの場合に行います（要領 第2-1-(1)-ア-(イ)-B）。まだ暗証番号の照合に失敗していません。暗証番号を入力してもらうか、本人確認書類を確認してください。</translation>
+    </message>
+    <message>
+        <source>The document has no validity period</source>
+        <translation>有効期間のない書類</translation>
+    </message>
+    <message>
+        <source>The face check could not decide. Compare the person with the photo on the card (and in the chip, when read with 照合番号B).</source>
+        <translation>顔認証で判定できませんでした。本人とカードの写真（照合番号Bで読み取った場合はICチップ内の写真も）を見比べてください。</translation>
+    </message>
+    <message>
+        <source>The identity check was not accepted.</source>
+        <translation>本人確認ができませんでした。</translation>
+    </message>
+    <message>
+        <source>The inquiry answer (照会回答書) was presented</source>
+        <translation>照会回答書の提出あり</translation>
+    </message>
+    <message>
+        <source>The person cannot follow the head-turn prompt</source>
+        <translation>本人が顔の向きの指示に従えない</translation>
+    </message>
+    <message>
+        <source>The person&apos;s appearance changed since the card photo</source>
+        <translation>カードの写真から容姿が変わっている</translation>
+    </message>
+    <message>
+        <source>The procedure has started: who is applying can no longer change.</source>
+        <translation>手続が始まったため、申請者の区分は変更できません。</translation>
+    </message>
+    <message>
+        <source>The relationship is proven (family register, guardianship registry or letter of attorney)</source>
+        <translation>関係を確認した（戸籍、登記事項証明書又は委任状）</translation>
+    </message>
+    <message>
+        <source>The resident does not know the resident registry PIN.</source>
+        <translation>本人が住民基本台帳用暗証番号を知りません。</translation>
+    </message>
+    <message>
+        <source>The resident stated the details of their resident record correctly</source>
+        <translation>本人が住民票の記載事項を正しく申告した</translation>
+    </message>
+    <message>
+        <source>The resident&apos;s PIN check failed.</source>
+        <extracomment>Why the resident&apos;s window asks for staff (CounterWindow.identity_needed).</extracomment>
+        <translation>暗証番号の照合に失敗しました。</translation>
+    </message>
+    <message>
+        <source>The same person</source>
+        <translation>本人である</translation>
+    </message>
+    <message>
+        <source>This check is not allowed at this point.</source>
+        <translation>この段階ではこの確認はできません。</translation>
+    </message>
+    <message>
+        <source>This visit</source>
+        <translation>受付中の住民</translation>
+    </message>
+    <message>
+        <source>This visit did not begin under your sign-in, so an override would not be recorded in your name. Ask the resident to take out the card and start again.</source>
+        <translation>この受付はあなたのサインイン中に始まったものではないため、職員の判断をあなたの名前で記録できません。住民にカードを抜いてもらい、最初からやり直してください。</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有効期限</translation>
+    </message>
+    <message>
+        <source>Visual face comparison (規則 64条の5 第1号)</source>
+        <translation>職員による目視の照合（規則 64条の5 第1号）</translation>
+    </message>
+    <message>
+        <source>What the chip holds matches the printed card</source>
+        <translation>ICチップ内の情報が券面の記載と一致する</translation>
+    </message>
+    <message>
+        <source>Who is applying</source>
+        <translation>申請者の区分</translation>
+    </message>
+    <message>
+        <source>Who is applying (要綱 2-3, 2-10, 2-12)</source>
+        <translation>申請者の区分（要綱 2-3, 2-10, 2-12）</translation>
+    </message>
+    <message>
+        <source>one photo ID (要綱2-4(1))</source>
+        <translation>顔写真付きの本人確認書類1点（要綱2-4(1)）</translation>
+    </message>
+    <message>
+        <source>staff&apos;s visual face comparison</source>
+        <translation>職員による目視の照合</translation>
+    </message>
+    <message>
+        <source>the card and its resident registry PIN</source>
+        <translation>カードと住民基本台帳用暗証番号</translation>
+    </message>
+    <message>
+        <source>the chip&apos;s card face and the resident&apos;s declaration</source>
+        <translation>券面事項確認情報の照合と住民票記載事項の申告</translation>
+    </message>
+    <message>
+        <source>the face check</source>
+        <translation>顔認証</translation>
+    </message>
+    <message>
+        <source>two documents and the inquiry answer (要綱2-4(2))</source>
+        <translation>本人確認書類2点と照会回答書（要綱2-4(2)）</translation>
+    </message>
+    <message>
+        <source>–</source>
+        <translation>–</translation>
+    </message>
+    <message>
+        <source>照合番号B is locked on this card. Check documents by hand instead.</source>
+        <translation>このカードの照合番号Bはロックされています。本人確認書類を確認してください。</translation>
+    </message>
+    <message>
+        <source>照合番号B was not correct.</source>
+        <translation>照合番号Bが正しくありません。</translation>
+    </message>
+</context>
 </TS>

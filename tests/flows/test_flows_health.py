@@ -116,6 +116,41 @@ def test_a_hanging_probe_times_out_and_is_not_started_twice() -> None:
     assert len(calls) == 2
 
 
+def test_skipped_probes_are_neither_started_nor_reported() -> None:
+    calls: list[CheckName] = []
+
+    def noting(name: CheckName) -> Probe:
+        def run() -> Finding:
+            calls.append(name)
+            return _fine()
+
+        return _probe(name, run)
+
+    checks = HealthChecks([noting(CheckName.READER), noting(CheckName.CAMERA), noting(CheckName.DISK)])
+    report = checks.run(skip={CheckName.CAMERA})
+    assert [c.name for c in report.checks] == [CheckName.READER, CheckName.DISK]
+    assert sorted(calls) == [CheckName.DISK, CheckName.READER]
+    assert not any(t.name == "health-camera" for t in threading.enumerate())
+    assert [c.name for c in checks.run().checks] == [CheckName.READER, CheckName.CAMERA, CheckName.DISK]
+    assert calls.count(CheckName.CAMERA) == 1
+
+
+def test_a_skipped_probe_still_hanging_is_not_forgotten() -> None:
+    release, calls = threading.Event(), []
+
+    def wedged() -> Finding:  # a camera that does not come back
+        calls.append(1)
+        release.wait(10)
+        return _fine()
+
+    checks = HealthChecks([_probe(CheckName.CAMERA, wedged, timeout=0.2), _probe(CheckName.DISK, _fine)])
+    assert checks.run().check(CheckName.CAMERA).status is FAILED
+    assert [c.name for c in checks.run(skip={CheckName.CAMERA}).checks] == [CheckName.DISK]
+    assert "has not returned" in checks.run().check(CheckName.CAMERA).detail
+    assert len(calls) == 1
+    release.set()
+
+
 def test_one_probe_per_name_and_an_empty_report_is_ok() -> None:
     with pytest.raises(ValueError, match="one probe"):
         HealthChecks([_probe(CheckName.DISK, _fine), _probe(CheckName.DISK, _fine)])

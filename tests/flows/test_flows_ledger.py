@@ -22,15 +22,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.cli import main
+from kiosk.domain.service_mode import OutOfServiceReason, ServiceState
 from kiosk.flows import issuance
 from kiosk.flows.ledger import (
     BOM,
     CSV_HEADER,
     FIELDS,
     KINDS,
+    AuditAnchor,
     Ledger,
     LedgerRow,
     StepCount,
+    audit_anchor,
     columns,
     daily_ledger,
     day_bounds,
@@ -38,7 +41,8 @@ from kiosk.flows.ledger import (
     tally,
     to_csv,
 )
-from kiosk.store.audit import audit_head
+from kiosk.flows.service_mode import set_mode
+from kiosk.store.audit import audit_head, verify_chain
 from kiosk.store.db import make_engine, open_evidence
 from kiosk.store.migrate import upgrade
 from kiosk.store.models import Application, CertificateKind, Fee, OutboxState, ProcedureKind
@@ -234,6 +238,19 @@ def test_a_certificate_stays_on_the_day_it_was_requested(desk: Desk, sessions: s
     assert (before.awaiting_card, before.installed, before.fee_yen) == (1, 0, 0)
     assert (after.awaiting_card, after.installed, after.paid, after.fee_yen) == (0, 1, 1, 200)
     assert _day_at(sessions, DAY + timedelta(days=14)).row(AUTH) == LedgerRow(AUTH)
+
+
+def test_the_audit_anchor_is_the_chains_head(desk: Desk, sessions: sessionmaker[Session]) -> None:
+    with sessions() as session:
+        assert audit_anchor(session) == AuditAnchor(0, bytes(32))  # the empty chain: GENESIS
+    desk.issue(AUTH, S.CONFIRMED, START)
+    set_mode(sessions, state=ServiceState.OUT_OF_SERVICE, reason=OutOfServiceReason.CLOSED,
+             operator_id="op-1", now=START)  # fmt: skip
+    with sessions() as session:
+        chain, anchor, head = verify_chain(session), audit_anchor(session), audit_head(session)
+    assert chain.ok and head is not None
+    assert anchor == AuditAnchor(chain.records, chain.head) and anchor.head == head.hash
+    assert anchor.records >= 1
 
 
 # --- the fee, from the issuance step ----------------------------------------------------------------
