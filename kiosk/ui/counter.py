@@ -164,6 +164,11 @@ class CounterWindow(QWidget):
 
     # -- session ----------------------------------------------------------------------------
 
+    def _show(self, screen: QWidget) -> None:
+        if screen is not self.pin:
+            self.pin.clear_keypad()
+        self.stack.setCurrentWidget(screen)
+
     def _reset_session(self) -> None:
         """Back to the attract screen with the defaults: language, nothing of the last person."""
         self.idle.stop()
@@ -172,12 +177,12 @@ class CounterWindow(QWidget):
         self.display.reset()  # large text and high contrast do not carry over to the next person
         self.visit = None
         self._pending_item = None
-        self.stack.setCurrentWidget(self.attract)
+        self._show(self.attract)
 
     def _start_session(self, language: Language) -> None:
         self.translations.switch(language)
         self.idle.start()
-        self.stack.setCurrentWidget(self.insert)
+        self._show(self.insert)
         self.prompt.set_state(ReaderState.CARD_PRESENT if self.card_present else ReaderState.READY)
         if self.card_present:
             self._open_visit()
@@ -247,7 +252,7 @@ class CounterWindow(QWidget):
         self.visit = visit
         self.visit_started.emit()
         self.menu.show_decisions(visit.preflight.decisions, online=visit.preflight.central_reachable)
-        self.stack.setCurrentWidget(self.menu)
+        self._show(self.menu)
 
     # -- the procedure's steps ---------------------------------------------------------------
 
@@ -315,7 +320,7 @@ class CounterWindow(QWidget):
             else arg(QCoreApplication.translate("Counter", "Choose a new %1"), pin_kind_name(kind))
         )
         self.pin.set_keypad(keypad, title, explain, alternative=kind is PinKind.JUKI)
-        self.stack.setCurrentWidget(self.pin)
+        self._show(self.pin)
 
     def _retry_pin(self, attempt: PinAttempt, retry: Callable[[], None]) -> None:
         """A wrong PIN: the tries left shown on a fresh keypad (a new shuffle), or the end."""
@@ -359,7 +364,7 @@ class CounterWindow(QWidget):
         """The resident waits; staff check identity at the console (要領 B, 要綱 2-4)."""
         if self.pin.keypad is not None:
             self.pin.keypad.hide()  # wipes a half-typed PIN
-        self.stack.setCurrentWidget(self.staff_check)
+        self._show(self.staff_check)
         self.identity_needed.emit(why)
 
     # -- face check (規則 64条の5) -------------------------------------------------------------
@@ -395,7 +400,7 @@ class CounterWindow(QWidget):
             liveness_required=False,
             listener=self._face_relay,
         ).start()
-        self.stack.setCurrentWidget(self.face)
+        self._show(self.face)
         self.idle.hold()  # the person is busy in front of the camera
         return True
 
@@ -425,7 +430,7 @@ class CounterWindow(QWidget):
         if record.accepted:
             self.identity_established()
         else:
-            self.stack.setCurrentWidget(self.staff_check)  # staff compare, or another way
+            self._show(self.staff_check)  # staff compare, or another way
 
     def identity_established(self) -> None:
         """Called when the identity step has a result (the PIN here, or staff at the console):
@@ -525,7 +530,7 @@ class CounterWindow(QWidget):
     ) -> None:
         self._on_choice = then
         self.choice.ask(texts)
-        self.stack.setCurrentWidget(self.choice)
+        self._show(self.choice)
 
     @staticmethod
     def _disclosure_texts() -> tuple[str, str, list[tuple[object, str]]]:
@@ -679,12 +684,13 @@ class CounterWindow(QWidget):
     def _work(self, step_text: str, call: Callable[[], object], *, flow: object | None = None) -> None:
         """A long step: the progress screen, the idle timer held while the card is written."""
         self.progress.set_step(step_text)
-        self.stack.setCurrentWidget(self.progress)
+        self._show(self.progress)
         self.idle.hold()
 
         def done(_result: object) -> None:
             self.idle.release()
-            self._show_outcome()
+            if self.visit is not None:  # the card may have been pulled meanwhile: the visit ended
+                self._show_outcome()
 
         self._run(call, done)
 
@@ -692,7 +698,9 @@ class CounterWindow(QWidget):
         if self.idle.held:
             self.idle.release()
         if isinstance(error, FlowEnded):
-            self._show_outcome()
+            # A pulled card ends the visit from the reader's event too, which may come first.
+            if self.visit is not None:
+                self._show_outcome()
             return
         log.error("counter step failed: %s", type(error).__name__)
         self._end_with(Outcome.FAILED, type(error).__name__)
@@ -708,11 +716,11 @@ class CounterWindow(QWidget):
         receipt = visit.receipt()
         follow_up = isinstance(visit.flow, FoundCardFlow) and receipt.outcome is Outcome.COMPLETED
         self.result.show_receipt(receipt, *outcome_message(receipt.outcome), more=follow_up)
-        self.stack.setCurrentWidget(self.result)
+        self._show(self.result)
 
     def _show_result(self, state: State, message: str) -> None:
         self.result.show_receipt(None, state, message)
-        self.stack.setCurrentWidget(self.result)
+        self._show(self.result)
 
     def _end_with(self, outcome: Outcome, code: str) -> None:
         visit = self.visit

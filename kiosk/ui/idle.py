@@ -207,6 +207,8 @@ class IdleCountdown(QWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         self.setAutoFillBackground(True)
+        # A plain QWidget paints no style-sheet background without this: the screen below showed through.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         controller.countdown.connect(self._on_countdown)
         controller.resumed.connect(self.hide)
         controller.expired.connect(self.hide)

@@ -247,9 +247,14 @@ class PinKeypad(QWidget):
         self.clear.clicked.connect(self.clear_entry)
         self.ok.clicked.connect(self.confirm)
 
-        layout = QVBoxLayout(self)
+        # Texts beside the keys, not above them: a landscape counter screen (1280×800) has the width,
+        # and stacked they need more height than it has once large text is on.
+        texts = QVBoxLayout()
         for widget in (self.prompt, self.hint, self.tries, self.field, *self.rules, self.issues):
-            layout.addWidget(widget)
+            texts.addWidget(widget)
+        texts.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(texts, 1)
         layout.addLayout(self._build_keys(metrics))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a hardware keypad may type too
         self._shuffle()

@@ -332,10 +332,17 @@ class PinScreen(Screen):
         self._explain = ""
         self.retranslate()
 
-    def set_keypad(self, keypad: QWidget, title: str, explain: str, *, alternative: bool = False) -> None:
+    def clear_keypad(self) -> None:
+        """Drop the keypad (its entry wiped): the stack sizes itself to its largest page, and a
+        keypad left here would keep every other screen as tall as this one."""
         if self.keypad is not None:
             self.keypad.hide()  # wipes whatever was typed
+            self.holder.removeWidget(self.keypad)
             self.keypad.deleteLater()
+            self.keypad = None
+
+    def set_keypad(self, keypad: QWidget, title: str, explain: str, *, alternative: bool = False) -> None:
+        self.clear_keypad()
         self.keypad = keypad
         self.holder.addWidget(keypad)
         self._title, self._explain = title, explain

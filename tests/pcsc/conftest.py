@@ -4,4 +4,4 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.pcsc
+pytestmark = pytest.mark.pcsc  # applies to this conftest only: each test module carries its own

@@ -25,6 +25,8 @@ from kiosk.reader.pcsc import open_card
 from kiosk.reader.trace import ApduTrace
 from kiosk.reader.transport import Transport
 
+pytestmark = pytest.mark.pcsc  # the marker in tests/pcsc/conftest.py does not reach test modules
+
 
 def test_the_card_photo_read_over_pcsc_matches_its_holder_on_camera(
     inserted: Callable[[str], Path], tmp_path: Path

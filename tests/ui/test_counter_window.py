@@ -259,7 +259,9 @@ def test_face_check_at_the_counter(qtbot, terminal, insert, clips, matcher, who,
 def test_display_settings_reset_with_every_session(qtbot, window) -> None:
     window.display.large.click()
     window.display.contrast.click()
-    assert window.display.settings.text is TextSize.LARGE and "on" in window.display.large.text()
+    assert (
+        window.display.settings.text is TextSize.LARGE and "オン" in window.display.large.text()
+    )  # attract: Japanese
     _start(qtbot, window)
     window.menu.done.click()  # the next person gets the defaults
     assert window.display.settings == DEFAULT_SETTINGS
