@@ -4,6 +4,7 @@ card in an in-process reader, the kiosk's store, outbox and relay."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 import lcmp
 from appdata.model import IdentityMethod, Procedure
@@ -19,6 +20,8 @@ from kiosk.flows.counter.identity import IdentityStep
 from kiosk.flows.counter.machine import FlowEnded, Outcome
 from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.transport import Transport
+from kiosk.store.models import Fee as StoreFee
+from kiosk.store.models import IssuanceJournal
 
 OPERATOR = "staff-007"
 
@@ -69,6 +72,9 @@ def test_new_auth_certificate_end_to_end(terminal, insert, server) -> None:
     assert new_pin.wiped  # the flow wiped the PIN it held
     assert [i.certificate for i in installed] == [Certificate.USER_AUTH]
     assert seen == [CertState.GENERATING, CertState.REQUESTING, CertState.WAITING, CertState.INSTALLING]
+    with terminal.sessions() as session:  # the ledger's 有償 / 無償, per certificate
+        entry = session.scalars(select(IssuanceJournal)).one()
+        assert (entry.fee, entry.fee_yen) == (StoreFee.PAID, 200)
     rows = server.certificates(submitted.number)
     assert [format(int(r.serial, 16), "x") for r in rows] == [installed[0].serial]
     assert rows[0].installed_at is not None  # 機構 counts it installed (certConf delivered)

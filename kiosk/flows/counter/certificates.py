@@ -47,6 +47,7 @@ from kiosk.reader.csr import p10_from_card
 from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import JpkiKey, JpkiPin
 from kiosk.store.models import ApplicationState, CertificateKind, IssuanceStep, ProcedureKind
+from kiosk.store.models import Fee as StoreFee
 from kiosk.sync import journal
 
 log = logging.getLogger(__name__)
@@ -298,6 +299,9 @@ class CertificateFlow(Flow[CertState]):
                 cert_kind=STORE_KIND[certificate],
                 csr=csr,
                 now=self.terminal.clock(),
+                # One certificate per application at the counter: the application's fee is this one's.
+                fee=StoreFee.PAID if self.request.fee.paid else StoreFee.FREE,
+                fee_yen=self.request.fee.yen,
             )
         return entry_id
 
