@@ -1,0 +1,1584 @@
+"""The staff's panel for the visit at the counter (docs/staff-console.md): what the visit is, who
+is applying, and the identity check staff make when the resident's PIN cannot be used.
+
+- **The visit.** The card (its id's first 8 hex digits, as in the operation record), the procedure
+  chosen, who is applying, the identity state, and whether staff are needed and why (the
+  resident's window says so with `identity_needed`).
+- **Who is applying** (要綱 2-3, 2-10, 2-12): the applicant, a legal representative with or without
+  the applicant, or a proxy; adult ward; both intentions confirmed (要綱 2-3 ただし書). Anyone but
+  the applicant alone is the REPRESENTATIVE override: staff saw the papers, and say so with a
+  reason from the picklist. Applied with `Visit.present` before the procedure's flow opens.
+- **Identity check by staff** (RULES.md "Identity check at the counter"):
+  (a) after a failed PIN or for a face-auth card: the chip's card face read with 照合番号B (keyed
+  by staff on a `PinKeypad`), its name, address and photo shown beside "the chip matches the
+  printed card" and "the resident stated their resident-record details", else 受付不可
+  (要領 第2-1-(1)-ア-(イ)-B); an expired card within 6 months needs the EXPIRED_CARD override;
+  (b) documents by hand (要綱 2-4–2-6, 2-12 for a proxy): kinds and dates only, never a number;
+  (c) the visual face comparison (規則 64条の5 第1号) where the window's face check
+  (`face_checked`, or `Visit.face_record`) offered it.
+  Once the identity step has a result, the resident's window goes on (`identity_established`).
+
+Overrides are attributed to the operator (規則 73-3), so every override button stays disabled,
+with a sentence saying why, unless an operator is signed in, the visit began under their sign-in,
+and their staff card + PIN is fresh (`override_allowed`, 5 minutes). Reasons come from
+`reasons_for` (a picklist, never free text: the record is kept for years).
+
+Card and store work runs on a `TaskRunner` of the panel (results for a visit that has meanwhile
+ended are dropped); a code-B read is refused while the resident's window has a card command
+running. 照合番号B exists only as the keypad's `Secret`, wiped by the card layer. The card face is
+shown, never saved: the panel keeps `QImage`s only, zero-filled on every reset (a visit ended, a
+new one started), like the camera preview; `Visit.end` drops the `CardFace` itself.
+
+`operator_of()` counts as the operator's activity (`OperatorGate.operator_of`), so it is called on
+events (a visit, an identity request, a staff action, `refresh()`), never by the panel's timer —
+except while nobody is known to be signed in, when a call touches no session. The console calls
+`refresh()` when the sign-in changes and connects `reauthentication_wanted` to the gate's
+`reauthenticate()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QDate,
+    QEvent,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from appdata.model import IdentityMethod
+from kiosk.domain.eligibility import Presenter
+from kiosk.domain.identity import (
+    IdentityDecision,
+    OtherIdKind,
+    PhotoIdKind,
+    PinCheck,
+    PinRequestForm,
+    PresentedDocument,
+    Purpose,
+    Refusal,
+)
+from kiosk.domain.overrides import Override, OverrideReason, reasons_for
+from kiosk.domain.pin_rules import PinKind
+from kiosk.domain.procedures import Procedure
+from kiosk.domain.secret import Secret
+from kiosk.facecheck.fallback import NextStep
+from kiosk.flows.counter.identity import IdentityRefused, IdentityStep
+from kiosk.flows.counter.visit import Presentation, Visit
+from kiosk.flows.face import FaceCheckRecord
+from kiosk.reader.errors import CardRemoved, InvalidPin, PinBlocked
+from kiosk.reader.session import PinStatus
+from kiosk.ui.counter import CounterWindow
+from kiosk.ui.keypad import PinKeypad
+from kiosk.ui.screens import item_name
+from kiosk.ui.status import StatusLine
+from kiosk.ui.texts import arg, identity_refusal_text
+from kiosk.ui.theme import Metrics, State
+from kiosk.ui.workers import TaskRunner
+
+_log = logging.getLogger(__name__)
+
+OperatorOf = Callable[[], str | None]
+OverrideAllowed = Callable[[], bool]
+UPDATE_MS = 1000  # the override's 5-minute freshness and the visit's steps are re-read this often
+DocumentKind = PhotoIdKind | OtherIdKind
+# The kinds whose rules look at the issue date: the driving history certificate is a photo ID only
+# when issued from 2012-04-01 (要綱 2-5(2), 2-6(26)); a 住基 card's surface data exists only on cards
+# issued from 2009-04-20 (要領 第2-1-(1)-ア-(イ)-B). For the others the date is not asked.
+ISSUE_DATE_KINDS: frozenset[DocumentKind] = frozenset(
+    {
+        PhotoIdKind.DRIVING_HISTORY_CERTIFICATE,
+        OtherIdKind.DRIVING_HISTORY_CERTIFICATE_BEFORE_2012_04,
+        PhotoIdKind.JUKI_CARD_WITH_PHOTO,
+        OtherIdKind.JUKI_CARD_WITHOUT_PHOTO,
+    }
+)
+
+
+# -- words for the lower layers' codes ------------------------------------------------------------
+
+#: Why the resident's window asks for staff (CounterWindow.identity_needed).
+WHY_SOURCE = {
+    "pin-failed": QT_TRANSLATE_NOOP("VisitPanel", "The resident's PIN check failed."),
+    "pin-blocked": QT_TRANSLATE_NOOP("VisitPanel", "The card's resident registry PIN is locked."),
+    "face-auth-card": QT_TRANSLATE_NOOP(
+        "VisitPanel", "A face-auth card: it has no PIN the resident can use."
+    ),
+    "asked": QT_TRANSLATE_NOOP("VisitPanel", "The resident does not know the resident registry PIN."),
+}
+
+PRESENTER_SOURCE = {
+    Presenter.APPLICANT: QT_TRANSLATE_NOOP("VisitPanel", "The applicant in person (本人)"),
+    Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT: QT_TRANSLATE_NOOP(
+        "VisitPanel", "A legal representative with the applicant (法定代理人・本人同行)"
+    ),
+    Presenter.LEGAL_REPRESENTATIVE: QT_TRANSLATE_NOOP(
+        "VisitPanel", "A legal representative without the applicant (法定代理人)"
+    ),
+    Presenter.PROXY: QT_TRANSLATE_NOOP("VisitPanel", "A proxy with a letter of attorney (任意代理人)"),
+}
+
+OVERRIDE_REASON_SOURCE = {
+    OverrideReason.POOR_IMAGE: QT_TRANSLATE_NOOP(
+        "VisitPanel", "The camera picture was poor (light, camera, glasses, mask)"
+    ),
+    OverrideReason.APPEARANCE_CHANGED: QT_TRANSLATE_NOOP(
+        "VisitPanel", "The person's appearance changed since the card photo"
+    ),
+    OverrideReason.CAMERA_UNAVAILABLE: QT_TRANSLATE_NOOP("VisitPanel", "The camera is not available"),
+    OverrideReason.CANNOT_FOLLOW_CHALLENGE: QT_TRANSLATE_NOOP(
+        "VisitPanel", "The person cannot follow the head-turn prompt"
+    ),
+    OverrideReason.DOCUMENTS_SEEN: QT_TRANSLATE_NOOP(
+        "VisitPanel", "I saw and checked the original documents"
+    ),
+    OverrideReason.RELATIONSHIP_PROVEN: QT_TRANSLATE_NOOP(
+        "VisitPanel",
+        "The relationship is proven (family register, guardianship registry or letter of attorney)",
+    ),
+    OverrideReason.PHOTO_MATCHES: QT_TRANSLATE_NOOP(
+        "VisitPanel", "I compared the expired card's photo with the person: it is them"
+    ),
+}
+
+METHOD_SOURCE = {
+    IdentityMethod.PHOTO_ID: QT_TRANSLATE_NOOP("VisitPanel", "one photo ID (要綱2-4(1))"),
+    IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY: QT_TRANSLATE_NOOP(
+        "VisitPanel", "two documents and the inquiry answer (要綱2-4(2))"
+    ),
+    IdentityMethod.CARD_AND_JUKI_PIN: QT_TRANSLATE_NOOP(
+        "VisitPanel", "the card and its resident registry PIN"
+    ),
+    IdentityMethod.SURFACE_AND_DECLARATION: QT_TRANSLATE_NOOP(
+        "VisitPanel", "the chip's card face and the resident's declaration"
+    ),
+    IdentityMethod.FACE_MACHINE: QT_TRANSLATE_NOOP("VisitPanel", "the face check"),
+    IdentityMethod.FACE_VISUAL: QT_TRANSLATE_NOOP("VisitPanel", "staff's visual face comparison"),
+}
+
+PIN_FORM_SOURCE = {
+    PinRequestForm.SEALED: QT_TRANSLATE_NOOP(
+        "VisitPanel", "Presented, sealed (envelope or concealment sticker)"
+    ),
+    PinRequestForm.UNSEALED: QT_TRANSLATE_NOOP("VisitPanel", "Presented, not sealed"),
+    PinRequestForm.NOT_PRESENTED: QT_TRANSLATE_NOOP("VisitPanel", "Not presented"),
+}
+
+
+def _tr(text: str) -> str:
+    """A table entry (already extracted by QT_TRANSLATE_NOOP) in the current language."""
+    return QCoreApplication.translate("VisitPanel", text)
+
+
+def why_text(why: str) -> str:
+    if why in WHY_SOURCE:
+        return _tr(WHY_SOURCE[why])
+    return arg(QCoreApplication.translate("VisitPanel", "Staff are needed (%1)."), why)
+
+
+def presenter_text(presenter: Presenter) -> str:
+    return _tr(PRESENTER_SOURCE[presenter])
+
+
+def override_reason_text(reason: OverrideReason) -> str:
+    return _tr(OVERRIDE_REASON_SOURCE[reason])
+
+
+def method_text(method: IdentityMethod) -> str:
+    return _tr(METHOD_SOURCE[method])
+
+
+def pin_form_text(form: PinRequestForm) -> str:
+    return _tr(PIN_FORM_SOURCE[form])
+
+
+def not_signed_in_text() -> str:
+    return QCoreApplication.translate(
+        "VisitPanel", "Sign in at the staff console: every override is recorded under its operator."
+    )
+
+
+def other_operator_text() -> str:
+    return QCoreApplication.translate(
+        "VisitPanel",
+        "This visit did not begin under your sign-in, so an override would not be recorded in your "
+        "name. Ask the resident to take out the card and start again.",
+    )
+
+
+def reauthenticate_text() -> str:
+    return QCoreApplication.translate(
+        "VisitPanel",
+        "An override needs your staff card and PIN again (the last check is more than 5 minutes "
+        "old). Re-authenticate, then try again.",
+    )
+
+
+def kind_text(kind: DocumentKind) -> str:
+    """The item as the 要綱 words it (the office's own text, the same in every UI language)."""
+    return f"{kind.citation} {kind.japanese}"
+
+
+def refusal_texts(decision: IdentityDecision) -> list[str]:
+    """Every reason, the whole check's first, then each document's; each once."""
+    seen: list[Refusal] = []
+    for refusal in (*decision.reasons, *(r for d in decision.documents for r in d.reasons)):
+        if refusal not in seen:
+            seen.append(refusal)
+    return [identity_refusal_text(r) for r in seen]
+
+
+# -- small widgets --------------------------------------------------------------------------------
+
+
+class ImageView(QWidget):
+    """One card-face image, scaled to fit, aspect kept. Holds one QImage and zero-fills it when
+    cleared or replaced: the chip's name, address and photo are personal data shown, never kept."""
+
+    def __init__(self, width_px: int, height_px: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._size = QSize(width_px, height_px)
+        self.setMinimumSize(self._size)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    @property
+    def has_image(self) -> bool:
+        return self._image is not None
+
+    @property
+    def image(self) -> QImage | None:
+        return self._image
+
+    def set_image(self, image: QImage) -> None:
+        self.clear()
+        self._image = image
+        self.update()
+
+    def clear(self) -> None:
+        if self._image is not None:
+            self._image.fill(0)
+            self._image = None
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return self._size
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        if self._image is not None and not self._image.isNull():
+            w, h = self._image.width(), self._image.height()
+            scale = min(self.width() / w, self.height() / h)
+            tw, th = w * scale, h * scale
+            target = QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, self._image)
+        painter.end()
+
+
+def index_of(box: QComboBox, value: object) -> int:
+    """The entry holding `value` (a plain Enum member), -1 if none. Not `findData`: a Python
+    object in an item's data does not compare equal through QVariant."""
+    return next((i for i in range(box.count()) if box.itemData(i) is value), -1)
+
+
+class ReasonPicker(QComboBox):
+    """The override's reasons (`reasons_for`), after an empty first entry: staff choose one."""
+
+    def __init__(self, override: Override, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.override = override
+        narrow(self)
+        # Kept here, not as item data: a StrEnum would come back from QVariant as a plain str.
+        self._reasons: tuple[OverrideReason | None, ...] = (None, *reasons_for(override))
+        for _reason in self._reasons:
+            self.addItem("")
+        self.retranslate()
+
+    def reason(self) -> OverrideReason | None:
+        index = self.currentIndex()
+        return self._reasons[index] if 0 <= index < len(self._reasons) else None
+
+    def choose(self, reason: OverrideReason) -> None:
+        self.setCurrentIndex(self._reasons.index(reason))
+
+    def reset(self) -> None:
+        self.setCurrentIndex(0)
+
+    def retranslate(self) -> None:
+        self.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose a reason…"))
+        for i, reason in enumerate(self._reasons[1:], start=1):
+            self.setItemText(i, override_reason_text(reason))
+        self.setAccessibleName(QCoreApplication.translate("VisitPanel", "Reason for the override"))
+
+
+class _ClickLabel(QLabel):
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+class Choice(QWidget):
+    """A check box or radio button whose words wrap (a button's own text never does, and the
+    staff's side panel is narrow); touching the words toggles it too."""
+
+    toggled = Signal(bool)
+
+    def __init__(self, button: QCheckBox | QRadioButton, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.button = button
+        button.setParent(self)
+        self.label = _ClickLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.clicked.connect(self.button.click)  # click(): nothing while disabled
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.label, 1)
+        button.toggled.connect(self.toggled)
+
+    def setText(self, text: str) -> None:
+        self.label.setText(text)
+        self.button.setAccessibleName(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def isChecked(self) -> bool:
+        return self.button.isChecked()
+
+    def setChecked(self, checked: bool) -> None:
+        self.button.setChecked(checked)
+
+
+def narrow(box: QComboBox) -> QComboBox:
+    """A combo box that does not ask for its longest entry's width (the 要綱's item texts are long):
+    the closed box elides, the open list shows every entry whole."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(12)
+    box.view().setTextElideMode(Qt.TextElideMode.ElideNone)
+    return box
+
+
+def check_choice(parent: QWidget) -> Choice:
+    return Choice(QCheckBox(), parent)
+
+
+def radio_choice(parent: QWidget) -> Choice:
+    return Choice(QRadioButton(), parent)
+
+
+def say(line: StatusLine, state: State, text: str) -> None:
+    """`set_message` only on a change: the panel updates every second, a re-polish each time is waste."""
+    if line.state is not state or line.text() != text:
+        line.set_message(state, text)
+
+
+class Told(StatusLine):
+    """A status line whose message is kept as a function of the language: worded again on a
+    language change (the resident's language switch reaches the staff's panel too)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self._words: Callable[[], str] | None = None
+        super().__init__(parent)
+
+    def tell(self, state: State, words: Callable[[], str]) -> None:
+        self._words = words
+        self.set_message(state, words())
+
+    def clear(self) -> None:
+        self._words = None
+        super().clear()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange and self._words is not None:
+            self.set_message(self.state, self._words())
+
+
+class ActionButton(QWidget):
+    """A button with the sentence saying why it cannot be pressed now (never a dead button
+    without words): a warning when an override is closed, information for what is missing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.button = QPushButton(self)
+        self.button.setProperty("role", "primary")
+        self.why = StatusLine(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.why)
+
+    def set_open(self, enabled: bool, state: State = State.INFO, why: str = "") -> None:
+        self.button.setEnabled(enabled)
+        say(self.why, state, "" if enabled else why)
+        self.button.setAccessibleDescription("" if enabled else why)
+
+
+# -- the sections ---------------------------------------------------------------------------------
+
+
+class VisitSummary(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.card, self.procedure, self.presenter = QLabel(self), QLabel(self), QLabel(self)
+        self.identity, self.staff = QLabel(self), StatusLine(self)
+        self._captions = [QLabel(self) for _ in range(4)]
+        form = QFormLayout(self)
+        for caption, value in zip(
+            self._captions, (self.card, self.procedure, self.presenter, self.identity), strict=True
+        ):
+            value.setWordWrap(True)
+            value.setTextFormat(Qt.TextFormat.PlainText)
+            form.addRow(caption, value)
+        form.addRow(self.staff)
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "This visit"))
+        for caption, text in zip(
+            self._captions,
+            (
+                QCoreApplication.translate("VisitPanel", "Card"),
+                QCoreApplication.translate("VisitPanel", "Procedure"),
+                QCoreApplication.translate("VisitPanel", "Who is applying"),
+                QCoreApplication.translate("VisitPanel", "Identity"),
+            ),
+            strict=True,
+        ):
+            caption.setText(text)
+
+
+class PresentationBox(QGroupBox):
+    """Who is applying (要綱 2-3, 2-10, 2-12)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.group = QButtonGroup(self)
+        self.presenters: dict[Presenter, Choice] = {}
+        layout = QVBoxLayout(self)
+        for presenter in Presenter:
+            choice = radio_choice(self)
+            self.presenters[presenter] = choice
+            self.group.addButton(choice.button)
+            layout.addWidget(choice)
+        self.adult_ward = check_choice(self)
+        self.both_intentions = check_choice(self)
+        self.reason = ReasonPicker(Override.REPRESENTATIVE, self)
+        self.apply = ActionButton(self)
+        self.status = Told(self)
+        for widget in (self.adult_ward, self.both_intentions, self.reason, self.apply, self.status):
+            layout.addWidget(widget)
+        self.reset(Presentation())
+
+    def presenter(self) -> Presenter:
+        return next(p for p, b in self.presenters.items() if b.isChecked())
+
+    def reset(self, shown: Presentation) -> None:
+        """Show what the visit has now (a new visit: the applicant alone)."""
+        self.presenters[shown.presenter].setChecked(True)
+        self.adult_ward.setChecked(shown.adult_ward)
+        self.both_intentions.setChecked(shown.both_intentions_confirmed)
+        if shown.papers is not None:
+            self.reason.choose(shown.papers)
+        else:
+            self.reason.reset()
+        self.status.clear()
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Who is applying (要綱 2-3, 2-10, 2-12)"))
+        for presenter, button in self.presenters.items():
+            button.setText(presenter_text(presenter))
+        self.adult_ward.setText(
+            QCoreApplication.translate("VisitPanel", "The applicant is an adult ward (成年被後見人)")
+        )
+        self.both_intentions.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "I confirmed the intention of both the applicant and the legal representative (要綱 2-3)",
+            )
+        )
+        self.reason.retranslate()
+        self.apply.button.setText(QCoreApplication.translate("VisitPanel", "Apply"))
+
+
+class CodeBBox(QGroupBox):
+    """(a) 照合番号B: the chip's card face against the printed card, and the declaration."""
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.explain = QLabel(self)
+        self.explain.setWordWrap(True)
+        self.read = ActionButton(self)
+        self.keypad_holder = QVBoxLayout()
+        self.keypad: PinKeypad | None = None
+        self.name_caption, self.address_caption = QLabel(self), QLabel(self)
+        self.name_image = ImageView(metrics.px(90), metrics.px(14), self)
+        self.address_image = ImageView(metrics.px(90), metrics.px(22), self)
+        self.photo = ImageView(metrics.px(30), metrics.px(40), self)  # the card photo's proportions
+        self.dates = QLabel(self)
+        self.dates.setWordWrap(True)
+        self.chip_matches = check_choice(self)
+        self.declared = check_choice(self)
+        self.expired_caption = QLabel(self)
+        self.expired_caption.setWordWrap(True)
+        self.expired_override = ReasonPicker(Override.EXPIRED_CARD, self)
+        self.confirm = ActionButton(self)
+        self.status = Told(self)
+
+        self.face = QFrame(self)  # what the chip holds, shown once read
+        texts = QVBoxLayout()
+        for widget in (
+            self.name_caption,
+            self.name_image,
+            self.address_caption,
+            self.address_image,
+        ):
+            texts.addWidget(widget)
+        face_row = QHBoxLayout(self.face)
+        face_row.setContentsMargins(0, 0, 0, 0)
+        face_row.addLayout(texts, 1)
+        face_row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explain)
+        layout.addWidget(self.read)
+        layout.addLayout(self.keypad_holder)
+        layout.addWidget(self.face)
+        for widget in (
+            self.dates,  # not beside the photo: a wrapped label in a nested row gets one line's height
+            self.chip_matches,
+            self.declared,
+            self.expired_caption,
+            self.expired_override,
+            self.confirm,
+            self.status,
+        ):
+            layout.addWidget(widget)
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Card face and declaration (照合番号B)"))
+        self.explain.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "Key in 照合番号B from the printed card, compare what the chip holds with the printed card, "
+                "and ask the resident for details of their resident record. Both must be right, otherwise "
+                "the application cannot be accepted (受付不可).",
+            )
+        )
+        self.read.button.setText(QCoreApplication.translate("VisitPanel", "Read the card with 照合番号B"))
+        self.name_caption.setText(QCoreApplication.translate("VisitPanel", "Name in the chip"))
+        self.address_caption.setText(QCoreApplication.translate("VisitPanel", "Address in the chip"))
+        self.name_image.setAccessibleName(QCoreApplication.translate("VisitPanel", "Name in the chip"))
+        self.address_image.setAccessibleName(QCoreApplication.translate("VisitPanel", "Address in the chip"))
+        self.photo.setAccessibleName(QCoreApplication.translate("VisitPanel", "Photo in the chip"))
+        self.chip_matches.setText(
+            QCoreApplication.translate("VisitPanel", "What the chip holds matches the printed card")
+        )
+        self.declared.setText(
+            QCoreApplication.translate(
+                "VisitPanel", "The resident stated the details of their resident record correctly"
+            )
+        )
+        self.expired_caption.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "The card has expired. Within 6 months of expiry it is accepted only when its photo shows "
+                "the person present (要領 (A)).",
+            )
+        )
+        self.expired_override.retranslate()
+        self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the check"))
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The card face as the panel shows it: images and two dates, not the CardFace."""
+
+    name: QImage
+    address: QImage
+    photo: QImage
+    birth_date: date
+    expiry: date
+
+
+class DocumentsBox(QGroupBox):
+    """(b) Documents checked by hand (要綱 2-4–2-6; a proxy's, 要綱 2-12)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = narrow(QComboBox(self))
+        self.kind.addItem("", None)
+        for kind in PhotoIdKind:
+            self.kind.addItem(kind_text(kind), kind)
+            self.kind.setItemData(self.kind.count() - 1, kind.english, Qt.ItemDataRole.ToolTipRole)
+        self.kind.insertSeparator(self.kind.count())
+        for other in OtherIdKind:
+            self.kind.addItem(kind_text(other), other)
+            self.kind.setItemData(self.kind.count() - 1, other.english, Qt.ItemDataRole.ToolTipRole)
+        self.no_validity = check_choice(self)
+        self.valid_until = _date_edit(self)
+        self.issued_caption = QLabel(self)
+        self.issued_on = _date_edit(self)
+        self.valid_caption = QLabel(self)
+        self.add = QPushButton(self)
+        self.list = QListWidget(self)
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setMinimumHeight(self.add.sizeHint().height() * 3)
+        self.remove = QPushButton(self)
+        self.inquiry_answer = check_choice(self)
+        self.proxy = QFrame(self)  # shown when a proxy was applied as the presenter
+        self.letter_of_attorney = check_choice(self.proxy)
+        self.pin_form_caption = QLabel(self.proxy)
+        self.pin_form = narrow(QComboBox(self.proxy))
+        for form in PinRequestForm:
+            self.pin_form.addItem("", form)
+        proxy_layout = QFormLayout(self.proxy)
+        proxy_layout.setContentsMargins(0, 0, 0, 0)
+        proxy_layout.addRow(self.letter_of_attorney)
+        proxy_layout.addRow(self.pin_form_caption, self.pin_form)
+        self.reason = ReasonPicker(Override.MANUAL_DOCUMENTS, self)
+        self.confirm = ActionButton(self)
+        self.status = Told(self)
+
+        dates = QFormLayout()
+        dates.addRow(self.valid_caption, self.valid_until)
+        dates.addRow(self.no_validity)
+        dates.addRow(self.issued_caption, self.issued_on)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.kind)
+        layout.addLayout(dates)
+        layout.addWidget(self.add)
+        layout.addWidget(self.list)
+        layout.addWidget(self.remove)
+        for widget in (self.inquiry_answer, self.proxy, self.reason, self.confirm, self.status):
+            layout.addWidget(widget)
+        self.no_validity.toggled.connect(lambda on: self.valid_until.setEnabled(not on))
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
+
+    def chosen_kind(self) -> DocumentKind | None:
+        data = self.kind.currentData()
+        return data if isinstance(data, PhotoIdKind | OtherIdKind) else None
+
+    def choose_kind(self, kind: DocumentKind) -> None:
+        self.kind.setCurrentIndex(index_of(self.kind, kind))
+
+    def presented(self) -> list[PresentedDocument]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def reset(self, today: date) -> None:
+        self.list.clear()  # the documents' dates go with the visit
+        self.kind.setCurrentIndex(0)
+        for edit in (self.valid_until, self.issued_on):
+            edit.setDate(QDate(today.year, today.month, today.day))
+        self.no_validity.setChecked(False)
+        self.inquiry_answer.setChecked(False)
+        self.letter_of_attorney.setChecked(False)
+        self.pin_form.setCurrentIndex(index_of(self.pin_form, PinRequestForm.NOT_PRESENTED))
+        self.reason.reset()
+        self.status.clear()
+
+    def _kind_changed(self) -> None:
+        kind = self.chosen_kind()
+        needs = kind in ISSUE_DATE_KINDS
+        self.issued_on.setEnabled(needs)
+        self.issued_caption.setEnabled(needs)
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Documents checked by hand (要綱 2-4)"))
+        self.kind.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose the kind of document…"))
+        self.kind.setAccessibleName(QCoreApplication.translate("VisitPanel", "Kind of document"))
+        self.valid_caption.setText(QCoreApplication.translate("VisitPanel", "Valid until"))
+        self.no_validity.setText(
+            QCoreApplication.translate("VisitPanel", "The document has no validity period")
+        )
+        self.issued_caption.setText(QCoreApplication.translate("VisitPanel", "Issued on"))
+        self.add.setText(QCoreApplication.translate("VisitPanel", "Add the document"))
+        self.remove.setText(QCoreApplication.translate("VisitPanel", "Remove the selected document"))
+        self.inquiry_answer.setText(
+            QCoreApplication.translate("VisitPanel", "The inquiry answer (照会回答書) was presented")
+        )
+        self.letter_of_attorney.setText(
+            QCoreApplication.translate(
+                "VisitPanel", "Letter of attorney signed, or named and sealed, by the applicant (委任状)"
+            )
+        )
+        self.pin_form_caption.setText(
+            QCoreApplication.translate("VisitPanel", "PIN setting request form (暗証番号設定依頼書)")
+        )
+        for i in range(self.pin_form.count()):
+            self.pin_form.setItemText(i, pin_form_text(self.pin_form.itemData(i)))
+        self.reason.retranslate()
+        self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the documents"))
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setText(document_text(item.data(Qt.ItemDataRole.UserRole)))
+
+
+class VisualBox(QGroupBox):
+    """(c) Staff compare the person with the card photo (規則 64条の5 第1号)."""
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.explain = QLabel(self)
+        self.explain.setWordWrap(True)
+        self.photo = ImageView(metrics.px(30), metrics.px(40), self)
+        self.same = radio_choice(self)
+        self.different = radio_choice(self)
+        self.group = QButtonGroup(self)
+        self.group.addButton(self.same.button)
+        self.group.addButton(self.different.button)
+        self.reason = ReasonPicker(Override.VISUAL_FACE, self)
+        self.confirm = ActionButton(self)
+        self.status = Told(self)
+        layout = QVBoxLayout(self)
+        for widget in (
+            self.explain,
+            self.photo,
+            self.same,
+            self.different,
+            self.reason,
+            self.confirm,
+            self.status,
+        ):
+            layout.addWidget(widget)
+
+    def answer(self) -> bool | None:
+        if self.same.isChecked():
+            return True
+        return False if self.different.isChecked() else None
+
+    def reset(self) -> None:
+        self.photo.clear()
+        self.group.setExclusive(False)  # an exclusive group cannot be emptied
+        self.same.setChecked(False)
+        self.different.setChecked(False)
+        self.group.setExclusive(True)
+        self.reason.reset()
+        self.status.clear()
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Visual face comparison (規則 64条の5 第1号)"))
+        self.explain.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "The face check could not decide. Compare the person with the photo on the card (and in the "
+                "chip, when read with 照合番号B).",
+            )
+        )
+        self.photo.setAccessibleName(QCoreApplication.translate("VisitPanel", "Photo in the chip"))
+        self.same.setText(QCoreApplication.translate("VisitPanel", "The same person"))
+        self.different.setText(QCoreApplication.translate("VisitPanel", "Not the same person"))
+        self.reason.retranslate()
+        self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the comparison"))
+
+
+def _date_edit(parent: QWidget) -> QDateEdit:
+    edit = QDateEdit(parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    return edit
+
+
+def document_text(doc: PresentedDocument) -> str:
+    if doc.valid_until is None:
+        text = arg(QCoreApplication.translate("VisitPanel", "%1, no validity period"), kind_text(doc.kind))
+    else:
+        text = arg(
+            QCoreApplication.translate("VisitPanel", "%1, valid until %2"),
+            kind_text(doc.kind),
+            doc.valid_until.isoformat(),
+        )
+    if doc.issued_on is not None:
+        text = arg(
+            QCoreApplication.translate("VisitPanel", "%1, issued on %2"), text, doc.issued_on.isoformat()
+        )
+    return text
+
+
+def _read_card_face(visit: Visit, code_b: Secret) -> _Shown:
+    """Off the UI thread: the card read (照合番号B wiped by the card layer) and the images decoded.
+    QImage (not QPixmap) may be made on any thread."""
+    face = visit.read_with_code_b(code_b)
+    photo = face.photo()  # greyscale
+    pixels = photo.tobytes()
+    photo_image = QImage(
+        pixels, photo.width, photo.height, photo.width, QImage.Format.Format_Grayscale8
+    ).copy()
+    return _Shown(
+        name=QImage.fromData(face.name_image, "PNG"),
+        address=QImage.fromData(face.address_image, "PNG"),
+        photo=photo_image,
+        birth_date=face.birth_date,
+        expiry=face.expiry,
+    )
+
+
+# -- the panel ------------------------------------------------------------------------------------
+
+
+class VisitPanel(QWidget):
+    """The current visit for staff, beside the resident's `CounterWindow`."""
+
+    reauthentication_wanted = Signal()  # an override waits for the operator's staff card + PIN
+
+    def __init__(
+        self,
+        window: CounterWindow,
+        operator_of: OperatorOf,
+        override_allowed: OverrideAllowed,
+        metrics: Metrics,
+        *,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.counter, self.metrics = window, metrics  # not `window`: QWidget.window()
+        self._operator_of, self._override_allowed = operator_of, override_allowed
+        self.runner = TaskRunner(parent=self)
+        self.runner.busy_changed.connect(self._busy_changed)
+        window.runner.busy_changed.connect(self._busy_changed)
+        self._visit: Visit | None = None
+        self._operator: str | None = None
+        self._why: str | None = None
+        self._card_dates: tuple[date, date] | None = None  # birth, expiry: the card face is shown
+        self._face_check: FaceCheckRecord | None = None
+
+        self.summary = VisitSummary(self)
+        self.access = StatusLine(self)  # why overrides are closed, once for the whole panel
+        self.reauth = QPushButton(self)
+        self.reauth.clicked.connect(self.reauthentication_wanted)
+        self.presentation = PresentationBox(self)
+        self.identity_title = QLabel(self)
+        self.identity_title.setProperty("role", "title")
+        self.identity_title.setWordWrap(True)
+        self.code_b = CodeBBox(metrics, self)
+        self.documents = DocumentsBox(self)
+        self.visual = VisualBox(metrics, self)
+        self.status = Told(self)  # the identity check's outcome
+        self._lay_out()
+        self._connect()
+        self._timer = QTimer(self)
+        self._timer.setInterval(UPDATE_MS)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+        self.retranslate()
+        self.reset()
+        if window.visit is not None:
+            self._visit_started()
+
+    def _lay_out(self) -> None:
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        for widget in (
+            self.summary,
+            self.access,
+            self.reauth,
+            self.presentation,
+            self.identity_title,
+            self.status,
+            self.code_b,
+            self.documents,
+            self.visual,
+        ):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the words wrap instead
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def _connect(self) -> None:
+        window = self.counter
+        self.presentation.group.buttonToggled.connect(lambda *_a: self._update())
+        for box in (
+            self.presentation.reason,
+            self.code_b.expired_override,
+            self.documents.reason,
+            self.visual.reason,
+        ):
+            box.currentIndexChanged.connect(lambda _i: self._update())
+        self.documents.list.itemSelectionChanged.connect(self._update)
+        self.documents.kind.currentIndexChanged.connect(lambda _i: self._update())
+        self.visual.group.buttonToggled.connect(lambda *_a: self._update())
+        self.presentation.apply.button.clicked.connect(self._apply_presentation)
+        self.code_b.read.button.clicked.connect(self._open_code_b)
+        self.code_b.confirm.button.clicked.connect(self._confirm_surface)
+        self.documents.add.clicked.connect(self._add_document)
+        self.documents.remove.clicked.connect(self._remove_document)
+        self.documents.confirm.button.clicked.connect(self._confirm_documents)
+        self.visual.confirm.button.clicked.connect(self._confirm_visual)
+
+        window.visit_started.connect(self._visit_started)
+        window.visit_ended.connect(self._visit_ended)
+        window.identity_needed.connect(self._identity_needed)
+        window.face_checked.connect(self._face_checked)
+
+    # -- public ---------------------------------------------------------------------------------
+
+    @property
+    def visit(self) -> Visit | None:
+        return self._visit
+
+    def refresh(self) -> None:
+        """Read the sign-in again (the console calls this when it changes) and update."""
+        self._operator = self._operator_of()
+        self._update()
+
+    def reset(self) -> None:
+        """Nothing of the last visit stays: the keypad wiped, the card face's images zero-filled,
+        the documents and choices cleared."""
+        self._visit, self._why, self._face_check = None, None, None
+        self._drop_keypad()
+        self._drop_card_face()
+        self.visual.reset()
+        self.presentation.reset(Presentation())
+        self.code_b.chip_matches.setChecked(False)
+        self.code_b.declared.setChecked(False)
+        self.code_b.expired_override.reset()
+        self.code_b.status.clear()
+        self.documents.reset(date.today())
+        self.status.clear()
+        self._update()
+
+    def show_face_check(self, record: FaceCheckRecord) -> None:
+        """A face check of this visit has decided: accepted, or staff's visual comparison offered."""
+        self._face_check = record
+        self._copy_photo_to_visual()
+        self._update()
+
+    def _face_checked(self, record: object) -> None:
+        if isinstance(record, FaceCheckRecord):
+            self.show_face_check(record)
+
+    # -- visit events ---------------------------------------------------------------------------
+
+    def _visit_started(self) -> None:
+        visit = self.counter.visit
+        if visit is not self._visit:  # a follow-up of the same visit keeps what staff did
+            self.reset()
+            self._visit = visit
+            if visit is not None:
+                self.presentation.reset(visit.presentation)
+                self._face_check = visit.face_record
+                if visit.reading is not None:
+                    self.documents.reset(visit.today)
+        self.refresh()
+
+    def _visit_ended(self, _outcome: str) -> None:
+        self.reset()
+
+    def _busy_changed(self, _busy: bool) -> None:
+        self._update()
+
+    def _identity_needed(self, why: str) -> None:
+        self._why = why
+        self.status.clear()
+        self.refresh()
+
+    def _tick(self) -> None:
+        if self._operator is None:
+            # Nobody known: the call touches a session only when one has begun since.
+            self._operator = self._operator_of()
+        self._update()
+
+    # -- who is applying ------------------------------------------------------------------------
+
+    def _apply_presentation(self) -> None:
+        box = self.presentation
+        presenter = box.presenter()
+        if not self._may_act(override=presenter is not Presenter.APPLICANT):
+            return
+        visit = self._visit
+        assert visit is not None
+        presentation = Presentation(
+            presenter=presenter,
+            adult_ward=box.adult_ward.isChecked(),
+            both_intentions_confirmed=(
+                presenter is Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT and box.both_intentions.isChecked()
+            ),
+            papers=box.reason.reason() if presenter is not Presenter.APPLICANT else None,
+        )
+
+        def done(_result: object) -> None:
+            box.status.tell(
+                State.SUCCESS,
+                lambda: arg(
+                    QCoreApplication.translate("VisitPanel", "Recorded: %1."), presenter_text(presenter)
+                ),
+            )
+            self._update()
+
+        self._run(functools.partial(visit.present, presentation), done, box.status)
+
+    # -- (a) 照合番号B -------------------------------------------------------------------------
+
+    def _open_code_b(self) -> None:
+        if not self._may_act(override=False):
+            return
+        self._drop_keypad()
+        keypad = PinKeypad(PinKind.CODE_B, self.metrics, rng=self.counter.terminal.rng, parent=self.code_b)
+        keypad.submitted.connect(self._code_b_entered)
+        self.code_b.keypad = keypad
+        self.code_b.keypad_holder.addWidget(keypad)
+        keypad.show()
+        self.code_b.status.clear()
+        self._update()
+
+    def _code_b_entered(self, code_b: object) -> None:
+        assert isinstance(code_b, Secret)
+        visit = self._visit
+        if visit is None or self.counter.runner.busy or not self._may_act(override=False):
+            code_b.wipe()
+            self.code_b.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate("VisitPanel", "The card is busy. Try again in a moment."),
+            )
+            return
+        read = functools.partial(_read_card_face, visit, code_b)
+        if not self._run(read, self._card_face_read, self.code_b.status):
+            code_b.wipe()
+
+    def _card_face_read(self, shown: object) -> None:
+        assert isinstance(shown, _Shown)
+        self._drop_keypad()
+        self._drop_card_face()
+        # The views hold the only references to the images (zero-filled when cleared; a second
+        # reference would make `fill` detach and leave the pixels behind): `shown` goes here.
+        self.code_b.name_image.set_image(shown.name)
+        self.code_b.address_image.set_image(shown.address)
+        self.code_b.photo.set_image(shown.photo)
+        self._card_dates = (shown.birth_date, shown.expiry)
+        del shown
+        self._copy_photo_to_visual()
+        self._show_dates()
+        self.code_b.status.tell(
+            State.INFO,
+            lambda: QCoreApplication.translate(
+                "VisitPanel", "Compare with the printed card, then tick what holds and record the check."
+            ),
+        )
+        self._update()
+
+    def _code_b_failed(self, error: BaseException) -> bool:
+        """A wrong or locked 照合番号B: said on the keypad (its counter) and in words."""
+        keypad = self.code_b.keypad
+        if isinstance(error, InvalidPin) and error.tries_left > 0:
+            if keypad is not None:
+                keypad.set_counter(PinStatus(error.tries_left))
+            self.code_b.status.tell(
+                State.WARNING, lambda: QCoreApplication.translate("VisitPanel", "照合番号B was not correct.")
+            )
+            return True
+        if isinstance(error, PinBlocked | InvalidPin):
+            if keypad is not None:
+                keypad.set_counter(PinStatus(0, blocked=True))
+            self.code_b.status.tell(
+                State.ERROR,
+                lambda: QCoreApplication.translate(
+                    "VisitPanel", "照合番号B is locked on this card. Check documents by hand instead."
+                ),
+            )
+            return True
+        return False
+
+    def _confirm_surface(self) -> None:
+        visit, identity = self._visit, self._identity()
+        if visit is None or identity is None or self._card_dates is None:
+            return
+        expired = self._expired()
+        override = self.code_b.expired_override.reason() if expired else None
+        if not self._may_act(override=override is not None):
+            return
+        call = functools.partial(
+            identity.surface_and_declaration,
+            chip_matches_surface=self.code_b.chip_matches.isChecked(),
+            declared=self.code_b.declared.isChecked(),
+            expired_card_override=override,
+        )
+        self._run(call, lambda d: self._decided(d, self.code_b.status), self.code_b.status)
+
+    # -- (b) documents --------------------------------------------------------------------------
+
+    def _add_document(self) -> None:
+        box = self.documents
+        kind = box.chosen_kind()
+        if kind is None:
+            return
+        try:
+            doc = PresentedDocument(
+                kind,
+                valid_until=None if box.no_validity.isChecked() else box.valid_until.date().toPython(),
+                issued_on=box.issued_on.date().toPython() if kind in ISSUE_DATE_KINDS else None,
+            )
+        except ValueError:  # the domain refuses the combination; nothing is added
+            _log.info("visit panel: document not added")
+            return
+        item = QListWidgetItem(document_text(doc))
+        item.setData(Qt.ItemDataRole.UserRole, doc)
+        box.list.addItem(item)
+        box.kind.setCurrentIndex(0)
+        self._update()
+
+    def _remove_document(self) -> None:
+        for item in self.documents.list.selectedItems():
+            self.documents.list.takeItem(self.documents.list.row(item))
+        self._update()
+
+    def _confirm_documents(self) -> None:
+        visit, identity = self._visit, self._identity()
+        box = self.documents
+        reason = box.reason.reason()
+        if visit is None or identity is None or reason is None or not self._may_act(override=True):
+            return
+        presented = box.presented()
+        if visit.presentation.presenter is Presenter.PROXY:
+            purpose = (
+                Purpose.REVOKE
+                if visit.item is not None
+                and visit.item.procedure in (Procedure.REVOCATION, Procedure.KEY_COMPROMISE)
+                else Purpose.ISSUE
+            )
+            call: Callable[[], object] = functools.partial(
+                identity.proxy,
+                presented,
+                letter_of_attorney=box.letter_of_attorney.isChecked(),
+                inquiry_answer=box.inquiry_answer.isChecked(),
+                pin_request_form=box.pin_form.currentData(),
+                purpose=purpose,
+                reason=reason,
+            )
+        else:
+            call = functools.partial(
+                identity.documents, presented, inquiry_answer=box.inquiry_answer.isChecked(), reason=reason
+            )
+        self._run(call, lambda d: self._decided(d, box.status), box.status)
+
+    # -- (c) visual face comparison -------------------------------------------------------------
+
+    def _confirm_visual(self) -> None:
+        identity, record = self._identity(), self._face_check
+        reason, same = self.visual.reason.reason(), self.visual.answer()
+        if identity is None or record is None or reason is None or same is None:
+            return
+        if not self._may_act(override=True):
+            return
+
+        def done(result: object) -> None:
+            if result:
+                self._established()
+                return
+            self.visual.status.tell(
+                State.ERROR,
+                lambda: QCoreApplication.translate(
+                    "VisitPanel",
+                    "Recorded: not the same person. The face does not confirm identity; check documents "
+                    "by hand, or the application cannot be accepted.",
+                ),
+            )
+            self._update()
+
+        self._run(
+            functools.partial(identity.visual, record, same_person=same, reason=reason),
+            done,
+            self.visual.status,
+        )
+
+    # -- outcomes -------------------------------------------------------------------------------
+
+    def _decided(self, decision: object, where: Told) -> None:
+        assert isinstance(decision, IdentityDecision)
+        identity = self._identity()
+        if decision.accepted and identity is not None and identity.established is not None:
+            self._established()
+            return
+
+        def words() -> str:
+            texts = refusal_texts(decision) or [
+                QCoreApplication.translate("VisitPanel", "The identity check was not accepted.")
+            ]
+            return "\n".join([QCoreApplication.translate("VisitPanel", "Not accepted (recorded):"), *texts])
+
+        where.tell(State.ERROR, words)
+        self._update()
+
+    def _established(self) -> None:
+        identity = self._identity()
+        assert identity is not None and identity.established is not None
+        self._why = None
+        self._drop_keypad()
+        method = identity.established.method
+        self.status.tell(
+            State.SUCCESS,
+            lambda: arg(
+                QCoreApplication.translate(
+                    "VisitPanel", "Identity confirmed by %1. The resident's screen goes on."
+                ),
+                method_text(method),
+            ),
+        )
+        self._update()
+        self.counter.identity_established()  # the resident's next step (基本4情報, then the procedure)
+
+    # -- running work ---------------------------------------------------------------------------
+
+    def _run(self, call: Callable[[], object], then: Callable[[object], None], where: Told) -> bool:
+        """`call` off the UI thread; `then` with its result, or the error shown at `where` — both
+        only while the visit that started it is still the panel's."""
+        visit = self._visit
+
+        def finish() -> bool:
+            self.runner.succeeded.disconnect(delivered)
+            self.runner.failed.disconnect(failed)
+            return self._visit is visit and visit is not None
+
+        def delivered(result: object) -> None:
+            if finish():
+                then(result)
+
+        def failed(error: object) -> None:
+            if finish():
+                assert isinstance(error, BaseException)
+                self._failed(error, where)
+
+        self.runner.succeeded.connect(delivered)
+        self.runner.failed.connect(failed)
+        if not self.runner.run(call):
+            self.runner.succeeded.disconnect(delivered)
+            self.runner.failed.disconnect(failed)
+            where.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate(
+                    "VisitPanel", "Still working on the last step. Please wait."
+                ),
+            )
+            return False
+        return True
+
+    def _failed(self, error: BaseException, where: Told) -> None:
+        if where is self.code_b.status and self._code_b_failed(error):
+            return
+        code = type(error).__name__  # the code staff can quote; the message may name card details
+
+        def words() -> str:
+            if isinstance(error, CardRemoved):
+                return QCoreApplication.translate("VisitPanel", "The card was taken out.")
+            if isinstance(error, IdentityRefused):
+                return QCoreApplication.translate("VisitPanel", "This check is not allowed at this point.")
+            return arg(
+                QCoreApplication.translate("VisitPanel", "Something went wrong (%1). Nothing was accepted."),
+                code,
+            )
+
+        if isinstance(error, IdentityRefused):
+            _log.warning("visit panel: identity step refused: %s", error)
+        elif not isinstance(error, CardRemoved):
+            _log.error("visit panel: step failed: %s", code)
+        where.tell(State.ERROR, words)
+        self._update()
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def _identity(self) -> IdentityStep | None:
+        return self._visit.identity if self._visit is not None else None
+
+    def _expired(self) -> bool:
+        visit = self._visit
+        return visit is not None and visit.reading is not None and visit.reading.snapshot.card_expired
+
+    def _surface_allowed(self) -> bool:
+        """要領 B: the card-face path follows a failed PIN, or serves a face-auth card."""
+        identity = self._identity()
+        return identity is not None and (identity.face_auth_card or identity.pin is PinCheck.FAILED)
+
+    def _override_blocked(self) -> Callable[[], str] | None:
+        """Why an override cannot be made now (its words), None when it can."""
+        if self._operator is None:
+            return not_signed_in_text
+        visit = self._visit
+        if visit is not None and visit.operator != self._operator:
+            return other_operator_text
+        if not self._override_allowed():
+            return reauthenticate_text
+        return None
+
+    def _override_block(self) -> str:
+        blocked = self._override_blocked()
+        return blocked() if blocked is not None else ""
+
+    def _may_act(self, *, override: bool) -> bool:
+        """Checked again at the click: the sign-in (a staff action is the operator's activity) and,
+        for an override, its freshness and whose visit it is."""
+        self._operator = self._operator_of()
+        blocked = self._override_blocked() if override or self._operator is None else None
+        if blocked is not None:
+            self.status.tell(State.WARNING, blocked)
+            self._update()
+            return False
+        return True
+
+    def _update(self) -> None:
+        """Every text and button from the visit's state, the sign-in and the runner."""
+        visit, identity = self._visit, self._identity()
+        busy = self.runner.busy or self.counter.runner.busy
+        block = self._override_block()
+        established = identity is not None and identity.established is not None
+        self._show_summary()
+        say(self.access, State.WARNING, block if visit is not None else "")
+        self.reauth.setVisible(visit is not None and self._operator is not None and bool(block))
+
+        # who is applying: until the procedure's flow opens (it reads the presentation then)
+        box = self.presentation
+        open_ = visit is not None and visit.flow is None
+        box.setEnabled(open_)
+        presenter = box.presenter()
+        box.both_intentions.setEnabled(presenter is Presenter.LEGAL_REPRESENTATIVE_WITH_APPLICANT)
+        box.reason.setEnabled(presenter is not Presenter.APPLICANT)
+        if visit is None:
+            box.apply.set_open(False, State.INFO, QCoreApplication.translate("VisitPanel", "No visit."))
+        elif not open_:
+            box.apply.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel", "The procedure has started: who is applying can no longer change."
+                ),
+            )
+        elif presenter is Presenter.APPLICANT:
+            operator_block = block if self._operator is None else ""
+            box.apply.set_open(not busy and not operator_block, State.WARNING, operator_block)
+        elif block:
+            box.apply.set_open(False, State.WARNING, block)
+        elif box.reason.reason() is None:
+            box.apply.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate("VisitPanel", "Choose why you accept the papers."),
+            )
+        else:
+            box.apply.set_open(not busy)
+
+        # the identity check: once the resident's window asked for it, or a face check offered it
+        asked = (
+            identity is not None
+            and not established
+            and (self._why is not None or self._face_check is not None)
+        )
+        self.identity_title.setVisible(asked or bool(self.status.text()))
+        self.code_b.setVisible(asked and self._why is not None)
+        self.documents.setVisible(asked and self._why is not None)
+        self.visual.setVisible(
+            asked and self._face_check is not None and NextStep.STAFF_VISUAL_CHECK in self._face_check.options
+        )
+        if asked:
+            self._update_code_b(busy, block)
+            self._update_documents(busy, block)
+            self._update_visual(busy, block)
+
+    def _update_code_b(self, busy: bool, block: str) -> None:
+        box = self.code_b
+        operator_block = block if self._operator is None else ""
+        if not self._surface_allowed():
+            box.read.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel",
+                    "The card-face check follows a failed PIN, or serves a face-auth card "
+                    "(要領 第2-1-(1)-ア-(イ)-B). The resident has not entered a wrong PIN: let them try "
+                    "the PIN, or check documents by hand.",
+                ),
+            )
+        elif operator_block:
+            box.read.set_open(False, State.WARNING, operator_block)
+        else:
+            box.read.set_open(not busy and box.keypad is None and self._card_dates is None)
+        if box.keypad is not None:
+            box.keypad.setEnabled(not busy)
+        shown = self._card_dates is not None
+        box.face.setVisible(shown)
+        box.dates.setVisible(shown)
+        for widget in (box.chip_matches, box.declared):
+            widget.setVisible(shown)
+        expired = self._expired()
+        box.expired_caption.setVisible(shown and expired)
+        box.expired_override.setVisible(shown and expired)
+        box.confirm.setVisible(shown)
+        if not shown:
+            return
+        if operator_block:
+            box.confirm.set_open(False, State.WARNING, operator_block)
+        elif expired and block:
+            box.confirm.set_open(False, State.WARNING, block)
+        elif expired and box.expired_override.reason() is None:
+            box.confirm.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel", "Choose the reason that lets the expired card serve."
+                ),
+            )
+        else:
+            box.confirm.set_open(not busy)
+
+    def _update_documents(self, busy: bool, block: str) -> None:
+        box = self.documents
+        visit = self._visit
+        proxy = visit is not None and visit.presentation.presenter is Presenter.PROXY
+        box.proxy.setVisible(proxy)
+        box.add.setEnabled(box.chosen_kind() is not None)
+        box.remove.setEnabled(bool(box.list.selectedItems()))
+        if block:
+            box.confirm.set_open(False, State.WARNING, block)
+        elif box.list.count() == 0:
+            box.confirm.set_open(
+                False, State.INFO, QCoreApplication.translate("VisitPanel", "Add the documents presented.")
+            )
+        elif box.reason.reason() is None:
+            box.confirm.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate("VisitPanel", "Choose the reason for the override."),
+            )
+        else:
+            box.confirm.set_open(not busy)
+
+    def _update_visual(self, busy: bool, block: str) -> None:
+        box = self.visual
+        if block:
+            box.confirm.set_open(False, State.WARNING, block)
+        elif box.answer() is None or box.reason.reason() is None:
+            box.confirm.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel", "Say whether it is the same person, and why you decide."
+                ),
+            )
+        else:
+            box.confirm.set_open(not busy)
+
+    def _show_summary(self) -> None:
+        s, visit = self.summary, self._visit
+        none = QCoreApplication.translate("VisitPanel", "–")
+        if visit is None or visit.reading is None:
+            s.card.setText(QCoreApplication.translate("VisitPanel", "No card"))
+            for label in (s.procedure, s.presenter, s.identity):
+                label.setText(none)
+            say(s.staff, State.INFO, "")
+            return
+        s.card.setText(arg(QCoreApplication.translate("VisitPanel", "%1…"), visit.reading.card_hex[:8]))
+        s.procedure.setText(
+            item_name(visit.item)
+            if visit.item is not None
+            else QCoreApplication.translate("VisitPanel", "Not chosen yet")
+        )
+        s.presenter.setText(presenter_text(visit.presentation.presenter))
+        identity = visit.identity
+        if identity is None:
+            s.identity.setText(QCoreApplication.translate("VisitPanel", "Not checked yet"))
+        elif identity.established is not None:
+            s.identity.setText(
+                arg(
+                    QCoreApplication.translate("VisitPanel", "Confirmed by %1"),
+                    method_text(identity.established.method),
+                )
+            )
+        else:
+            s.identity.setText(QCoreApplication.translate("VisitPanel", "Not confirmed yet"))
+        if self._why is not None and (identity is None or identity.established is None):
+            say(
+                s.staff,
+                State.WARNING,
+                arg(QCoreApplication.translate("VisitPanel", "Staff needed: %1"), why_text(self._why)),
+            )
+        else:
+            say(s.staff, State.INFO, "")
+
+    def _show_dates(self) -> None:
+        if self._card_dates is None:
+            self.code_b.dates.setText("")
+            return
+        birth, expiry = self._card_dates
+        self.code_b.dates.setText(
+            arg(
+                QCoreApplication.translate(
+                    "VisitPanel", "Date of birth in the chip: %1. Card valid until: %2."
+                ),
+                birth.isoformat(),
+                expiry.isoformat(),
+            )
+        )
+
+    def _copy_photo_to_visual(self) -> None:
+        """The visual comparison shows the chip's photo too, when it was read: its own copy."""
+        photo = self.code_b.photo.image
+        if self._face_check is not None and photo is not None:
+            self.visual.photo.set_image(photo.copy())
+
+    def _drop_keypad(self) -> None:
+        keypad, self.code_b.keypad = self.code_b.keypad, None
+        if keypad is not None:
+            keypad.hide()  # wipes whatever was typed
+            keypad.deleteLater()
+
+    def _drop_card_face(self) -> None:
+        self._card_dates = None  # the images are zero-filled by their views
+        for view in (self.code_b.name_image, self.code_b.address_image, self.code_b.photo, self.visual.photo):
+            view.clear()
+        self._show_dates()
+
+    # -- Qt events ------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        for box in (self.summary, self.presentation, self.code_b, self.documents, self.visual):
+            box.retranslate()
+        self.identity_title.setText(QCoreApplication.translate("VisitPanel", "Identity check by staff"))
+        self.reauth.setText(QCoreApplication.translate("VisitPanel", "Re-authenticate with my staff card"))
+        self._show_dates()
+        self._update()
