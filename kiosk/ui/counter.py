@@ -362,9 +362,9 @@ class CounterWindow(QWidget):
 
     def _need_staff(self, why: str) -> None:
         """The resident waits; staff check identity at the console (要領 B, 要綱 2-4)."""
-        if self.pin.keypad is not None:
-            self.pin.keypad.hide()  # wipes a half-typed PIN
-        self._show(self.staff_check)
+        if why == "asked" and self.visit is not None and self.visit.identity is not None:
+            self.visit.identity.pin_unknown()
+        self._show(self.staff_check)  # drops the keypad, wiping a half-typed PIN
         self.identity_needed.emit(why)
 
     # -- face check (規則 64条の5) -------------------------------------------------------------

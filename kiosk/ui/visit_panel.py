@@ -561,6 +561,8 @@ class CodeBBox(QGroupBox):
         self.expired_override = ReasonPicker(Override.EXPIRED_CARD, self)
         self.confirm = ActionButton(self)
         self.status = Told(self)
+        # 規則 64条の5 第2号: the machine compares the person with the chip photo just read.
+        self.face_check = ActionButton(self)
 
         self.face = QFrame(self)  # what the chip holds, shown once read
         texts = QVBoxLayout()
@@ -588,11 +590,15 @@ class CodeBBox(QGroupBox):
             self.expired_override,
             self.confirm,
             self.status,
+            self.face_check,
         ):
             layout.addWidget(widget)
 
     def retranslate(self) -> None:
         self.setTitle(QCoreApplication.translate("VisitPanel", "Card face and declaration (照合番号B)"))
+        self.face_check.button.setText(
+            QCoreApplication.translate("VisitPanel", "Face check against the chip photo (camera)")
+        )
         self.explain.setText(
             QCoreApplication.translate(
                 "VisitPanel",
@@ -944,6 +950,7 @@ class VisitPanel(QWidget):
         self.presentation.apply.button.clicked.connect(self._apply_presentation)
         self.code_b.read.button.clicked.connect(self._open_code_b)
         self.code_b.confirm.button.clicked.connect(self._confirm_surface)
+        self.code_b.face_check.button.clicked.connect(self._start_face_check)
         self.documents.add.clicked.connect(self._add_document)
         self.documents.remove.clicked.connect(self._remove_document)
         self.documents.confirm.button.clicked.connect(self._confirm_documents)
@@ -1121,6 +1128,15 @@ class VisitPanel(QWidget):
             )
             return True
         return False
+
+    def _start_face_check(self) -> None:
+        """The face check needs no override: the machine decides; staff act only if it cannot."""
+        if not self.counter.start_face_check():
+            self.code_b.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate("VisitPanel", "The face check cannot start now."),
+            )
+        self._update()
 
     def _confirm_surface(self) -> None:
         visit, identity = self._visit, self._identity()
@@ -1425,8 +1441,8 @@ class VisitPanel(QWidget):
                 QCoreApplication.translate(
                     "VisitPanel",
                     "The card-face check follows a failed PIN, or serves a face-auth card "
-                    "(要領 第2-1-(1)-ア-(イ)-B). The resident has not entered a wrong PIN: let them try "
-                    "the PIN, or check documents by hand.",
+                    "(要領 第2-1-(1)-ア-(イ)-B). The resident has not tried the PIN: let them try it, "
+                    "or check documents by hand.",
                 ),
             )
         elif operator_block:
@@ -1444,6 +1460,13 @@ class VisitPanel(QWidget):
         box.expired_caption.setVisible(shown and expired)
         box.expired_override.setVisible(shown and expired)
         box.confirm.setVisible(shown)
+        box.face_check.setVisible(shown)
+        if shown:
+            box.face_check.set_open(
+                self.counter.face_check_possible,
+                State.INFO,
+                QCoreApplication.translate("VisitPanel", "No camera is configured, or a check is running."),
+            )
         if not shown:
             return
         if operator_block:

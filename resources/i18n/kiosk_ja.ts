@@ -1673,6 +1673,10 @@
         <translation>職員による本人確認書類の確認（要綱 2-4）</translation>
     </message>
     <message>
+        <source>Face check against the chip photo (camera)</source>
+        <translation>ICチップの写真と顔認証（カメラ）</translation>
+    </message>
+    <message>
         <source>I compared the expired card&apos;s photo with the person: it is them</source>
         <translation>有効期間満了後のカードの写真と本人を照合し、本人と確認した</translation>
     </message>
@@ -1715,6 +1719,10 @@
     <message>
         <source>Name in the chip</source>
         <translation>ICチップ内の氏名</translation>
+    </message>
+    <message>
+        <source>No camera is configured, or a check is running.</source>
+        <translation>カメラが設定されていないか、照合を実行中です。</translation>
     </message>
     <message>
         <source>No card</source>
@@ -1861,12 +1869,16 @@
         <translation>住民基本台帳用暗証番号がロックされています。</translation>
     </message>
     <message>
-        <source>The card-face check follows a failed PIN, or serves a face-auth card (要領 第2-1-(1)-ア-(イ)-B). The resident has not entered a wrong PIN: let them try the PIN, or check documents by hand.</source>
-        <translation>券面事項確認情報による確認は、暗証番号の照合に失敗した場合か顔認証マイナンバーカードの場合に行います（要領 第2-1-(1)-ア-(イ)-B）。まだ暗証番号の照合に失敗していません。暗証番号を入力してもらうか、本人確認書類を確認してください。</translation>
+        <source>The card-face check follows a failed PIN, or serves a face-auth card (要領 第2-1-(1)-ア-(イ)-B). The resident has not tried the PIN: let them try it, or check documents by hand.</source>
+        <translation>券面事項の確認は、暗証番号の照合ができなかった場合か、顔認証マイナンバーカードの場合に行います（要領 第2-1-(1)-ア-(イ)-B）。住民の方はまだ暗証番号を入力していません。入力していただくか、書類で確認してください。</translation>
     </message>
     <message>
         <source>The document has no validity period</source>
         <translation>有効期間のない書類</translation>
+    </message>
+    <message>
+        <source>The face check cannot start now.</source>
+        <translation>今は顔認証を開始できません。</translation>
     </message>
     <message>
         <source>The face check could not decide. Compare the person with the photo on the card (and in the chip, when read with 照合番号B).</source>

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from appdata.model import IdentityMethod
 from cardemu.residents import ADULT, FACE_AUTH, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
-from kiosk.domain.identity import PhotoIdKind, PinRequestForm
+from kiosk.domain.identity import PhotoIdKind, PinCheck, PinRequestForm
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
@@ -212,9 +212,8 @@ def test_documents_by_hand_when_the_resident_does_not_know_the_pin(qtbot, desk, 
         window.pin.alternative.click()
     assert needed.args == ["asked"]
     assert "does not know" in panel.summary.staff.text()
-    # no PIN was tried: the card-face path is not open (要領 B), and the panel says why
-    assert not panel.code_b.read.button.isEnabled()
-    assert "failed PIN" in panel.code_b.read.why.text()
+    # not knowing the PIN is a failed PIN check (要領 B), no try spent: the card-face path is open too
+    assert panel.code_b.read.button.isEnabled()
 
     docs = panel.documents
     assert not docs.confirm.button.isEnabled()
@@ -439,3 +438,22 @@ def test_words_for_every_code() -> None:
     assert all(visit_panel.method_text(m) for m in IdentityMethod)
     assert all(visit_panel.pin_form_text(f) for f in PinRequestForm)
     assert visit_panel.why_text("unheard-of") == "Staff are needed (unheard-of)."
+
+
+def test_a_resident_who_does_not_know_the_pin_gets_the_card_face_check(qtbot, terminal, insert) -> None:  # noqa: F811
+    """'I do not know this PIN' counts as a failed PIN check (要領 B) without spending a try."""
+    reader, _card = insert("adult")
+    translations = Translations(QApplication.instance())
+    win = CounterWindow(terminal, lambda: reader, lambda: OPERATOR, translations, Metrics(96.0))
+    qtbot.addWidget(win)
+    try:
+        win.attract.buttons[Language.EN].click()
+        win.card_inserted()
+        qtbot.waitUntil(lambda: win.stack.currentWidget() is win.menu, timeout=30_000)
+        win.menu.button_for(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)).click()
+        qtbot.waitUntil(lambda: win.stack.currentWidget() is win.pin, timeout=10_000)
+        win.pin.alternative.click()
+        assert win.visit.identity.pin is PinCheck.FAILED
+        assert win.visit.reading.snapshot.pins[PinKind.JUKI].tries_left == 3  # nothing spent
+    finally:
+        translations.uninstall()

@@ -138,6 +138,14 @@ class IdentityStep:
             self._accept_card(IdentityMethod.CARD_AND_JUKI_PIN, expired_card_override)
         return attempt
 
+    def pin_unknown(self) -> None:
+        """The resident says they do not know the 住基 PIN: the PIN check cannot succeed, exactly
+        as after a wrong one, and no try is spent finding that out (要領 B: the surface data and a
+        declaration, or other documents)."""
+        if self.pin is PinCheck.NOT_DONE:
+            self.pin = PinCheck.FAILED
+            self._record("identity.juki_pin", {"verified": False, "unknown": True})
+
     def surface_and_declaration(
         self,
         *,
