@@ -12,14 +12,20 @@ import enum
 import logging
 import random
 import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
 import lcmp
 from appdata.envelope import seal_application
-from appdata.model import ApplicationData
+from appdata.model import ApplicationData, BasicInfo, Procedure
 from appdata.status import SuspensionReleased
+from kiosk.flows.counter.card import CardReading
+from kiosk.flows.counter.identity import Established
+from kiosk.flows.counter.machine import Ending, FlowEnded, Outcome
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.store.models import Application, ApplicationState, OutboxMessage, OutboxState, ProcedureKind
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing, retry_now
@@ -29,6 +35,7 @@ from lcmp import jpki_items
 log = logging.getLogger(__name__)
 
 GENM_APPLICATION = "genm-application"  # outbox kind
+CENTRAL_UNREACHABLE = "central-unreachable"  # the ending code when 機構 could not be reached
 
 
 def new_number(rng: random.Random) -> int:
@@ -51,10 +58,11 @@ class Submitted:
 
 
 def file(
-    terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind
+    terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind, *, also: Sequence[Outgoing] = ()
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    """Seal and store the application with its genm in the outbox, in one transaction. Returns the
-    local application id and the outbox message id."""
+    """Seal and store the application with its genm in the outbox, and `also` after it (the
+    revocation's rr), in one transaction: a crash never leaves one without the other. Returns the
+    local application id and the genm's outbox message id."""
     now = terminal.clock()
     sealed = seal_application(
         data,
@@ -73,6 +81,8 @@ def file(
         session.add(application)
         message = enqueue_outgoing(session, Outgoing(GENM_APPLICATION, genm), now=now)
         message_id = message.msg_id
+        for outgoing in also:
+            enqueue_outgoing(session, outgoing, now=now)
     log.info("application %s (%s) filed, outbox %s", local_id, kind.value, message_id)
     return local_id, message_id
 
@@ -129,7 +139,7 @@ def submit(terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind
     """File the application and try to deliver it now; the answer says whether 機構 accepted it,
     refused it, or could not be reached (it stays queued and goes out when the link is back)."""
     local_id, message_id = file(terminal, data, kind)
-    number = int(data.application_id.rsplit("/", 1)[1])
+    number = number_of(data)
     push(terminal, message_id)
     verdict, code = answer(terminal, message_id)
     if verdict is Answer.REJECTED:
@@ -147,3 +157,75 @@ def set_state(terminal: CounterTerminal, local_id: uuid.UUID, state: Application
 
 def application_id(terminal: CounterTerminal, number: int) -> str:
     return jpki_items.application_id(terminal.terminal_id, number)
+
+
+def draft(
+    terminal: CounterTerminal,
+    reading: CardReading,
+    procedure: Procedure,
+    *,
+    applicant: BasicInfo,
+    identity: Established | None,
+    operator: str,
+    **fields: Any,
+) -> ApplicationData:
+    """A new application on this card, numbered, with what every procedure carries."""
+    return ApplicationData(
+        application_id=application_id(terminal, new_number(terminal.rng)),
+        procedure=procedure,
+        card_id=reading.card_hex,
+        applicant=applicant,
+        operator=operator,
+        identity_check=identity.for_application() if identity is not None else None,
+        **fields,
+    )
+
+
+def number_of(data: ApplicationData) -> int:
+    return int(data.application_id.rsplit("/", 1)[1])
+
+
+class Filing(Protocol):
+    """What the helpers below need of a flow that files an application."""
+
+    local_id: uuid.UUID | None
+    message_id: uuid.UUID | None
+
+    def step(self) -> AbstractContextManager[None]: ...
+
+    def end(self, outcome: Outcome, code: str = "") -> FlowEnded: ...
+
+    def close(self, outcome: Outcome, code: str = "") -> Ending: ...
+
+
+def submit_online(flow: Filing, terminal: CounterTerminal, data: ApplicationData) -> Submitted:
+    """For procedures whose card commands 機構 authorises against the accepted application: file
+    it and have 機構's acceptance now, else end the flow — refused, or queued when 機構 cannot be
+    reached (the application is marked cancelled here; its genm still goes out, and 機構 lets an
+    accepted application that no card command follows lapse)."""
+    with flow.step():
+        submitted = submit(terminal, data, ProcedureKind(data.procedure.value))
+    flow.local_id, flow.message_id = submitted.local_id, submitted.message_id
+    if submitted.answer is Answer.REJECTED:
+        raise flow.end(Outcome.REFUSED, submitted.code)
+    if submitted.answer is Answer.QUEUED:
+        set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
+        raise flow.end(Outcome.QUEUED, CENTRAL_UNREACHABLE)
+    return submitted
+
+
+def deliver_or_queue(flow: Filing, terminal: CounterTerminal) -> Answer:
+    """For procedures taken offline too (revocation, disclosure): push what was filed and end the
+    flow as queued or refused when that is the answer; APPROVED leaves the completion to the flow."""
+    assert flow.local_id is not None and flow.message_id is not None
+    with flow.step():
+        push(terminal, flow.message_id)
+    verdict, code = answer(terminal, flow.message_id)
+    if verdict is Answer.QUEUED:
+        flow.close(Outcome.QUEUED, CENTRAL_UNREACHABLE)
+    elif verdict is Answer.REJECTED:
+        set_state(terminal, flow.local_id, ApplicationState.REJECTED)
+        flow.close(Outcome.REFUSED, code)
+    else:
+        set_state(terminal, flow.local_id, ApplicationState.COMPLETED)
+    return verdict

@@ -29,13 +29,12 @@ from typing import ClassVar, Final
 
 from cryptography import x509
 
-from appdata.model import ApplicationData, BasicInfo, Procedure, Representative
+from appdata.model import BasicInfo, Procedure, Representative
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.pin_rules import PinKind, PinUse, check_entry
 from kiosk.domain.secret import Secret
 from kiosk.flows import issuance
 from kiosk.flows.counter import applications
-from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardAtCounter, CardReading, jst_day
 from kiosk.flows.counter.identity import Established, PinAttempt
 from kiosk.flows.counter.machine import Flow, FlowEnded, Outcome, Recorder
@@ -46,7 +45,7 @@ from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card
 from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import JpkiKey, JpkiPin
-from kiosk.store.models import ApplicationState, CertificateKind, IssuanceStep, ProcedureKind
+from kiosk.store.models import ApplicationState, CertificateKind, IssuanceStep
 from kiosk.store.models import Fee as StoreFee
 from kiosk.sync import journal
 
@@ -135,6 +134,7 @@ class CertificateFlow(Flow[CertState]):
         self.renewal = request.procedure is Procedure.RENEWAL
         self._pins: dict[PinKind, Secret] = {}
         self.local_id: uuid.UUID | None = None
+        self.message_id: uuid.UUID | None = None
         self.number: int | None = None
         self.installed: list[Installed] = []
         self.pending: list[Certificate] = []  # requested, certificate not here yet (queued ending)
@@ -200,34 +200,29 @@ class CertificateFlow(Flow[CertState]):
         if not self.ready:
             raise ValueError("every PIN of the procedure is needed first")
         self._go(CertState.APPLYING)
-        number = applications.new_number(self.terminal.rng)
         request = self.request
-        data = ApplicationData(
-            application_id=applications.application_id(self.terminal, number),
-            procedure=request.procedure,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            self.terminal,
+            self.reading,
+            request.procedure,
             applicant=request.applicant,
+            identity=request.identity,
             operator=self.operator,
             certificates=tuple(APP_KIND[c] for c in ORDER if c in request.certificates),
-            identity_check=request.identity.for_application(),
             fee_paid=request.fee.paid,
             fee_yen=request.fee.yen,
             representative=request.representative,
             adult_ward=request.adult_ward,
         )
-        with self.step():
-            submitted = applications.submit(self.terminal, data, ProcedureKind(request.procedure.value))
-        self.local_id, self.number = submitted.local_id, submitted.number
-        self._record_event(
-            "application.filed", {"application": str(submitted.local_id), "answer": submitted.answer.value}
-        )
-        if submitted.answer is Answer.REJECTED:
-            self.refusal = submitted.code
-            raise self.end(Outcome.REFUSED, submitted.code)
-        if submitted.answer is Answer.QUEUED:
-            # Card writes cannot wait for the queue: 機構 gets the application, nothing follows it.
-            applications.set_state(self.terminal, submitted.local_id, ApplicationState.CANCELLED)
-            raise self.end(Outcome.QUEUED, "central-unreachable")
+        try:
+            submitted = applications.submit_online(self, self.terminal, data)
+        except FlowEnded as ended:
+            self.refusal = ended.ending.code if ended.ending.outcome is Outcome.REFUSED else ""
+            raise
+        finally:
+            if self.local_id is not None:
+                self._record_event("application.filed", {"application": str(self.local_id)})
+        self.number = submitted.number
         self._go(CertState.GENERATING)
         return submitted
 

@@ -14,14 +14,14 @@ import enum
 import uuid
 from typing import ClassVar
 
-from appdata.model import ApplicationData, BasicInfo, DisclosureKind, Procedure
+from appdata.model import BasicInfo, DisclosureKind, Procedure
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardReading
 from kiosk.flows.counter.identity import Established
 from kiosk.flows.counter.machine import Flow, Outcome, Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.store.models import ApplicationState, ProcedureKind
+from kiosk.store.models import ProcedureKind
 
 
 class DisclosureState(enum.Enum):
@@ -61,40 +61,30 @@ class DisclosureFlow(Flow[DisclosureState]):
         queued (unreachable) or refused."""
         self._expect(DisclosureState.INTAKE)
         terminal = self.terminal
-        number = applications.new_number(terminal.rng)
-        data = ApplicationData(
-            application_id=applications.application_id(terminal, number),
-            procedure=Procedure.DISCLOSURE,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            terminal,
+            self.reading,
+            Procedure.DISCLOSURE,
             applicant=self.applicant,
+            identity=self.identity,
             operator=self.operator,
-            identity_check=self.identity.for_application(),
             disclosure_kind=self.kind,
         )
         with self.step():
-            local_id, message_id = applications.file(terminal, data, ProcedureKind.DISCLOSURE)
-        self.local_id, self.message_id = local_id, message_id
+            self.local_id, self.message_id = applications.file(terminal, data, ProcedureKind.DISCLOSURE)
         self._go(DisclosureState.FILED)
         if self._record is not None:
             self._record(
                 "application.filed",
                 {
-                    "application": str(local_id),
+                    "application": str(self.local_id),
                     "procedure": Procedure.DISCLOSURE.value,
                     "kind": self.kind.value,
                 },
             )
-        with self.step():
-            applications.push(terminal, message_id)
-        verdict, code = applications.answer(terminal, message_id)
-        if verdict is Answer.QUEUED:
-            self.close(Outcome.QUEUED, "central-unreachable")
+        verdict = applications.deliver_or_queue(self, terminal)
+        if verdict is not Answer.APPROVED:
             return verdict
-        if verdict is Answer.REJECTED:
-            applications.set_state(terminal, local_id, ApplicationState.REJECTED)
-            self.close(Outcome.REFUSED, code)
-            return verdict
-        applications.set_state(terminal, local_id, ApplicationState.COMPLETED)
         self._go(DisclosureState.DONE)
         self.close(Outcome.COMPLETED)
         return verdict

@@ -15,10 +15,9 @@ import enum
 import uuid
 from typing import ClassVar
 
-from appdata.model import ApplicationData, BasicInfo, Procedure
+from appdata.model import BasicInfo, Procedure
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
-from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardAtCounter, CardReading
 from kiosk.flows.counter.identity import Established
 from kiosk.flows.counter.machine import Flow, Outcome, Recorder
@@ -26,7 +25,7 @@ from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.errors import DataNotFound
 from kiosk.reader.jpki import JpkiKey, JpkiPin, JpkiSession
-from kiosk.store.models import ApplicationState, ProcedureKind
+from kiosk.store.models import ApplicationState
 
 
 class SwitchState(enum.Enum):
@@ -65,28 +64,21 @@ class FaceSwitchFlow(Flow[SwitchState]):
         self.terminal, self.card, self.reading = terminal, card, reading
         self.applicant, self.identity, self.operator = applicant, identity, operator
         self.local_id: uuid.UUID | None = None
+        self.message_id: uuid.UUID | None = None
 
     def run(self) -> None:
         self._expect(SwitchState.APPLYING)
         terminal = self.terminal
-        number = applications.new_number(terminal.rng)
-        data = ApplicationData(
-            application_id=applications.application_id(terminal, number),
-            procedure=Procedure.FACE_AUTH_SWITCH,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            terminal,
+            self.reading,
+            Procedure.FACE_AUTH_SWITCH,
             applicant=self.applicant,
+            identity=self.identity,
             operator=self.operator,
-            identity_check=self.identity.for_application(),
             face_card=True,
         )
-        with self.step():
-            submitted = applications.submit(terminal, data, ProcedureKind.FACE_AUTH_SWITCH)
-        self.local_id = submitted.local_id
-        if submitted.answer is Answer.REJECTED:
-            raise self.end(Outcome.REFUSED, submitted.code)
-        if submitted.answer is Answer.QUEUED:
-            applications.set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
-            raise self.end(Outcome.QUEUED, "central-unreachable")
+        number = applications.submit_online(self, terminal, data).number
         self._go(SwitchState.SWITCHING)
         with self.step():
             issuer = ChallengeResponseIssuer(JpkiSession(self.card.transport), terminal.authorizer(number))
@@ -100,7 +92,7 @@ class FaceSwitchFlow(Flow[SwitchState]):
             finally:
                 self.writing = False
         if self._record is not None:
-            self._record("card.face_auth_switch", {"application": str(submitted.local_id)})
-        applications.set_state(terminal, submitted.local_id, ApplicationState.COMPLETED)
+            self._record("card.face_auth_switch", {"application": str(self.local_id)})
+        applications.set_state(terminal, self.local_id, ApplicationState.COMPLETED)
         self._go(SwitchState.DONE)
         self.close(Outcome.COMPLETED)

@@ -20,15 +20,14 @@ import uuid
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
-from appdata.model import ApplicationData, BasicInfo, Procedure, Representative
+from appdata.model import BasicInfo, Procedure, Representative
 from kiosk.domain.eligibility import Certificate
 from kiosk.flows.counter import applications
-from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardReading
 from kiosk.flows.counter.identity import Established
 from kiosk.flows.counter.machine import Flow, Outcome, Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.store.models import ApplicationState, ProcedureKind
+from kiosk.store.models import ApplicationState
 
 log = logging.getLogger(__name__)
 
@@ -85,25 +84,17 @@ class FoundCardFlow(Flow[ReleaseState]):
         FlowEnded."""
         self._expect(ReleaseState.APPLYING)
         terminal = self.terminal
-        number = applications.new_number(terminal.rng)
-        data = ApplicationData(
-            application_id=applications.application_id(terminal, number),
-            procedure=Procedure.SUSPENSION_RELEASE,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            terminal,
+            self.reading,
+            Procedure.SUSPENSION_RELEASE,
             applicant=self.applicant,
+            identity=self.identity,
             operator=self.operator,
-            identity_check=self.identity.for_application(),
             representative=self.representative,
             adult_ward=self.adult_ward,
         )
-        with self.step():
-            submitted = applications.submit(terminal, data, ProcedureKind.FOUND_CARD_RELEASE)
-        self.local_id, self.message_id = submitted.local_id, submitted.message_id
-        if submitted.answer is Answer.REJECTED:
-            raise self.end(Outcome.REFUSED, submitted.code)
-        if submitted.answer is Answer.QUEUED:
-            applications.set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
-            raise self.end(Outcome.QUEUED, "central-unreachable")
+        submitted = applications.submit_online(self, terminal, data)
         # From here the card is released at 機構, whatever follows: never end as failed, which
         # would invite a second application that 機構 refuses (the card is no longer suspended).
         code = ""

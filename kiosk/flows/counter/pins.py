@@ -15,11 +15,10 @@ import enum
 import uuid
 from typing import ClassVar, Final
 
-from appdata.model import ApplicationData, BasicInfo, Procedure
+from appdata.model import BasicInfo, Procedure
 from kiosk.domain.pin_rules import PinKind, PinUse, check_entry
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
-from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardAtCounter, CardReading
 from kiosk.flows.counter.identity import Established, PinAttempt
 from kiosk.flows.counter.machine import Flow, Outcome, Recorder
@@ -29,7 +28,7 @@ from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.juki import JukiPin, JukiSession
 from kiosk.reader.session import ApplicationSession
-from kiosk.store.models import ApplicationState, ProcedureKind
+from kiosk.store.models import ApplicationState
 
 RESETTABLE: Final = (PinKind.SIGN, PinKind.AUTH)  # JPKI PINs; 機構 authorises their reset
 _APP_TARGET: Final = {PinKind.SIGN: "sign", PinKind.AUTH: "auth"}
@@ -162,6 +161,7 @@ class PinResetFlow(Flow[ResetState]):
         self.targets, self.applicant, self.identity, self.operator = targets, applicant, identity, operator
         self._new: dict[PinKind, Secret] = {}
         self.local_id: uuid.UUID | None = None
+        self.message_id: uuid.UUID | None = None
         self.number: int | None = None
 
     def set_new_pin(self, kind: PinKind, pin: Secret) -> None:
@@ -180,24 +180,17 @@ class PinResetFlow(Flow[ResetState]):
         if set(self._new) != set(self.targets):
             raise ValueError("every PIN being reset needs its new value first")
         self._go(ResetState.APPLYING)
-        number = applications.new_number(self.terminal.rng)
-        data = ApplicationData(
-            application_id=applications.application_id(self.terminal, number),
-            procedure=Procedure.PIN_RESET,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            self.terminal,
+            self.reading,
+            Procedure.PIN_RESET,
             applicant=self.applicant,
+            identity=self.identity,
             operator=self.operator,
             pin_targets=tuple(_APP_TARGET[k] for k in self.targets),
-            identity_check=self.identity.for_application(),
         )
-        with self.step():
-            submitted = applications.submit(self.terminal, data, ProcedureKind.PIN_RESET)
-        self.local_id, self.number = submitted.local_id, submitted.number
-        if submitted.answer is Answer.REJECTED:
-            raise self.end(Outcome.REFUSED, submitted.code)
-        if submitted.answer is Answer.QUEUED:
-            applications.set_state(self.terminal, submitted.local_id, ApplicationState.CANCELLED)
-            raise self.end(Outcome.QUEUED, "central-unreachable")
+        submitted = applications.submit_online(self, self.terminal, data)
+        self.number = number = submitted.number
         self._go(ResetState.RESETTING)
         with self.step():
             issuer = ChallengeResponseIssuer(

@@ -16,7 +16,7 @@ from typing import ClassVar, Final
 
 from cryptography import x509
 
-from appdata.model import ApplicationData, BasicInfo, Procedure
+from appdata.model import BasicInfo, Procedure
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
@@ -27,8 +27,8 @@ from kiosk.flows.counter.machine import Flow, Outcome, Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import CertSlot, JpkiPin
-from kiosk.store.models import ApplicationState, ProcedureKind
-from kiosk.sync.outbox import Outgoing, enqueue_outgoing
+from kiosk.store.models import ProcedureKind
+from kiosk.sync.outbox import Outgoing
 from lcmp import jpki_items
 
 RR = "rr"  # outbox kind (as kiosk.flows.exchanges names it)
@@ -108,48 +108,40 @@ class RevocationFlow(Flow[RevokeState]):
         if self.target is None:
             raise ValueError("identify the certificate first")
         terminal = self.terminal
-        number = applications.new_number(terminal.rng)
-        data = ApplicationData(
-            application_id=applications.application_id(terminal, number),
-            procedure=self.procedure,
-            card_id=self.reading.card_hex,
+        data = applications.draft(
+            terminal,
+            self.reading,
+            self.procedure,
             applicant=self.applicant,
+            identity=self.identity,
             operator=self.operator,
             serials=(format(self.target.serial_number, "x"),),
-            identity_check=self.identity.for_application(),
         )
-        local_id, genm_id = applications.file(terminal, data, ProcedureKind(self.procedure.value))
-        self.local_id, self.message_id = local_id, genm_id
         reason = (
             x509.ReasonFlags.key_compromise
             if self.procedure is Procedure.KEY_COMPROMISE
             else x509.ReasonFlags.unspecified
         )
+        number = applications.number_of(data)
         rr = terminal.link.client.prepare_rr(
             self.target.issuer,
             self.target.serial_number,
             reason,
             general_info=(jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, number),),
         )
-        with terminal.sessions.begin() as session:
-            enqueue_outgoing(session, Outgoing(RR, rr), now=terminal.clock())
+        with self.step():
+            self.local_id, self.message_id = applications.file(
+                terminal, data, ProcedureKind(self.procedure.value), also=(Outgoing(RR, rr),)
+            )
         self._go(RevokeState.FILED)
         if self._record is not None:
             self._record(
                 "application.filed",
-                {"application": str(local_id), "procedure": self.procedure.value, "serial": self.serial},
+                {"application": str(self.local_id), "procedure": self.procedure.value, "serial": self.serial},
             )
-        with self.step():
-            applications.push(terminal, genm_id)
-        verdict, code = applications.answer(terminal, genm_id)
-        if verdict is Answer.QUEUED:
-            self.close(Outcome.QUEUED, "central-unreachable")
+        verdict = applications.deliver_or_queue(self, terminal)
+        if verdict is not Answer.APPROVED:
             return verdict
-        if verdict is Answer.REJECTED:
-            applications.set_state(terminal, local_id, ApplicationState.REJECTED)
-            self.close(Outcome.REFUSED, code)
-            return verdict
-        applications.set_state(terminal, local_id, ApplicationState.COMPLETED)
         self._go(RevokeState.DONE)
         self.close(Outcome.COMPLETED)
         return verdict
