@@ -1,41 +1,285 @@
-"""`./run demo`: the kiosk on its embedded default, with a software card in the virtual reader.
+"""`./run demo`: the counter kiosk on its embedded default, a newcomer at the counter.
 
-Until the counter UI exists (issue 5) the demo inserts a sample resident's card, runs the staff
-card diagnostic against it through the real PC/SC stack, then a face check of the card's photo
-against the sample camera clip (a synthetic clip of the adult card's holder, made once by facekit;
-`--camera 0` uses a real webcam). With `--hold` (default on a terminal) the card stays in the
-reader so `kiosk card info`, `kiosk face check`, OpenSC or `cardemu insert/remove` can be tried
-from another terminal.
+What runs (everything under var/demo/, the keys made once, the rest afresh on every run unless
+`--keep`):
+
+- the central (機構) as its own process, `central serve` on SQLite, with its CA hierarchy;
+- the kiosk's terminal identity from `kiosk terminal bootstrap`'s library call (CMP with the
+  one-time secret), the central's encryption certificate, the card issuer trust, the staff CA;
+- the PC/SC harness (pcscd + vpcd in a private network namespace) with the sample resident's
+  card in the resident's reader ("Virtual PCD 00 00") and a staff card, enrolled as operator
+  op-001, in the staff reader ("Virtual PCD 00 01");
+- the counter UI (`kiosk counter`'s `run_counter`): the resident's screens and the staff panel.
+
+The sample card's user-authentication certificate was issued by this central five years ago and
+ends in 45 days (demo/seed.py), so "Renew a certificate" is on its menu. The PINs to type are
+printed before the window opens. `--no-ui` runs the old diagnostics instead: `kiosk card info`
+and a face check of the card's photo against the sample camera clip.
+
+On exit (closing the window, Ctrl-C) the central and the harness are stopped by PID.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import collections
+import datetime as dt
+import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+from cryptography import x509
 
 import facekit
-from cardemu.harness import DEFAULT_CONTROL, HarnessError, PcscHarness
-from cardemu.residents import resident_specs, write_residents
+from cardadmin import derive_card_key
+from cardemu.harness import DEFAULT_CONTROL, READER, STAFF_READER, HarnessError, PcscHarness
+from cardemu.personalise import KENKAKU_PIN_B
+from cardemu.residents import ADULT, AUTH_PIN, FACE_AUTH, JUKI_PIN, KENHOJO_PIN, SIGN_PIN, write_residents
+from cardemu.staff import StaffCa
+from cardemu.state import CardState
+from cardemu.supervisor import set_parent_death_signal
 from cardemu.testpki import TestPki
+from central import migrate
+from central.authority import Authority
+from central.db import make_engine as make_central_engine
+from central.service import Central
+from demo import seed
 from kiosk import cli
+from kiosk.flows.counter.assembly import TerminalConfig
+from kiosk.store.db import make_engine, make_sessionmaker
+from kiosk.store.migrate import upgrade
+from kiosk.sync.bootstrap import bootstrap
 
-DEMO_HOME = Path(__file__).resolve().parent.parent / "var" / "demo"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_HOME = ROOT / "var" / "demo"
+TERMINAL = "kiosk-demo-01"
+CENTRAL_START_S = 60.0
 
 
-def prepare(home: Path) -> dict[str, Path]:
-    """The demo's test PKI, issuer trust and resident cards, made once and kept (cards remember
-    what you did to them)."""
+@dataclass(frozen=True)
+class World:
+    """One run's central database, kiosk data directory and card files."""
+
+    directory: Path
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.directory / 'central.db'}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.directory / "kiosk"
+
+    @property
+    def resident_card(self) -> Path:
+        return self.directory / "cards" / "resident.json"
+
+    @property
+    def staff_card(self) -> Path:
+        return self.directory / "cards" / f"staff-{seed.OPERATOR_ID}.json"
+
+    @property
+    def others(self) -> Path:
+        return self.directory / "cards" / "others"
+
+    @property
+    def ready(self) -> bool:
+        return (self.data_dir / "terminal" / "terminal.pem").exists() and self.resident_card.exists()
+
+
+# -- the central as its own process ---------------------------------------------------------------
+
+
+class CentralProcess:
+    """`central serve`, started and stopped by PID; its log goes to a file."""
+
+    def __init__(self, db_url: str, ca_dir: Path, log_path: Path) -> None:
+        self.db_url, self.ca_dir, self.log_path = db_url, ca_dir, log_path
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self._tail: collections.deque[str] = collections.deque(maxlen=50)
+
+    def start(self) -> str:
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        command = [
+            sys.executable,
+            "-m",
+            "central",
+            "serve",
+            "--url",
+            self.db_url,
+            "--ca-dir",
+            str(self.ca_dir),
+        ]
+        # preexec_fn only calls the pre-resolved prctl: the central dies with the demo, even a killed one.
+        self.process = subprocess.Popen(  # noqa: S603 (our own argv)
+            [*command, "--port", "0"],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            preexec_fn=set_parent_death_signal,  # noqa: PLW1509
+        )
+        assert self.process.stderr is not None
+        log = self.log_path.open("a", encoding="utf-8")
+        found = None
+        for line in self.process.stderr:  # until it says where it listens (or exits: EOF)
+            log.write(line)
+            found = re.search(r"https://127\.0\.0\.1:\d+/pkix/", line)
+            if found:
+                break
+        if not found:
+            log.close()
+            self.stop()
+            raise RuntimeError(f"the central did not start; see {self.log_path}")
+        # Keep reading its log, or a full pipe would stall the central mid-request.
+        threading.Thread(target=_copy, args=(self.process.stderr, log), daemon=True).start()
+        self.url = found.group(0)
+        return self.url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+
+
+def _copy(source: IO[str], target: IO[str]) -> None:
+    with target:
+        for line in source:
+            target.write(line)
+            target.flush()
+
+
+# -- making the world -----------------------------------------------------------------------------
+
+
+def keys(home: Path) -> tuple[TestPki, StaffCa, Path]:
+    """The slow part, made once: the card issuer's test PKI, the staff CA, the central's CAs."""
     pki = TestPki.load_or_create(home / "pki")
-    pki.write_issuer_trust(home / "trust")
-    cards = {name: home / "cards" / f"{name}.json" for name in resident_specs()}
-    if not all(path.exists() for path in cards.values()):
-        cards = write_residents(home / "cards", pki)
-    return cards
+    staff_ca = StaffCa.load_or_create(home / "staff-ca", seed.MUNICIPALITY)
+    ca_dir = home / "central-ca"
+    if not (ca_dir / "authority.json").exists():
+        shutil.rmtree(ca_dir, ignore_errors=True)  # a half-made one from an interrupted first run
+        Authority.create(ca_dir)
+    return pki, staff_ca, ca_dir
+
+
+def build(world: World, pki: TestPki, staff_ca: StaffCa, ca_dir: Path, central: CentralProcess) -> None:
+    """A new central database, this terminal registered and bootstrapped, the staff card enrolled,
+    the sample card seeded (demo/seed.py), the other residents registered for trying."""
+    shutil.rmtree(world.directory, ignore_errors=True)
+    world.directory.mkdir(parents=True)
+    migrate.upgrade(world.db_url)
+    authority = Authority.load(ca_dir)
+    with Central(authority, make_central_engine(world.db_url)) as handle:
+        handle.add_municipality(seed.MUNICIPALITY, seed.MUNICIPALITY_NAME)
+        secret = handle.register_terminal(TERMINAL, seed.MUNICIPALITY)
+        url = central.start()
+        done = bootstrap(url, TERMINAL, secret, authority.root.cert, world.data_dir / "terminal")
+        seed.write_terminal_files(world.data_dir, authority, pki, staff_ca)
+        engine = make_engine(world.data_dir / "kiosk.db")
+        upgrade(engine)
+        seed.make_staff_card(world.staff_card, staff_ca, make_sessionmaker(engine))
+        engine.dispose()
+        key, _chain, _root = done.identity.load()
+        seed.seed_renewable_card(world.resident_card, pki, handle, terminal_id=TERMINAL, terminal_key=key)
+        _register_others(world.others, pki, handle)
+
+
+# The other sample residents' municipalities (cardemu/residents.py), so the central knows their cards.
+OTHER_MUNICIPALITIES = {
+    "14104": "横浜市中区",
+    "27127": "大阪市北区",
+    "23106": "名古屋市中区",
+    "01101": "札幌市中央区",
+}
+
+
+def _register_others(directory: Path, pki: TestPki, central: Central) -> None:
+    """The other sample residents (minor, face-auth card, blocked signing PIN, expired card), made
+    for this central, for `cardemu insert` while the demo runs."""
+    for code, name in OTHER_MUNICIPALITIES.items():
+        central.add_municipality(code, name)
+    for name, path in write_residents(directory, pki).items():
+        if name == ADULT:
+            path.unlink()  # the demo's adult is the seeded one
+            continue
+        state = CardState.load(path)
+        state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
+        state.save(path)
+        expiry = dt.date(int(state.expiry[:4]), int(state.expiry[4:6]), int(state.expiry[6:]))
+        central.register_card(
+            state.card_id, state.municipality, f"demo-{name}", expiry, face_auth=name == FACE_AUTH
+        )
+
+
+# -- the sheet ------------------------------------------------------------------------------------
+
+
+def sheet(world: World) -> str:
+    """What a newcomer sees and types, from the card files as they are now."""
+    card = CardState.load(world.resident_card)
+    der = card.jpki.auth_cert
+    ends = (
+        f"{x509.load_der_x509_certificate(der).not_valid_after_utc.astimezone(seed.JST):%Y-%m-%d}"
+        if der
+        else "(none on the card)"
+    )
+    code_b = card.kenkaku.pins[KENKAKU_PIN_B].value
+    return f"""
+== The counter kiosk demo
+Two cards are in the virtual readers: the staff card of operator {seed.OPERATOR_ID} (staff reader)
+and the sample resident's My Number card, {card.holder.name} (resident's reader). Its user
+authentication certificate was issued by this central five years ago and ends on {ends}.
+
+1. Staff panel (right): the staff card is read; type the staff PIN {seed.STAFF_PIN} and OK.
+2. Resident's screen (left): choose 日本語 or English. The menu lists what this card allows today.
+3. "Renew a certificate: user authentication certificate", then the PINs the screens ask for:
+     resident registry PIN (住基)           {JUKI_PIN}
+     card information entry PIN (券面事項入力補助) {KENHOJO_PIN}
+     user authentication PIN (利用者証明用)  {AUTH_PIN}   (renewal keeps it)
+   (signing PIN {SIGN_PIN}; 照合番号B {code_b}). The new certificate is made on the card, issued
+   by the central and written back; the result screen shows its serial number and end date.
+
+From another terminal (as root): `.venv/bin/cardemu remove` pulls the resident's card,
+`.venv/bin/cardemu insert {world.resident_card}` puts it back; other residents:
+{world.others}/{{minor,face_auth,sign_blocked,expired}}.json. Close the window or press Ctrl-C
+to end; the central and the card readers are stopped then. Logs: {world.directory.parent}/*.log
+"""
+
+
+# -- display ----------------------------------------------------------------------------------------
+
+
+def display_problem() -> str | None:
+    """Why a window cannot open here (None: it can)."""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    return (
+        "No display: the demo opens a touch-screen window.\n"
+        "  On a desktop, run `./run demo` in a terminal of that session.\n"
+        "  Headless: `xvfb-run -a ./run demo` runs it on a virtual screen (nothing to look at),\n"
+        "  or `QT_QPA_PLATFORM=vnc:size=1600x900 ./run demo` and a VNC viewer on port 5900\n"
+        "  (Qt's VNC server listens on every interface: tunnel it, `ssh -L 5900:localhost:5900`,\n"
+        "  and only on a trusted network).\n"
+        "  `./run demo --no-ui` runs the card diagnostics and a face check in this terminal."
+    )
+
+
+# -- the old diagnostics (--no-ui) ----------------------------------------------------------------
 
 
 def sample_clip(home: Path) -> Path:
@@ -46,62 +290,79 @@ def sample_clip(home: Path) -> Path:
     return clip
 
 
-def face_check(camera: str, resident: str) -> int:
-    """`kiosk face check` as staff would run it, 照合番号B typed in (here: piped)."""
-    code_b = resident_specs()[resident].pin_b
-    command = [sys.executable, "-m", "kiosk", "face", "check", "--camera", camera, "--code-b-stdin"]
+def diagnostics(world: World, home: Path, camera: str | None) -> int:
+    """`kiosk card info` and a face check of the card's photo (照合番号B typed in, here piped)."""
+    status = cli.main(
+        ["card", "info", "--trace", "--reader", READER, "--issuer-keys", str(world.data_dir / "trust")]
+    )
+    source = camera or str(sample_clip(home))
+    code_b = CardState.load(world.resident_card).kenkaku.pins[KENKAKU_PIN_B].value
+    command = [sys.executable, "-m", "kiosk", "face", "check", "--camera", source, "--reader", READER]
     # At the counter the head-turn challenge is optional, and a recorded clip cannot follow one.
-    command += ["--counter", "--no-liveness"]
-    print(f"\n== face check: the card's photo against {camera}\n$ kiosk {' '.join(command[3:])}")
-    result = subprocess.run(command, input=code_b + "\n", text=True, check=False)  # noqa: S603 (our own argv)
-    return result.returncode
+    command += ["--code-b-stdin", "--counter", "--no-liveness"]
+    print(f"\n== face check: the card's photo against {source}\n$ kiosk {' '.join(command[3:])}")
+    subprocess.run(command, input=code_b + "\n", text=True, check=False)  # noqa: S603 (our own argv)
+    return status
+
+
+# -- main -----------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./run demo", description=__doc__)
-    parser.add_argument(
-        "--resident", default="adult", choices=list(resident_specs()), help="whose card to insert"
+    parser = argparse.ArgumentParser(
+        prog="./run demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--hold",
-        action=argparse.BooleanOptionalAction,
-        default=sys.stdin.isatty(),
-        help="keep the card in the reader until Ctrl-C",
+        "--home", type=Path, default=DEMO_HOME, help="where the demo keeps its keys and world"
     )
-    parser.add_argument("--home", type=Path, default=DEMO_HOME, help="where the demo keeps its PKI and cards")
     parser.add_argument(
-        "--camera", help="camera for the face check: device index, file or URL (default: the sample clip)"
+        "--keep",
+        action="store_true",
+        help="continue the last run's world (cards, stores) instead of a fresh one",
+    )
+    parser.add_argument(
+        "--no-ui", action="store_true", help="card diagnostics and a face check in the terminal, no window"
+    )
+    parser.add_argument(
+        "--camera",
+        help="camera for the face check (device index, file or URL; default: the sample clip of the holder)",
     )
     args = parser.parse_args(argv)
+    problem = None if args.no_ui else display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
 
-    cards = prepare(args.home)
-    harness = PcscHarness(DEFAULT_CONTROL, log_path=args.home / "harness.log")
+    home: Path = args.home
+    home.mkdir(parents=True, exist_ok=True)
+    world = World(home / "world")
+    print("== preparing the demo (keys once, then a fresh central, terminal and cards)…", flush=True)
+    pki, staff_ca, ca_dir = keys(home)
+    central = CentralProcess(world.db_url, ca_dir, home / "central.log")
+    harness = PcscHarness(DEFAULT_CONTROL, log_path=home / "harness.log")
     try:
-        harness.start()
-    except HarnessError as exc:
-        print(f"cannot start the virtual card reader: {exc}", file=sys.stderr)
-        return 1
-    try:
-        harness.insert(cards[args.resident])
-        print(f"== {args.resident}'s software card is in the reader ({cards[args.resident]})\n")
-        status = cli.main(["card", "info", "--trace", "--issuer-keys", str(args.home / "trust")])
-        face_check(args.camera or str(sample_clip(args.home)), args.resident)
-        if args.hold:
-            print(
-                "\nThe card stays in the reader. From another terminal try:\n"
-                f"  .venv/bin/kiosk card info --issuer-keys {args.home / 'trust'}\n"
-                f"  .venv/bin/kiosk face check --camera {args.camera or sample_clip(args.home)} --counter\n"
-                "  opensc-tool -n; pkcs15-tool --list-certificates\n"
-                f"  .venv/bin/cardemu remove; .venv/bin/cardemu insert {cards['minor']}\n"
-                "Ctrl-C ends the demo."
-            )
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            with contextlib.suppress(KeyboardInterrupt):
-                stop.wait()
-        return status
+        if args.keep and world.ready:
+            central.start()
+        else:
+            build(world, pki, staff_ca, ca_dir, central)
+        try:
+            harness.start()
+        except HarnessError as exc:
+            print(f"cannot start the virtual card readers: {exc}", file=sys.stderr)
+            return 1
+        harness.insert(world.resident_card)
+        harness.insert(world.staff_card, slot=1)
+        if args.no_ui:
+            return diagnostics(world, home, args.camera)
+        print(sheet(world), flush=True)
+        from kiosk.ui.app import run_counter  # noqa: PLC0415 (Qt only when a window opens)
+
+        camera = args.camera or str(sample_clip(home))  # the holder in front of the counter, on a loop
+        config = TerminalConfig(world.data_dir, TERMINAL, central.url, READER, STAFF_READER, camera)
+        return run_counter(config, fullscreen=False)
     finally:
         harness.stop()
+        central.stop()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import multiprocessing
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -645,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     head.set_defaults(run=lambda args: _with_audit_store(args, _audit_head))
     _add_ledger_command(commands)
     _add_operator_commands(commands)
+    _add_counter_command(commands)
     return parser
 
 
@@ -695,6 +697,58 @@ def _add_operator_commands(commands: argparse._SubParsersAction[argparse.Argumen
     disable.set_defaults(run=lambda args: _with_writable_store(args, _operator_disable))
 
 
+def _counter(args: argparse.Namespace) -> int:
+    # Qt and the counter's wiring load only here: the card and store commands stay light and headless.
+    from kiosk.flows.counter.assembly import TerminalConfig  # noqa: PLC0415
+    from kiosk.flows.counter.terminal import RecipientError  # noqa: PLC0415
+    from kiosk.ui.app import StaffCaMissing, run_counter  # noqa: PLC0415
+
+    config = TerminalConfig(
+        args.data_dir, args.terminal_id, args.central_url, args.reader, args.staff_reader, args.camera
+    )
+    try:
+        return run_counter(config, fullscreen=not args.windowed)
+    except (StaffCaMissing, RecipientError) as exc:
+        _log.error("counter: %s", exc)
+        print(f"The terminal is not set up: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_counter_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    counter = commands.add_parser(
+        "counter",
+        help="the counter terminal (touch UI): the resident's screens and the staff sign-in; needs a "
+        "display (or QT_QPA_PLATFORM)",
+    )
+    counter.add_argument(
+        "--data-dir",
+        required=True,
+        type=Path,
+        help="kiosk.db, data.key, terminal/ (from 'kiosk terminal bootstrap'), central-encryption.pem, "
+        "staff-ca.pem, trust/",
+    )
+    counter.add_argument(
+        "--terminal-id", required=True, help="the id the central registered this terminal under"
+    )
+    counter.add_argument(
+        "--central-url", required=True, metavar="URL", help="the central's CMP URL (https://…/pkix/)"
+    )
+    counter.add_argument(
+        "--camera",
+        help="the face check's camera: device index, video file or URL (default: no face check; staff "
+        "then use the PIN or documents)",
+    )
+    counter.add_argument(
+        "--reader", help="the resident's reader (name or prefix); default: the one holding a card"
+    )
+    counter.add_argument(
+        "--staff-reader",
+        help="the staff card reader (name or prefix); default: staff sign in at the resident's reader",
+    )
+    counter.add_argument("--windowed", action="store_true", help="a maximised window instead of full screen")
+    counter.set_defaults(run=_counter)
+
+
 _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
     (NoCard, "No card found. Insert the My Number card into the reader and try again."),
     (CardRemoved, "The card was removed. Insert it again and leave it in until the end."),
@@ -707,7 +761,13 @@ _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # A frozen kiosk's face-check matcher child starts through this entry point: hand it over first.
+    multiprocessing.freeze_support()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "counter" and args.staff_reader and not args.reader:
+        # Two cards in two readers: "the reader holding a card" would be ambiguous.
+        parser.error("counter: with --staff-reader, name the resident's reader with --reader too")
     logging.basicConfig(
         level={0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, TRAFFIC),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

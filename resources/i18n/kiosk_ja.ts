@@ -1401,135 +1401,159 @@
     <name>Staff</name>
     <message>
         <source>%1 %2 tries left before the staff card locks.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 職員カードがロックされるまで、あと%2回です。</translation>
     </message>
     <message>
         <source>%1 1 try left before the staff card locks.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 職員カードがロックされるまで、あと1回です。</translation>
     </message>
     <message>
         <source>An override needs your staff card and PIN again. Enter the PIN.</source>
-        <translation type="unfinished"></translation>
+        <translation>この操作には、職員カードと暗証番号による再認証が必要です。暗証番号を入力してください。</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">中止</translation>
+        <translation>中止</translation>
     </message>
     <message>
         <source>Checking the staff card and PIN…</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードと暗証番号を確認しています…</translation>
     </message>
     <message>
         <source>Confirmed. The override can go ahead.</source>
-        <translation type="unfinished"></translation>
+        <translation>確認しました。操作を続けられます。</translation>
     </message>
     <message>
         <source>Enter your staff card&apos;s PIN (4 digits).</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードの暗証番号（数字4桁）を入力してください。</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>端末の状態</translation>
     </message>
     <message>
         <source>Insert your staff card into the staff reader.</source>
-        <translation type="unfinished"></translation>
+        <translation>職員用カードリーダーに職員カードを差し込んでください。</translation>
     </message>
     <message>
         <source>Insert your staff card to confirm the override.</source>
-        <translation type="unfinished"></translation>
+        <translation>操作を確定するため、職員カードを差し込んでください。</translation>
     </message>
     <message>
         <source>JPKI counter terminal</source>
-        <translation type="unfinished"></translation>
+        <translation>公的個人認証サービス 窓口端末</translation>
+    </message>
+    <message>
+        <source>Ledger</source>
+        <translation>交付記録簿</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>未送信・処理中</translation>
     </message>
     <message>
         <source>Reading the staff card…</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードを読み取っています…</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>運用状態</translation>
     </message>
     <message>
         <source>Sign out</source>
-        <translation type="unfinished"></translation>
+        <translation>ログアウト</translation>
+    </message>
+    <message>
+        <source>Sign-in</source>
+        <translation>ログイン</translation>
     </message>
     <message>
         <source>Signed in as %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 としてログインしました。</translation>
     </message>
     <message>
         <source>Signed in: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>ログイン中：%1</translation>
     </message>
     <message>
         <source>Signed out after 30 minutes without activity.</source>
-        <translation type="unfinished"></translation>
+        <translation>30分間操作がなかったため、ログアウトしました。</translation>
     </message>
     <message>
         <source>Signed out.</source>
-        <translation type="unfinished"></translation>
+        <translation>ログアウトしました。</translation>
     </message>
     <message>
         <source>Signed out: a session lasts at most 12 hours.</source>
-        <translation type="unfinished"></translation>
+        <translation>ログアウトしました（ログインは最長12時間です）。</translation>
     </message>
     <message>
         <source>Signed out: the terminal&apos;s clock went back.</source>
-        <translation type="unfinished"></translation>
+        <translation>ログアウトしました（端末の時計が戻りました）。</translation>
     </message>
     <message>
         <source>Staff</source>
-        <translation type="unfinished"></translation>
+        <translation>職員</translation>
     </message>
     <message>
         <source>Staff sign-in</source>
-        <translation type="unfinished"></translation>
+        <translation>職員ログイン</translation>
     </message>
     <message>
         <source>The PIN is not right.</source>
-        <translation type="unfinished"></translation>
+        <translation>暗証番号が正しくありません。</translation>
     </message>
     <message>
         <source>The session ends after %1 min without activity.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1分間操作がないとログアウトします。</translation>
     </message>
     <message>
         <source>The staff PIN is 4 digits. Enter it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードの暗証番号は数字4桁です。もう一度入力してください。</translation>
     </message>
     <message>
         <source>The staff card could not be read. Insert it again; if it happens again, call the administrator.</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードを読み取れませんでした。差し込み直してください。繰り返す場合はシステム管理者に連絡してください。</translation>
     </message>
     <message>
         <source>The staff card was removed. Insert it again and leave it in until sign-in completes.</source>
-        <translation type="unfinished"></translation>
+        <translation>職員カードが抜かれました。もう一度差し込み、ログインが終わるまで抜かないでください。</translation>
     </message>
     <message>
         <source>This is another operator&apos;s staff card. The operator who is signed in must use their own card.</source>
-        <translation type="unfinished"></translation>
+        <translation>ほかの職員の職員カードです。ログイン中の職員ご本人のカードを使ってください。</translation>
     </message>
     <message>
         <source>This is not a staff card of this office. Insert your staff card into the staff reader.</source>
-        <translation type="unfinished"></translation>
+        <translation>この庁舎の職員カードではありません。職員用カードリーダーに職員カードを差し込んでください。</translation>
     </message>
     <message>
         <source>This staff card failed its check and cannot be used. Keep it aside and tell the system administrator.</source>
-        <translation type="unfinished"></translation>
+        <translation>この職員カードは検証に失敗したため使えません。カードを保管し、システム管理者に連絡してください。</translation>
     </message>
     <message>
         <source>This staff card has been withdrawn at this terminal. Ask the system administrator.</source>
-        <translation type="unfinished"></translation>
+        <translation>この職員カードはこの端末で利用停止になっています。システム管理者にお問い合わせください。</translation>
     </message>
     <message>
         <source>This staff card has expired. Ask the system administrator for a new one.</source>
-        <translation type="unfinished"></translation>
+        <translation>この職員カードは有効期限が切れています。システム管理者に新しいカードを依頼してください。</translation>
     </message>
     <message>
         <source>This staff card is locked after too many wrong PINs. Ask the system administrator to unlock or replace it.</source>
-        <translation type="unfinished"></translation>
+        <translation>暗証番号を続けて間違えたため、この職員カードはロックされています。システム管理者にロック解除か交換を依頼してください。</translation>
     </message>
     <message>
         <source>This staff card is not registered at this terminal. Ask the system administrator to enroll it.</source>
-        <translation type="unfinished"></translation>
+        <translation>この職員カードはこの端末に登録されていません。システム管理者に登録を依頼してください。</translation>
     </message>
     <message>
         <source>This staff card is not valid yet. Check the terminal&apos;s clock, or ask the system administrator.</source>
-        <translation type="unfinished"></translation>
+        <translation>この職員カードはまだ有効になっていません。端末の時計を確認するか、システム管理者にお問い合わせください。</translation>
+    </message>
+    <message>
+        <source>Visit</source>
+        <translation>受付中の手続</translation>
     </message>
 </context>
 <context>

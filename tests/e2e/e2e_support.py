@@ -53,11 +53,14 @@ class CentralProcess:
         self.process.kill()
         self.process.wait(10)
 
-    def restart(self) -> None:
-        """A new process on the same database and CA directory (on a new port: `url` changes)."""
+    def restart(self, *, same_port: bool = False) -> None:
+        """A new process on the same database and CA directory: on a new port (`url` changes), or
+        on the same one, as a kiosk's configured address would see it come back."""
         if self.process.poll() is None:
             self.kill()
-        self.process, self.url = _serve(self.db_url, self.ca_dir)
+        # https://127.0.0.1:<port>/pkix/
+        port = int(self.url.rsplit(":", 1)[1].split("/", 1)[0]) if same_port else 0
+        self.process, self.url = _serve(self.db_url, self.ca_dir, port)
 
     def stop(self) -> None:
         if self.process.poll() is not None:
@@ -70,10 +73,11 @@ class CentralProcess:
             self.kill()
 
 
-def _serve(db_url: str, ca_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def _serve(db_url: str, ca_dir: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(  # its own process, as in production
-        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir), "--port", "0"],
+        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir),
+         "--port", str(port)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
     )  # fmt: skip
     assert process.stderr is not None

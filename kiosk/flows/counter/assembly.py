@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.flows.background import SyncService, reader_card
 from kiosk.flows.counter.terminal import CounterTerminal, load_recipient
@@ -33,6 +34,7 @@ class TerminalConfig:
     central_url: str
     resident_reader: str | None = None  # None: the reader that has a card
     staff_reader: str | None = None  # None: operators use the resident reader
+    camera: str | None = None  # device index, file or URL for the face check; None: no face check
 
     @property
     def database(self) -> Path:
@@ -60,6 +62,7 @@ class RunningTerminal:
     config: TerminalConfig
     counter: CounterTerminal
     sync: SyncService
+    reads: sessionmaker[Session]  # read-only: the console's views never open a write transaction
 
     def stop(self) -> None:
         self.sync.stop()
@@ -75,16 +78,26 @@ def open_terminal(config: TerminalConfig) -> RunningTerminal:
     link = CentralLink(config.central_url, identity)
     key, _chain, root = identity.load()
     sync = SyncService(
-        sessions, sealer, link, send=link.send, verify_receipt=link.verify_receipt,
+        sessions,
+        sealer,
+        link,
+        send=link.send,
+        verify_receipt=link.verify_receipt,
         open_card=reader_card(link, config.resident_reader),
-    )  # fmt: skip
+    )
     trust = IssuerTrust.from_directory(config.trust_dir) if config.trust_dir.is_dir() else None
     counter = CounterTerminal(
-        sessions=sessions, sealer=sealer, link=link, relay=sync.relay, terminal_id=config.terminal_id,
-        signing_key=key, recipient=load_recipient(config.recipient_file, root), trust=trust,
-    )  # fmt: skip
+        sessions=sessions,
+        sealer=sealer,
+        link=link,
+        relay=sync.relay,
+        terminal_id=config.terminal_id,
+        signing_key=key,
+        recipient=load_recipient(config.recipient_file, root),
+        trust=trust,
+    )
     sync.start()
-    return RunningTerminal(config, counter, sync)
+    return RunningTerminal(config, counter, sync, make_sessionmaker(engine, readonly=True))
 
 
 def root_of(config: TerminalConfig) -> x509.Certificate:

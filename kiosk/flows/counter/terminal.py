@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.flows.counter.machine import Recorder
@@ -28,25 +29,34 @@ class RecipientError(ValueError):
 
 def load_recipient(path: Path, root: x509.Certificate) -> rsa.RSAPublicKey:
     """The key applications are encrypted to (規則 7, 44): the central's encryption certificate,
-    accepted only if the central's root signed it — a swapped file must not redirect applications."""
+    accepted only if it chains to the central's root — a swapped file must not redirect applications.
+
+    The file holds the encryption certificate first, then the CA certificates between it and the
+    root, if any (the central's is issued by its terminal CA: `encryption.pem`, `terminal-ca.pem`)."""
     try:
-        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        chain = x509.load_pem_x509_certificates(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise RecipientError(f"{path}: {exc}") from exc
-    root_key = root.public_key()
-    if cert.issuer != root.subject or not isinstance(root_key, rsa.RSAPublicKey):
-        raise RecipientError(f"{path}: not issued by the central's root")
-    hash_algorithm = cert.signature_hash_algorithm
-    if hash_algorithm is None:
-        raise RecipientError(f"{path}: unsupported signature")
-    try:
-        root_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), hash_algorithm)
-    except Exception as exc:
-        raise RecipientError(f"{path}: signature does not verify with the central's root") from exc
-    key = cert.public_key()
+    if not chain:
+        raise RecipientError(f"{path}: no certificate")
+    for cert, issuer in zip(chain, [*chain[1:], root], strict=True):
+        if issuer is not root and not _is_ca(issuer):
+            raise RecipientError(f"{path}: {issuer.subject.rfc4514_string()} is not a CA certificate")
+        try:
+            cert.verify_directly_issued_by(issuer)  # issuer name and signature
+        except (ValueError, TypeError, InvalidSignature) as exc:
+            raise RecipientError(f"{path}: does not chain to the central's root ({exc})") from exc
+    key = chain[0].public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise RecipientError(f"{path}: not an RSA key")
     return key
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def utcnow() -> datetime:
