@@ -24,7 +24,7 @@ from kiosk.facecheck.check import FaceDecision
 from kiosk.facecheck.matcher import Matcher
 from kiosk.facecheck.worker import FaceCheckWorker
 from kiosk.flows.counter.card import CardAtCounter
-from kiosk.flows.counter.certificates import CertificateFlow
+from kiosk.flows.counter.certificates import CERTIFICATE_PENDING, CertificateFlow
 from kiosk.flows.counter.disclosure import DisclosureFlow
 from kiosk.flows.counter.face_switch import FaceSwitchFlow
 from kiosk.flows.counter.found_card import FoundCardFlow
@@ -715,7 +715,7 @@ class CounterWindow(QWidget):
             return
         receipt = visit.receipt()
         follow_up = isinstance(visit.flow, FoundCardFlow) and receipt.outcome is Outcome.COMPLETED
-        self.result.show_receipt(receipt, *outcome_message(receipt.outcome), more=follow_up)
+        self.result.show_receipt(receipt, *outcome_message(receipt.outcome, receipt.code), more=follow_up)
         self._show(self.result)
 
     def _show_result(self, state: State, message: str) -> None:
@@ -755,7 +755,13 @@ class CounterWindow(QWidget):
         self._reset_session()
 
 
-def outcome_message(outcome: Outcome) -> tuple[State, str]:
+def outcome_message(outcome: Outcome, code: str = "") -> tuple[State, str]:
+    if outcome is Outcome.QUEUED and code == CERTIFICATE_PENDING:
+        return State.WARNING, QCoreApplication.translate(
+            "Counter",
+            "The certification centre has your request but has not issued the certificate yet. Insert "
+            "your card again later to have it written; staff can tell you when it is ready.",
+        )
     messages = {
         Outcome.COMPLETED: (
             State.SUCCESS,
@@ -767,6 +773,14 @@ def outcome_message(outcome: Outcome) -> tuple[State, str]:
                 "Counter",
                 "Your request has been taken. The certification centre cannot be reached right now; "
                 "it will be sent automatically. Staff can tell you when it has gone through.",
+            ),
+        ),
+        Outcome.OFFLINE: (
+            State.WARNING,
+            QCoreApplication.translate(
+                "Counter",
+                "The certification centre cannot be reached right now, so this could not be done. Nothing "
+                "was changed on your card. Please try again later, or ask staff.",
             ),
         ),
         Outcome.REFUSED: (

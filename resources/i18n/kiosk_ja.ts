@@ -813,6 +813,14 @@
         <translation>カードが抜かれました。終わっていない手続は、カードを再び差し込むと続きから行います。</translation>
     </message>
     <message>
+        <source>The certification centre cannot be reached right now, so this could not be done. Nothing was changed on your card. Please try again later, or ask staff.</source>
+        <translation>現在、機構と通信できないため、この手続はできませんでした。カードには何も変更していません。後ほどもう一度お試しいただくか、職員にお声がけください。</translation>
+    </message>
+    <message>
+        <source>The certification centre has your request but has not issued the certificate yet. Insert your card again later to have it written; staff can tell you when it is ready.</source>
+        <translation>申請は機構に届いていますが、電子証明書はまだ発行されていません。後ほどカードを再び差し込むと、カードに書き込みます。準備ができたかどうかは職員にお尋ねください。</translation>
+    </message>
+    <message>
         <source>The connection to the certification centre is down. What needs it cannot be done now; requests that can wait are sent as soon as it is back.</source>
         <translation>地方公共団体情報システム機構との通信ができません。通信が必要な手続は今はできません。後から送信できる申請は、通信が戻りしだい送信します。</translation>
     </message>

@@ -138,7 +138,7 @@ def test_pin_reset_needs_the_central(terminal, insert) -> None:
     terminal.link.transport = _unreachable
     with pytest.raises(FlowEnded) as ended:
         flow.apply_and_reset()
-    assert ended.value.ending.outcome is Outcome.QUEUED and new.wiped
+    assert ended.value.ending.outcome is Outcome.OFFLINE and new.wiped
 
 
 def test_revocation_queued_while_the_central_is_down_then_delivered(terminal, insert, server) -> None:

@@ -184,18 +184,22 @@ def test_release_of_a_card_in_operation_is_refused(terminal, insert, server) -> 
     assert _audit(terminal, "card.suspension_released") == []
 
 
-def test_release_with_the_central_down_is_queued_and_cancelled_locally(terminal, insert, server) -> None:
+def test_release_with_the_central_down_is_queued_and_takes_effect_on_delivery(
+    terminal, insert, server
+) -> None:
     _reader, card, card_id, serial = _suspended_with_auth(terminal, insert, server)
     visit = _identified_visit(terminal, card)
     visit.choose(Item(Proc.FOUND_CARD_RELEASE))
     flow = visit.open_flow()
     with _central_down(terminal), pytest.raises(FlowEnded) as ended:
         flow.run()
+    # The resident is told it is taken: delivered later, the release still does its work at 機構.
     assert ended.value.ending == Ending(Outcome.QUEUED, "central-unreachable")
-    assert _local_state(terminal, flow) is ApplicationState.CANCELLED
-    assert flow.revoked == () and visit.receipt().revoked == ()
+    assert _local_state(terminal, flow) is ApplicationState.SUBMITTED
     assert server.central.lookup_card(card_id).status is CardStatus.SUSPENDED
-    assert server.central.certificate_status(int(serial, 16)).status is CertStatus.HOLD
+    assert applications.push(terminal, flow.message_id)  # the line is back
+    assert server.central.lookup_card(card_id).status is CardStatus.OPERATING
+    assert server.central.certificate_status(int(serial, 16)).status is CertStatus.REVOKED
 
 
 def test_release_completes_even_if_the_answer_lists_nothing_readable(

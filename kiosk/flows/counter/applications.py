@@ -198,19 +198,25 @@ class Filing(Protocol):
     def close(self, outcome: Outcome, code: str = "") -> Ending: ...
 
 
-def submit_online(flow: Filing, terminal: CounterTerminal, data: ApplicationData) -> Submitted:
-    """For procedures whose card commands 機構 authorises against the accepted application: file
-    it and have 機構's acceptance now, else end the flow — refused, or queued when 機構 cannot be
-    reached (the application is marked cancelled here; its genm still goes out, and 機構 lets an
-    accepted application that no card command follows lapse)."""
+def submit_online(
+    flow: Filing, terminal: CounterTerminal, data: ApplicationData, *, takes_effect_later: bool = False
+) -> Submitted:
+    """For procedures that need 機構's acceptance now (their card commands are authorised against
+    it): file the application, else end the flow — refused, or, when 機構 cannot be reached,
+    OFFLINE: nothing was done, the application is marked cancelled here (its genm still goes out
+    and 機構 lets an accepted application no card command follows lapse). `takes_effect_later`:
+    the application does its work at 機構 when it arrives (the found-card release), so it ends
+    QUEUED and stays submitted — the resident is told it will take effect."""
     with flow.step():
         submitted = submit(terminal, data, ProcedureKind(data.procedure.value))
     flow.local_id, flow.message_id = submitted.local_id, submitted.message_id
     if submitted.answer is Answer.REJECTED:
         raise flow.end(Outcome.REFUSED, submitted.code)
     if submitted.answer is Answer.QUEUED:
+        if takes_effect_later:
+            raise flow.end(Outcome.QUEUED, CENTRAL_UNREACHABLE)
         set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
-        raise flow.end(Outcome.QUEUED, CENTRAL_UNREACHABLE)
+        raise flow.end(Outcome.OFFLINE, CENTRAL_UNREACHABLE)
     return submitted
 
 

@@ -55,6 +55,8 @@ CARD_KEY: Final = {Certificate.USER_AUTH: JpkiKey.AUTH, Certificate.SIGNING: Jpk
 PIN_OF: Final = {Certificate.USER_AUTH: PinKind.AUTH, Certificate.SIGNING: PinKind.SIGN}
 STORE_KIND: Final = {Certificate.USER_AUTH: CertificateKind.AUTH, Certificate.SIGNING: CertificateKind.SIGN}
 APP_KIND: Final = {Certificate.USER_AUTH: "auth", Certificate.SIGNING: "sign"}
+# The ending when 機構 has the request but no certificate yet: the journal finishes it on a later visit.
+CERTIFICATE_PENDING: Final = "certificate-pending"
 # User-auth first: it is the one most residents came for, and it needs no 基本4情報.
 ORDER: Final = (Certificate.USER_AUTH, Certificate.SIGNING)
 
@@ -249,7 +251,7 @@ class CertificateFlow(Flow[CertState]):
             if not self._wait_for_certificate(entry_id, cancel):
                 self.pending.append(certificate)
                 self.pending.extend(todo[index + 1 :])
-                raise self.end(Outcome.QUEUED, "certificate-pending")
+                raise self.end(Outcome.QUEUED, CERTIFICATE_PENDING)
             self._go(CertState.INSTALLING)
             if progress:
                 progress(certificate, CertState.INSTALLING)

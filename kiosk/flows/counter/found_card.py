@@ -94,7 +94,8 @@ class FoundCardFlow(Flow[ReleaseState]):
             representative=self.representative,
             adult_ward=self.adult_ward,
         )
-        submitted = applications.submit_online(self, terminal, data)
+        # Delivered later, the release still takes effect at 機構: the resident is told so.
+        submitted = applications.submit_online(self, terminal, data, takes_effect_later=True)
         # From here the card is released at 機構, whatever follows: never end as failed, which
         # would invite a second application that 機構 refuses (the card is no longer suspended).
         code = ""

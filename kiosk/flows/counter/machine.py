@@ -26,7 +26,8 @@ S = TypeVar("S", bound=enum.Enum)
 
 class Outcome(enum.StrEnum):
     COMPLETED = "completed"
-    QUEUED = "queued"  # taken; its message to 機構 waits in the outbox
+    QUEUED = "queued"  # taken; its message to 機構 waits in the outbox and takes effect on delivery
+    OFFLINE = "offline"  # not done: it needs 機構 live (card writes are authorised online)
     REFUSED = "refused"  # 受付不可: by the rules here or by 機構
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
