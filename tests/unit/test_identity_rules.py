@@ -1,5 +1,19 @@
 """The identity check at the counter (kiosk/domain/identity.py): every rule and boundary, with the
-article it comes from in the test id."""
+article it comes from in the test id.
+
+RULES.md "Identity check at the counter", bullet by bullet (line numbers of RULES.md):
+
+- l.28 one photo ID of 要綱 2-5, or two of 2-6 with the inquiry answer; expired documents refused,
+  a My Number card ≤ 6 months past expiry with its photo matched → `APPLICANT_CASES` ("要綱2-4", "要綱2-5",
+  "要綱2-6", "要領(A)" rows), `test_expired_card_grace_is_six_months`, `test_period_last_day`;
+- l.29 the kind recorded, never a copy or number → `test_record_refuses_anything_but_kinds`,
+  `test_record_cannot_grow_a_number_field`, `test_record_types_hold_no_text_or_numbers`;
+- l.30 card + 住基AP PIN after the operator, the register and 運用状況 → the "要綱2-8" rows;
+- l.31 face-auth card or failed PIN: surface data and the declaration, else 受付不可 → the "要領B"
+  rows;
+- l.32 smartphone screens only with an operation check → the "要領(E)" rows;
+- RULES.md "Who may apply", l.38 (the proxy) → `PROXY_CASES` / `test_proxy` ("要綱2-12", "要綱2-13").
+"""
 
 from __future__ import annotations
 
