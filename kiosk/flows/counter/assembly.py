@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.flows.background import SyncService, reader_card
@@ -98,7 +97,3 @@ def open_terminal(config: TerminalConfig) -> RunningTerminal:
     )
     sync.start()
     return RunningTerminal(config, counter, sync, make_sessionmaker(engine, readonly=True))
-
-
-def root_of(config: TerminalConfig) -> x509.Certificate:
-    return identity_in(config.identity_dir).load()[2]
