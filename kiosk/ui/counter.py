@@ -78,7 +78,7 @@ class CounterWindow(QWidget):
     visit_ended = Signal(str)  # outcome value, for the staff console and tests
     visit_started = Signal()  # the card was read: the staff console shows this visit
     # Staff must check the resident's identity at the console: "pin-failed", "pin-blocked",
-    # "face-auth-card" or "asked" (the resident does not know the PIN).
+    # "face-auth-card", "asked" (the resident does not know the PIN) or "card-not-in-operation".
     identity_needed = Signal(str)
     face_checked = Signal(object)  # FaceCheckRecord: the staff panel offers what follows
 
@@ -278,6 +278,11 @@ class CounterWindow(QWidget):
                 ),
             )
             return
+        if self.visit.identity is not None and self.visit.identity.established is not None:
+            # A follow-up in this visit (new certificates after a found-card release): the identity
+            # check and the 基本4情報 already made stand (Visit).
+            self.identity_established()
+            return
         identity = self.visit.begin_identity()
         if identity.face_auth_card:
             self._need_staff("face-auth-card")
@@ -285,6 +290,12 @@ class CounterWindow(QWidget):
         assert self.visit.reading is not None
         if self.visit.reading.snapshot.pin_blocked(PinKind.JUKI):
             self._need_staff("pin-blocked")
+            return
+        if not identity.pin_path_open:
+            # A suspended card (or one whose status 機構 cannot give now): the right PIN would
+            # still be refused, and the screen would wait for nothing. Staff check, no try spent.
+            identity.pin_path_closed()
+            self._need_staff("card-not-in-operation")
             return
         self._ask_pin(
             PinKind.JUKI,
@@ -670,15 +681,24 @@ class CounterWindow(QWidget):
     # -- running work -------------------------------------------------------------------------
 
     def _run(self, call: Callable[[], object], then: Callable[[object], None]) -> None:
-        """One call off the UI thread; `then` on the UI thread with its result."""
+        """One call off the UI thread; `then` on the UI thread with its result. A failure goes to
+        `_on_failure` and drops `then`: left connected, it would be handed the next call's result."""
+
+        def done() -> None:
+            self.runner.succeeded.disconnect(deliver)
+            self.runner.failed.disconnect(dropped)
 
         def deliver(result: object) -> None:
-            self.runner.succeeded.disconnect(deliver)
+            done()
             then(result)
 
+        def dropped(_error: object) -> None:
+            done()
+
         self.runner.succeeded.connect(deliver)
+        self.runner.failed.connect(dropped)
         if not self.runner.run(call):
-            self.runner.succeeded.disconnect(deliver)
+            done()
             log.warning("a card step is already running: this one is ignored")
 
     def _work(self, step_text: str, call: Callable[[], object], *, flow: object | None = None) -> None:

@@ -135,6 +135,11 @@ WHY_SOURCE = {
         "VisitPanel", "A face-auth card: it has no PIN the resident can use."
     ),
     "asked": QT_TRANSLATE_NOOP("VisitPanel", "The resident does not know the resident registry PIN."),
+    "card-not-in-operation": QT_TRANSLATE_NOOP(
+        "VisitPanel",
+        "The card is not in operation at 機構 (suspended, or its status cannot be checked now): its PIN "
+        "cannot confirm identity.",
+    ),
 }
 
 PRESENTER_SOURCE = {

@@ -1893,6 +1893,10 @@
         <translation>カードを処理中です。少し待ってから、もう一度操作してください。</translation>
     </message>
     <message>
+        <source>The card is not in operation at 機構 (suspended, or its status cannot be checked now): its PIN cannot confirm identity.</source>
+        <translation>カードが機構で運用中ではありません（一時停止中、または現在は運用状況を確認できません）。暗証番号では本人確認ができません。</translation>
+    </message>
+    <message>
         <source>The card was taken out.</source>
         <translation>カードが抜かれました。</translation>
     </message>

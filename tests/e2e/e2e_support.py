@@ -100,31 +100,44 @@ def _drain(stream: IO[str]) -> None:
 CENTRAL_LOG: collections.deque[str] = collections.deque(maxlen=2000)  # for failure reports
 
 
-@pytest.fixture
-def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
-    ca_dir, db_url = tmp_path / "ca", f"sqlite:///{tmp_path / 'central.db'}"
+def start_central(directory: Path) -> CentralProcess:
+    """A new central (CA hierarchy, database, `TERMINAL` bootstrapped) served by its own process."""
+    ca_dir, db_url = directory / "ca", f"sqlite:///{directory / 'central.db'}"
     authority = Authority.create(ca_dir, root_bits=2048, ca_bits=2048)
     migrate.upgrade(db_url)
     central = Central(authority, make_engine(db_url))
-    central.add_municipality(MUNICIPALITY, "世田谷区")
-    secret = central.register_terminal(TERMINAL, MUNICIPALITY)
+    try:
+        central.add_municipality(MUNICIPALITY, "世田谷区")
+        identity = enrol_terminal(central, TERMINAL, directory / "kiosk")
+    finally:
+        central.close()
+    process, url = _serve(db_url, ca_dir)
+    return CentralProcess(url, db_url, ca_dir, identity, process)
+
+
+def enrol_terminal(central: Central, terminal_id: str, directory: Path) -> TerminalIdentity:
+    """A terminal of `MUNICIPALITY` registered and bootstrapped at the central; its key, certificate
+    and the central's root written to `directory` (made here)."""
+    secret = central.register_terminal(terminal_id, MUNICIPALITY)
     terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     request = (
         x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL)]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, terminal_id)]))
         .sign(terminal_key, hashes.SHA256())
     )
-    issued = central.bootstrap_terminal(TERMINAL, secret, request)
-    central.close()
-    kiosk_dir = tmp_path / "kiosk"
-    kiosk_dir.mkdir(mode=0o700)
-    identity = TerminalIdentity(
-        key_file=write_pem(kiosk_dir / "terminal.key", terminal_key),
-        cert_file=write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
+    issued = central.bootstrap_terminal(terminal_id, secret, request)
+    authority = central.authority
+    directory.mkdir(mode=0o700, parents=True)
+    return TerminalIdentity(
+        key_file=write_pem(directory / "terminal.key", terminal_key),
+        cert_file=write_pem(directory / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=write_pem(directory / "central-root.pem", authority.root.cert),
     )
-    process, url = _serve(db_url, ca_dir)
-    running = CentralProcess(url, db_url, ca_dir, identity, process)
+
+
+@pytest.fixture
+def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
+    running = start_central(tmp_path)
     try:
         yield running
     finally:

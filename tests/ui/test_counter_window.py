@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 import facekit
 from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate
+from kiosk.domain.identity import PinCheck
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
@@ -115,6 +116,53 @@ def test_wrong_identity_pin_shows_tries_and_card_pull_ends_the_visit(qtbot, wind
         window.card_removed()
     assert ended.args == [Outcome.CARD_REMOVED.value]
     assert window.stack.currentWidget() is window.attract
+
+
+def test_a_step_that_failed_does_not_take_the_next_steps_result(qtbot, window) -> None:
+    """The PIN locked during a PIN change ends the flow with an error; the next visit's card read
+    must reach the menu, not the PIN change's handler left waiting for a result."""
+    _start(qtbot, window)
+    window.menu.button_for(Item(Procedure.PIN_CHANGE, PinKind.JUKI)).click()
+    for _ in range(3):
+        shown = window.pin.keypad
+        _type(qtbot, window, "0000")
+        qtbot.waitUntil(
+            lambda shown=shown: (
+                window.pin.keypad is not shown or window.stack.currentWidget() is window.result
+            ),
+            timeout=10_000,
+        )
+    _wait_screen(qtbot, window, window.result)
+    assert window.visit.flow.ending.code == "pin-blocked"
+    with qtbot.waitSignal(window.visit_ended, timeout=5000):
+        window.result.finish.click()
+    window.reader.insert()  # the in-process reader was released with the visit: power it up again
+    window.attract.buttons[Language.EN].click()  # the card is still in: the next visit reads it
+    _wait_screen(qtbot, window, window.menu)
+    assert window.visit is not None and window.visit.preflight is not None
+
+
+def test_a_suspended_card_goes_to_staff_then_new_certificates_follow(qtbot, window, server) -> None:  # noqa: F811
+    server.central.suspend_card(window.reader.card.state.card_id)
+    _start(qtbot, window)
+    with qtbot.waitSignal(window.identity_needed, timeout=5000) as needed:
+        window.menu.button_for(Item(Procedure.FOUND_CARD_RELEASE)).click()
+    assert needed.args == ["card-not-in-operation"]  # its PIN path is refused (要綱 2-8)
+    assert window.stack.currentWidget() is window.staff_check
+    assert window.visit.identity.pin is PinCheck.FAILED  # the surface check is open to staff
+    assert all(pin.tries_left == pin.max_tries for pin in window.reader.card.state.juki.pins.values())
+    # staff: 照合番号B and the surface check (the panel's work, tests/ui/test_visit_panel.py)
+    window.visit.read_with_code_b(Secret.from_ascii(resident_specs()["adult"].pin_b))
+    assert window.visit.identity.surface_and_declaration(chip_matches_surface=True, declared=True).accepted
+    window.identity_established()
+    _wait_screen(qtbot, window, window.result)
+    assert window.visit.flow.ending.outcome is Outcome.COMPLETED and window.result.more.isVisibleTo(window)
+    window.result.more.click()  # new certificates in the same visit
+    _wait_screen(qtbot, window, window.menu)
+    window.menu.button_for(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)).click()
+    # the identity check of this visit stands: no 住基 PIN asked again, straight to the new PIN
+    _wait_screen(qtbot, window, window.pin)
+    assert window.pin.keypad.kind is PinKind.AUTH and window.pin.keypad.use.name == "NEW"
 
 
 def test_no_operator_no_identity_check(qtbot, window) -> None:

@@ -138,6 +138,20 @@ class IdentityStep:
             self._accept_card(IdentityMethod.CARD_AND_JUKI_PIN, expired_card_override)
         return attempt
 
+    @property
+    def pin_path_open(self) -> bool:
+        """要綱 2-8: the 住基 PIN confirms identity only with the card in operation at 機構 (not
+        suspended, and its status known)."""
+        return self.reading.snapshot.card_status is CardStatus.IN_OPERATION
+
+    def pin_path_closed(self) -> None:
+        """The card is not in operation (`pin_path_open`): the PIN check cannot succeed, as after a
+        wrong PIN, and no try is spent finding that out; staff take the surface check or documents
+        (要領 B). The found-card release is made this way."""
+        if self.pin is PinCheck.NOT_DONE:
+            self.pin = PinCheck.FAILED
+            self._record("identity.juki_pin", {"verified": False, "card_not_in_operation": True})
+
     def pin_unknown(self) -> None:
         """The resident says they do not know the 住基 PIN: the PIN check cannot succeed, exactly
         as after a wrong one, and no try is spent finding that out (要領 B: the surface data and a
