@@ -47,7 +47,9 @@ _log = logging.getLogger(__name__)
 
 Opener = Callable[[], CardConnection]
 SIGNAL_POLL_MS = 200  # lets Python run its signal handlers while Qt's loop waits in C++
-STAFF_PANEL_MM = 100.0
+# The staff side's least width: the sign-in keypad (15 mm keys, its texts beside them) and the
+# views' words; at 1280×800 and 100 dpi the resident's screen keeps the rest (~700 px).
+STAFF_PANEL_MM = 140.0
 TAB_TITLES = (
     QT_TRANSLATE_NOOP("Staff", "Sign-in"),
     QT_TRANSLATE_NOOP("Staff", "Visit"),
@@ -141,7 +143,7 @@ class CounterMain(QWidget):
         self.counter.visit_started.connect(lambda: self.tabs.setCurrentIndex(1))
         side = QFrame(self)
         side.setFrameShape(QFrame.Shape.StyledPanel)
-        side.setMinimumWidth(metrics.px(STAFF_PANEL_MM))  # room for the keypad's 15 mm keys and the words
+        side.setMinimumWidth(metrics.px(STAFF_PANEL_MM))
         side_layout = QHBoxLayout(side)
         side_layout.addWidget(self.tabs)
         layout = QHBoxLayout(self)

@@ -859,6 +859,7 @@ class HealthView(ConsoleView):
         self.run_button.clicked.connect(self.run_checks)
         self.runner.bind(self.run_button)
         self.checked_at = QLabel(self)
+        self.checked_at.setWordWrap(True)  # beside the button on the narrow staff side
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.run_checks)
         if every_minutes is not None:
@@ -989,6 +990,11 @@ class ServiceModeSwitch(ConsoleView):
         self.reason_label = QLabel(self)
         self.reasons = QComboBox(self)
         self.reasons.setMinimumHeight(metrics.touch_target)
+        # As wide as the staff side allows, not as its longest reason: the closed box elides, the open
+        # list shows every reason whole.
+        self.reasons.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.reasons.setMinimumContentsLength(12)
+        self.reasons.view().setTextElideMode(Qt.TextElideMode.ElideNone)
         for reason in OutOfServiceReason:
             self.reasons.addItem("", reason.value)
         self.reasons.currentIndexChanged.connect(lambda _i: self.update_operator())
@@ -1004,7 +1010,7 @@ class ServiceModeSwitch(ConsoleView):
         reason_row = QHBoxLayout()
         reason_row.addWidget(self.reason_label)
         reason_row.addWidget(self.reasons, 1)
-        buttons = QHBoxLayout()
+        buttons = QVBoxLayout()  # one above the other: side by side they are wider than the staff side
         buttons.addWidget(self.take_out)
         buttons.addWidget(self.put_back)
         self.body.addWidget(self.state)
