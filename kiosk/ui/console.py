@@ -222,6 +222,12 @@ def health_message(english: str) -> str:
     return english
 
 
+def grouped_hex(value: bytes) -> str:
+    """A hash in groups of eight hex digits: it wraps on a narrow panel and reads aloud in pieces."""
+    text = value.hex()
+    return " ".join(text[i : i + 8] for i in range(0, len(text), 8))
+
+
 def jst_text(at: datetime | None) -> str:
     """A stored (UTC) time as the office reads it: JST, to the minute."""
     return NO_VALUE if at is None else at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
@@ -495,7 +501,7 @@ class LedgerView(ConsoleView):
                 ),
                 printout.ledger.day.isoformat(),
                 str(printout.anchor.records),
-                printout.anchor.head.hex(),
+                grouped_hex(printout.anchor.head),
             )
         )
 

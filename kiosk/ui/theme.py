@@ -254,6 +254,9 @@ class Theme:
             f"QPushButton[pinKey='true'] {{ font-size: {key}px; font-weight: bold;"
             f" min-width: {keys}px; min-height: {keys}px; }}",
             f"QPushButton[pinKey='true']:pressed {{ background: {p.surface}; color: {p.text}; }}",
+            # Staff-side tabs: touch height, smaller words, so six fit the 140 mm side in Japanese too.
+            f"QTabBar::tab {{ font-size: {m.font_px(text, scale=0.75)}px; min-height: {touch}px;"
+            f" padding: 0 {m.px(1.5)}px; }}",
             f"QProgressBar {{ border: {border}px solid {p.border}; background: {p.surface};"
             f" min-height: {m.px(3)}px; }}",
             f"QProgressBar::chunk {{ background: {p.accent}; }}",

@@ -527,7 +527,7 @@ class PresentationBox(QGroupBox):
         self.status.clear()
 
     def retranslate(self) -> None:
-        self.setTitle(QCoreApplication.translate("VisitPanel", "Who is applying (要綱 2-3, 2-10, 2-12)"))
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Who is applying"))
         for presenter, button in self.presenters.items():
             button.setText(presenter_text(presenter))
         self.adult_ward.setText(
@@ -578,10 +578,11 @@ class CodeBBox(QGroupBox):
             self.address_image,
         ):
             texts.addWidget(widget)
-        face_row = QHBoxLayout(self.face)
+        # The photo under the name and address, not beside them: the staff side is narrow.
+        face_row = QVBoxLayout(self.face)
         face_row.setContentsMargins(0, 0, 0, 0)
-        face_row.addLayout(texts, 1)
-        face_row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
+        face_row.addLayout(texts)
+        face_row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explain)
         layout.addWidget(self.read)
@@ -600,10 +601,8 @@ class CodeBBox(QGroupBox):
             layout.addWidget(widget)
 
     def retranslate(self) -> None:
-        self.setTitle(QCoreApplication.translate("VisitPanel", "Card face and declaration (照合番号B)"))
-        self.face_check.button.setText(
-            QCoreApplication.translate("VisitPanel", "Face check against the chip photo (camera)")
-        )
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Card face (照合番号B)"))
+        self.face_check.button.setText(QCoreApplication.translate("VisitPanel", "Face check (camera)"))
         self.explain.setText(
             QCoreApplication.translate(
                 "VisitPanel",
@@ -733,7 +732,7 @@ class DocumentsBox(QGroupBox):
         self.issued_caption.setEnabled(needs)
 
     def retranslate(self) -> None:
-        self.setTitle(QCoreApplication.translate("VisitPanel", "Documents checked by hand (要綱 2-4)"))
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Documents by hand"))
         self.kind.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose the kind of document…"))
         self.kind.setAccessibleName(QCoreApplication.translate("VisitPanel", "Kind of document"))
         self.valid_caption.setText(QCoreApplication.translate("VisitPanel", "Valid until"))
@@ -806,7 +805,7 @@ class VisualBox(QGroupBox):
         self.status.clear()
 
     def retranslate(self) -> None:
-        self.setTitle(QCoreApplication.translate("VisitPanel", "Visual face comparison (規則 64条の5 第1号)"))
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Visual comparison"))
         self.explain.setText(
             QCoreApplication.translate(
                 "VisitPanel",

@@ -1437,7 +1437,7 @@
     </message>
     <message>
         <source>Health</source>
-        <translation>端末の状態</translation>
+        <translation>状態</translation>
     </message>
     <message>
         <source>Insert your staff card into the staff reader.</source>
@@ -1457,7 +1457,7 @@
     </message>
     <message>
         <source>Pending</source>
-        <translation>未送信・処理中</translation>
+        <translation>未送信</translation>
     </message>
     <message>
         <source>Reading the staff card…</source>
@@ -1465,7 +1465,7 @@
     </message>
     <message>
         <source>Service</source>
-        <translation>運用状態</translation>
+        <translation>運用</translation>
     </message>
     <message>
         <source>Sign out</source>
@@ -1561,7 +1561,7 @@
     </message>
     <message>
         <source>Visit</source>
-        <translation>受付中の手続</translation>
+        <translation>受付</translation>
     </message>
 </context>
 <context>
@@ -1665,8 +1665,8 @@
         <translation>カード</translation>
     </message>
     <message>
-        <source>Card face and declaration (照合番号B)</source>
-        <translation>券面事項確認情報の照合と申告（照合番号B）</translation>
+        <source>Card face (照合番号B)</source>
+        <translation>券面事項（照合番号B）</translation>
     </message>
     <message>
         <source>Choose a reason…</source>
@@ -1701,12 +1701,12 @@
         <translation>ICチップ内の生年月日：%1。カードの有効期限：%2。</translation>
     </message>
     <message>
-        <source>Documents checked by hand (要綱 2-4)</source>
-        <translation>職員による本人確認書類の確認（要綱 2-4）</translation>
+        <source>Documents by hand</source>
+        <translation>書類での確認</translation>
     </message>
     <message>
-        <source>Face check against the chip photo (camera)</source>
-        <translation>ICチップの写真と顔認証（カメラ）</translation>
+        <source>Face check (camera)</source>
+        <translation>顔認証（カメラ）</translation>
     </message>
     <message>
         <source>I compared the expired card&apos;s photo with the person: it is them</source>
@@ -1978,8 +1978,8 @@
         <translation>有効期限</translation>
     </message>
     <message>
-        <source>Visual face comparison (規則 64条の5 第1号)</source>
-        <translation>職員による目視の照合（規則 64条の5 第1号）</translation>
+        <source>Visual comparison</source>
+        <translation>目視での照合</translation>
     </message>
     <message>
         <source>What the chip holds matches the printed card</source>
@@ -1988,10 +1988,6 @@
     <message>
         <source>Who is applying</source>
         <translation>申請者の区分</translation>
-    </message>
-    <message>
-        <source>Who is applying (要綱 2-3, 2-10, 2-12)</source>
-        <translation>申請者の区分（要綱 2-3, 2-10, 2-12）</translation>
     </message>
     <message>
         <source>one photo ID (要綱2-4(1))</source>

@@ -75,6 +75,7 @@ from kiosk.ui.console import (
     PendingView,
     ServiceModeSwitch,
     duration_text,
+    grouped_hex,
     health_message,
     jst_text,
 )
@@ -302,7 +303,7 @@ def test_the_ledger_of_the_jst_day_per_kind_with_its_audit_head(
     with sessions() as session:
         chain = verify_chain(session)
     assert chain.ok and chain.head != GENESIS
-    assert f"{chain.records} records, head {chain.head.hex()}" in ledger_view.anchor.text()
+    assert f"{chain.records} records, head {grouped_hex(chain.head)}" in ledger_view.anchor.text()
     assert "Ledger of 2026-11-22 (JST)" in ledger_view.anchor.text()
 
     # Another day from the picker: the request made a microsecond before midnight JST.
@@ -345,7 +346,7 @@ def test_export_writes_the_ledgers_csv_off_the_ui_thread(
     assert written.startswith(BOM.encode("utf-8")) and b"\r\n" in written
     assert anchor.head != shown_head
     assert ledger_view.printout.anchor == anchor  # type: ignore[union-attr]
-    assert f"{anchor.records} records, head {anchor.head.hex()}" in ledger_view.anchor.text()
+    assert f"{anchor.records} records, head {grouped_hex(anchor.head)}" in ledger_view.anchor.text()
     assert ledger_view.status.state is State.SUCCESS
     assert ledger_view.status.text() == f"The ledger was saved to {tmp_path / 'ledger.csv'}."
     assert ledger_view.export.isEnabled()
@@ -854,3 +855,9 @@ def test_views_never_run_store_work_on_the_ui_thread(
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert threads and ui_thread not in threads
+
+
+def test_the_audit_head_is_grouped_to_wrap() -> None:
+    assert grouped_hex(bytes(range(32))) == (
+        "00010203 04050607 08090a0b 0c0d0e0f 10111213 14151617 18191a1b 1c1d1e1f"
+    )
