@@ -65,6 +65,16 @@ def item_name(item: Item) -> str:
     return name
 
 
+def item_lines(item: Item) -> str:
+    """The procedure, and on a second line what it acts on: a menu button never outgrows the screen."""
+    name = procedure_name(item.procedure)
+    if isinstance(item.target, Certificate):
+        return f"{name}\n{certificate_name(item.target)}"
+    if isinstance(item.target, PinKind):
+        return f"{name}\n{pin_kind_name(item.target)}"
+    return name
+
+
 def _big_button(text: str, metrics: Metrics, parent: QWidget, *, primary: bool = False) -> QPushButton:
     button = QPushButton(text, parent)
     button.setMinimumHeight(metrics.touch_target)
@@ -266,7 +276,7 @@ class MenuScreen(Screen):
         self.item_buttons = []
         for decision in self._decisions:
             if decision.offered:
-                button = _big_button(item_name(decision.item), self.metrics, self.list, primary=True)
+                button = _big_button(item_lines(decision.item), self.metrics, self.list, primary=True)
                 button.setProperty("item", decision.item)
                 button.clicked.connect(lambda _c=False, item=decision.item: self.chosen.emit(item))
                 self.item_buttons.append(button)

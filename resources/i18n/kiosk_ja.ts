@@ -1182,12 +1182,12 @@
     <message>
         <source>Clear</source>
         <extracomment>Keypad key that deletes everything typed.</extracomment>
-        <translation>すべて消す</translation>
+        <translation>全消去</translation>
     </message>
     <message>
         <source>Delete</source>
         <extracomment>Keypad key that deletes the last character typed.</extracomment>
-        <translation>1文字消す</translation>
+        <translation>訂正</translation>
     </message>
     <message>
         <source>Enter the new %1 again to confirm.</source>
