@@ -232,6 +232,7 @@ class CounterMain(QWidget):
         end a visit still open (its card released: an exclusive connection would outlive us in
         pcscd), stop the sync."""
         self.gate.end(SessionEnd.LOGOUT)
+        self.counter.idle.stop()  # no session reset (and language switch) after the shutdown
         for runner in (self.counter.runner, self.staff.runner, self.recovery):
             runner.wait(30_000)
         visit = self.counter.visit

@@ -213,6 +213,12 @@ class CounterWindow(QWidget):
             return
         self.result.printed()
 
+    def closeEvent(self, event: object) -> None:
+        """A closed window keeps no timer: its idle expiry would otherwise reset the language of
+        whatever runs next in this application."""
+        self.idle.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
     def resizeEvent(self, event: object) -> None:
         self.countdown.setGeometry(self.rect())
         super().resizeEvent(event)  # type: ignore[arg-type]

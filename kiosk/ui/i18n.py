@@ -101,8 +101,11 @@ class Translations:
         _log.info("UI language: %s", language.value)
 
     def uninstall(self) -> None:
-        """Remove the translator (back to the source strings) and forget the language."""
+        """Remove the translator (back to the source strings and their locale) and forget the
+        language: nothing of it may outlive its owner (dates and numbers follow the locale too)."""
         self._remove()
+        if self._language is not None:
+            QLocale.setDefault(SOURCE_LANGUAGE.locale)
         self._translator, self._language = None, None
 
     def _remove(self) -> None:

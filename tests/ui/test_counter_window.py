@@ -346,3 +346,11 @@ def test_receipt_prints_once_per_press(qtbot, terminal, insert, tmp_path) -> Non
         assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF")
     finally:
         translations.uninstall()
+
+
+def test_a_closed_window_keeps_no_idle_timer(qtbot, window) -> None:
+    """A closed window's idle expiry would reset the language of whatever runs next."""
+    _start(qtbot, window)
+    assert window.idle.running
+    window.close()
+    assert not window.idle.running

@@ -11,12 +11,12 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QLocale
 
 from kiosk.domain.pin_rules import PinKind
 from kiosk.reader.session import PinStatus
 from kiosk.ui.card_prompt import CardPrompt, ReaderState
-from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations, qm_path
+from kiosk.ui.i18n import DEFAULT_LANGUAGE, SOURCE_LANGUAGE, Language, Translations, qm_path
 from kiosk.ui.idle import IdleController, IdleCountdown
 from kiosk.ui.keypad import PinKeypad
 from kiosk.ui.status import StatusLine
@@ -215,7 +215,7 @@ def test_live_widgets_retranslate(qapp, qtbot, translations: Translations, metri
     translations.switch(Language.JA)
     qtbot.waitUntil(lambda: keypad.ok.text() == "決定")
     assert keypad.prompt.text() == "利用者証明用電子証明書の暗証番号を入力してください。"
-    assert keypad.backspace.text() == "1文字消す"
+    assert keypad.backspace.text() == "訂正"
     assert keypad.tries.text().startswith("残り1回です。")
     assert line.icon.accessibleName() == "注意"
     assert prompt.status.text().startswith("マイナンバーカードを")
@@ -225,3 +225,10 @@ def test_live_widgets_retranslate(qapp, qtbot, translations: Translations, metri
     qtbot.waitUntil(lambda: keypad.ok.text() == "OK")
     assert prompt.state is ReaderState.READY and prompt.status.text().startswith("Insert your My Number card")
     assert countdown.title.text() == "Are you still there?"
+
+
+def test_uninstall_restores_the_source_locale(qapp, translations: Translations) -> None:
+    translations.switch(Language.JA)
+    assert QLocale().language() is QLocale.Language.Japanese
+    translations.uninstall()
+    assert QLocale().language() is SOURCE_LANGUAGE.locale.language()
