@@ -266,18 +266,19 @@ def _insert(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
     return {"card": str(path.resolve())}
 
 
-def _remove(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
+def _slot_only(bridges: Sequence[VpcdBridge], argument: str, command: str) -> VpcdBridge:
     bridge, rest = _slot(bridges, argument)
     if rest:
-        raise ValueError("usage: remove [SLOT]")
-    return {"removed": bridge.remove()}
+        raise ValueError(f"usage: {command} [SLOT]")
+    return bridge
+
+
+def _remove(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
+    return {"removed": _slot_only(bridges, argument, "remove").remove()}
 
 
 def _status(bridges: Sequence[VpcdBridge], argument: str) -> dict[str, Any]:
-    bridge, rest = _slot(bridges, argument)
-    if rest:
-        raise ValueError("usage: status [SLOT]")
-    return bridge.status()
+    return _slot_only(bridges, argument, "status").status()
 
 
 _COMMANDS: dict[str, Callable[[Sequence[VpcdBridge], str], dict[str, Any]]] = {

@@ -18,13 +18,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kiosk import __version__
 from kiosk.domain.secret import Secret
-from kiosk.flows.ledger import daily_ledger, format_ledger, jst_day, to_csv
+from kiosk.flows.ledger import audit_anchor, daily_ledger, format_ledger, jst_day, to_csv
 from kiosk.flows.operator import (
     OperatorAlreadyEnrolled,
     OperatorAuthError,
@@ -289,20 +289,15 @@ def _with_store(
     args: argparse.Namespace,
     action: Callable[[Session, argparse.Namespace], int],
     *,
-    what: str,
     current_schema: bool = False,
 ) -> int:
     """`action` on the --db store opened read-only; `current_schema`: the store must be at this
-    kiosk's schema (read-only, it cannot be migrated here), as queries through the models need."""
-    try:
-        with _audit_session(args.db) as session:
-            if current_schema:
-                _require_current_schema(session, args.db)
-            return action(session, args)
-    except _StoreUnusable as exc:
-        _log.error("%s: %s", what, exc)
-        print(exc.staff, file=sys.stderr)
-        return 2
+    kiosk's schema (read-only, it cannot be migrated here), as queries through the models need.
+    An unusable store raises `_StoreUnusable`, which `main` reports."""
+    with _audit_session(args.db) as session:
+        if current_schema:
+            _require_current_schema(session, args.db)
+        return action(session, args)
 
 
 def _require_current_schema(session: Session, path: Path) -> None:
@@ -314,10 +309,6 @@ def _require_current_schema(session: Session, path: Path) -> None:
             "to bring it up to date.",
             f"{path}: schema revision {found}, this kiosk's is {expected}",
         )
-
-
-def _with_audit_store(args: argparse.Namespace, action: Callable[[Session, argparse.Namespace], int]) -> int:
-    return _with_store(args, action, what=f"audit {args.audit_command}")
 
 
 def _audit_verify(session: Session, args: argparse.Namespace) -> int:
@@ -349,11 +340,9 @@ def _audit_verify(session: Session, args: argparse.Namespace) -> int:
 
 
 def _audit_head(session: Session, _args: argparse.Namespace) -> int:
-    # One statement, so count and head come from the same snapshot even while the kiosk appends.
-    last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery()
-    count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
-    print(f"records: {count}")
-    print(f"head: {(head or GENESIS).hex()}")
+    anchor = audit_anchor(session)
+    print(f"records: {anchor.records}")
+    print(f"head: {anchor.head.hex()}")
     return 0
 
 
@@ -362,9 +351,8 @@ def _ledger(session: Session, args: argparse.Namespace) -> int:
     print(format_ledger(ledger))
     # The chain's head on the printed ledger anchors the operation record outside the kiosk
     # (kiosk.store.audit): records cut off its end later no longer go unnoticed.
-    last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1).scalar_subquery()
-    count, head = session.execute(select(func.count(AuditRecord.id), last)).one()
-    print(f"audit records: {count}, head: {(head or GENESIS).hex()}")
+    anchor = audit_anchor(session)
+    print(f"audit records: {anchor.records}, head: {anchor.head.hex()}")
     if args.csv is not None:
         try:
             args.csv.write_text(to_csv(ledger), encoding="utf-8", newline="")
@@ -392,27 +380,20 @@ def _cli_actor() -> str:
 
 
 @contextmanager
-def _writable_store(path: Path, *, create: bool) -> Iterator[sessionmaker[Session]]:
-    """The kiosk store brought to the current schema, as the kiosk does at start-up."""
+def _writable_session(path: Path, *, create: bool) -> Iterator[Session]:
+    """One write transaction on the kiosk store, brought to the current schema first as the kiosk
+    does at start-up (committed when the block ends without an exception)."""
     if not create and not path.is_file():
         raise _StoreUnusable(f"There is no kiosk store at {path}.", f"{path}: no such file")
     engine = make_engine(path)
     try:
         upgrade(engine)
-        yield make_sessionmaker(engine)
+        with make_sessionmaker(engine).begin() as session:
+            yield session
     except (DBAPIError, MigrationError) as exc:
         raise _StoreUnusable(f"The kiosk store {path} could not be opened.", f"{path}: {exc}") from exc
     finally:
         engine.dispose()
-
-
-def _with_writable_store(args: argparse.Namespace, action: Callable[[argparse.Namespace], int]) -> int:
-    try:
-        return action(args)
-    except _StoreUnusable as exc:
-        _log.error("operator %s: %s", args.operator_command, exc)
-        print(exc.staff, file=sys.stderr)
-        return 2
 
 
 def _common_name(cert: x509.Certificate) -> str | None:
@@ -447,7 +428,7 @@ def _operator_enroll(args: argparse.Namespace) -> int:
     print(f"staff card: {cert.subject.rfc4514_string()}, valid to {cert.not_valid_after_utc:%Y-%m-%d}")
     print(f"  SHA-256 {certificate_fingerprint(cert).hex(':').upper()}")
     try:
-        with _writable_store(args.db, create=True) as sessions, sessions() as session, session.begin():
+        with _writable_session(args.db, create=True) as session:
             enroll_operator(
                 session,
                 operator_id=operator_id,
@@ -488,7 +469,7 @@ def _operator_list(session: Session, _args: argparse.Namespace) -> int:
 
 def _operator_disable(args: argparse.Namespace) -> int:
     try:
-        with _writable_store(args.db, create=False) as sessions, sessions() as session, session.begin():
+        with _writable_session(args.db, create=False) as session:
             changed = disable_operator(session, args.operator_id, now=datetime.now(UTC), actor=_cli_actor())
     except OperatorDirectoryError as exc:
         _log.error("operator disable: %s", exc)
@@ -640,10 +621,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a head printed earlier by 'kiosk audit head' (ledger, central): must still be in the "
         "chain, which is the only way records cut off the end show",
     )
-    verify.set_defaults(run=lambda args: _with_audit_store(args, _audit_verify))
+    verify.set_defaults(run=lambda args: _with_store(args, _audit_verify))
     head = audit.add_parser("head", help="print the record count and head hash, to anchor elsewhere")
     head.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
-    head.set_defaults(run=lambda args: _with_audit_store(args, _audit_head))
+    head.set_defaults(run=lambda args: _with_store(args, _audit_head))
     _add_ledger_command(commands)
     _add_operator_commands(commands)
     _add_counter_command(commands)
@@ -663,7 +644,7 @@ def _add_ledger_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
     ledger.add_argument(
         "--csv", type=Path, metavar="FILE", help="also write the ledger as CSV (UTF-8 with BOM, for Excel)"
     )
-    ledger.set_defaults(run=lambda args: _with_store(args, _ledger, what="ledger", current_schema=True))
+    ledger.set_defaults(run=lambda args: _with_store(args, _ledger, current_schema=True))
 
 
 def _add_operator_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -685,16 +666,16 @@ def _add_operator_commands(commands: argparse._SubParsersAction[argparse.Argumen
     enroll.add_argument(
         "--replace", action="store_true", help="a new card for an enrolled operator (enables them again)"
     )
-    enroll.set_defaults(run=lambda args: _with_writable_store(args, _operator_enroll))
+    enroll.set_defaults(run=_operator_enroll)
     listing = operator.add_parser("list", help="enrolled operators (read only)")
     listing.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
-    listing.set_defaults(run=lambda args: _with_store(args, _operator_list, what="operator list"))
+    listing.set_defaults(run=lambda args: _with_store(args, _operator_list))
     disable = operator.add_parser(
         "disable", help="withdraw an operator's staff card (recorded; never deleted)"
     )
     disable.add_argument("operator_id", metavar="ID")
     disable.add_argument("--db", required=True, type=Path, help="the kiosk store (SQLite file)")
-    disable.set_defaults(run=lambda args: _with_writable_store(args, _operator_disable))
+    disable.set_defaults(run=_operator_disable)
 
 
 def _counter(args: argparse.Namespace) -> int:
@@ -760,6 +741,12 @@ _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (
 )
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    """The command and its sub-command ("ledger", "audit verify", "operator enroll"), for the log."""
+    words = (args.command, getattr(args, f"{args.command}_command", None))
+    return " ".join(word for word in words if word)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A frozen kiosk's face-check matcher child starts through this entry point: hand it over first.
     multiprocessing.freeze_support()
@@ -774,6 +761,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.run(args))
+    except _StoreUnusable as exc:  # the --db store of an audit, ledger or operator command
+        _log.error("%s: %s", _command_name(args), exc)
+        print(exc.staff, file=sys.stderr)
+        return 2
     except (CardError, OSError, ValueError) as exc:
         _log.error("%s: %s", type(exc).__name__, exc)
         message = next(text for kind, text in _USER_MESSAGES if isinstance(exc, kind))

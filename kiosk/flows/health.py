@@ -163,19 +163,19 @@ class HealthChecks:
         an earlier run stays tracked."""
         at = self._clock()
         with self._lock:  # two console refreshes at once must not start two copies of a probe
-            runs: list[tuple[Probe, _Run | None, _Run]] = []
+            runs: list[tuple[Probe, _Run, bool]] = []  # True: still running from an earlier run
             for probe in self.probes:
                 if probe.name in skip:
                     continue
                 previous = self._hanging.get(probe.name)
                 if previous is not None and not previous.done.is_set():
-                    runs.append((probe, previous, previous))
+                    runs.append((probe, previous, True))
                     continue
                 run = _Run(probe, time.monotonic())
                 threading.Thread(target=run, name=f"health-{probe.name.value}", daemon=True).start()
-                runs.append((probe, None, run))
-            results = [self._result(probe, hanging, run) for probe, hanging, run in runs]
-            for probe, _hanging, run in runs:
+                runs.append((probe, run, False))
+            results = [self._result(probe, run, hanging) for probe, run, hanging in runs]
+            for probe, run, _hanging in runs:
                 if run.done.is_set():
                     self._hanging.pop(probe.name, None)
                 else:
@@ -187,9 +187,9 @@ class HealthChecks:
         return report
 
     @staticmethod
-    def _result(probe: Probe, hanging: _Run | None, run: _Run) -> CheckResult:
-        if hanging is not None:
-            since = time.monotonic() - hanging.started
+    def _result(probe: Probe, run: _Run, hanging: bool) -> CheckResult:
+        if hanging:
+            since = time.monotonic() - run.started
             return CheckResult(
                 probe.name,
                 HealthStatus.FAILED,
@@ -354,14 +354,6 @@ def central_probe(
 # --- outbox ---------------------------------------------------------------------------------------------
 
 
-class _Oldest(NamedTuple):
-    seq: int
-    kind: str
-    created_at: datetime
-    attempts: int
-    last_error: str | None
-
-
 def outbox_probe(
     sessions: sessionmaker[Session],
     *,
@@ -375,7 +367,7 @@ def outbox_probe(
         pending = OutboxMessage.state == OutboxState.PENDING
         with sessions.begin() as session:
             count = session.scalar(select(func.count()).select_from(OutboxMessage).where(pending)) or 0
-            row = session.execute(
+            oldest = session.execute(
                 select(
                     OutboxMessage.seq,
                     OutboxMessage.kind,
@@ -387,9 +379,8 @@ def outbox_probe(
                 .order_by(OutboxMessage.seq)
                 .limit(1)
             ).first()
-        if row is None:
+        if oldest is None:
             return Finding(HealthStatus.OK, "Nothing is waiting to be sent.", "outbox: 0 pending")
-        oldest = _Oldest(*row)
         age = clock() - oldest.created_at
         minutes = max(0, int(age.total_seconds() // 60))
         detail = (

@@ -38,12 +38,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk.domain.coded import CodedText
 from kiosk.domain.pin_rules import PinKind, check_entry
 from kiosk.domain.secret import Secret
+from kiosk.reader.cvc import verify_pkcs1_sha256
 from kiosk.reader.errors import CardError, CardRemoved, FileNotFound, InvalidPin, PinBlocked
 from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiPin, JpkiSession
 from kiosk.reader.transport import Transport
@@ -72,6 +73,7 @@ OPERATOR_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DISPLAY_NAME_MAX = 100
 
 Rng = Callable[[int], bytes]
+_Ext = TypeVar("_Ext", bound=x509.ExtensionType)
 
 
 # -- reasons and errors ----------------------------------------------------------------------------
@@ -256,28 +258,26 @@ class StaffTrust:
 
 
 def _check_profile(cert: x509.Certificate) -> None:
-    """An end-entity RSA certificate usable for signing a challenge (client authentication)."""
+    """An end-entity RSA certificate usable for signing a challenge (client authentication); an
+    extension the certificate leaves out restricts nothing."""
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
         raise NotAStaffCard("staff card certificate does not hold an RSA key")
-    extensions = cert.extensions
+    constraints = _extension(cert, x509.BasicConstraints)
+    if constraints is not None and constraints.ca:
+        raise NotAStaffCard("staff card certificate is a CA certificate")
+    usage = _extension(cert, x509.KeyUsage)
+    if usage is not None and not usage.digital_signature:
+        raise NotAStaffCard("staff card certificate's key usage excludes digitalSignature")
+    extended = _extension(cert, x509.ExtendedKeyUsage)
+    if extended is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in extended:
+        raise NotAStaffCard("staff card certificate's extended key usage excludes clientAuth")
+
+
+def _extension(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
     try:
-        if extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
-            raise NotAStaffCard("staff card certificate is a CA certificate")
+        return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
-        pass
-    try:
-        if not extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature:
-            raise NotAStaffCard("staff card certificate's key usage excludes digitalSignature")
-    except x509.ExtensionNotFound:
-        pass
-    try:
-        if (
-            ExtendedKeyUsageOID.CLIENT_AUTH
-            not in extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        ):
-            raise NotAStaffCard("staff card certificate's extended key usage excludes clientAuth")
-    except x509.ExtensionNotFound:
-        pass
+        return None
 
 
 # -- the operator's session (pure rules) -----------------------------------------------------------
@@ -653,14 +653,12 @@ def _check_possession(jpki: JpkiSession, cert: x509.Certificate, rng: Rng, opera
     signature = jpki.sign_sha256(JpkiKey.AUTH, message)
     public_key = cert.public_key()
     assert isinstance(public_key, rsa.RSAPublicKey)  # _check_profile refused anything else
-    try:
-        public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
+    if not verify_pkcs1_sha256(public_key, signature, message):
         raise StaffCardKeyMismatch(
             "the card's signature over the challenge does not verify with its certificate's key "
             "(a copied certificate on another card?)",
             operator_id=operator_id,
-        ) from None
+        )
 
 
 def _record_failure(

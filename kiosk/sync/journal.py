@@ -78,16 +78,16 @@ class RecoveryInput:
 
 
 DEFAULT_POLICY: Final = RecoveryPolicy()
-_TERMINAL: Final = frozenset(
+# Steps an entry never leaves (also the console's pending view's filter).
+FINAL_STEPS: Final = frozenset(
     {IssuanceStep.CONFIRMED, IssuanceStep.ABANDONED, IssuanceStep.REVOKED_AS_DESTROYED}
 )
-FINAL_STEPS: Final = _TERMINAL  # for readers outside (the console's pending view)
 
 
 def next_action(state: RecoveryInput, policy: RecoveryPolicy = DEFAULT_POLICY) -> RecoveryAction:
     step = state.step
     card_gone_for_good = not state.same_card_present and state.age >= policy.card_wait
-    if step in _TERMINAL:
+    if step in FINAL_STEPS:
         action = RecoveryAction.NOTHING
     elif step is IssuanceStep.REQUESTED:
         action = RecoveryAction.WAIT_FOR_CERTIFICATE
@@ -442,7 +442,7 @@ def unfinished(session: Session) -> list[IssuanceJournal]:
     return list(
         session.scalars(
             select(IssuanceJournal)
-            .where(IssuanceJournal.step.not_in(_TERMINAL))
+            .where(IssuanceJournal.step.not_in(FINAL_STEPS))
             .order_by(IssuanceJournal.created_at)
         )
     )
