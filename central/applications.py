@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from appdata import envelope
 from appdata.model import ApplicationData, DisclosureKind, IdentityMethod, Procedure, Representation
@@ -81,6 +82,11 @@ class ApplicationRecord:
             row.disclosure_kind,
             tuple(_parse_revoked(row.revoked_certificates)),
         )
+
+
+def revoked_text(revoked: Iterable[tuple[CertKind, str]]) -> str:
+    """(kind, serial) pairs as the row keeps them and staff read them: "kind:serial", spaced."""
+    return " ".join(f"{kind.value}:{serial}" for kind, serial in revoked)
 
 
 def _parse_revoked(text: str) -> list[tuple[CertKind, str]]:
@@ -214,7 +220,7 @@ def receive_application(
     if releasing and status is ApplicationStatus.APPROVED and card is not None:
         # 要領 第4-3: accepting the release *is* the revocation of the held certificates.
         released = registry.release_card(session, authority, card.card_id, now)
-        revoked = " ".join(f"{c.kind.value}:{c.serial}" for c in released)
+        revoked = revoked_text((c.kind, c.serial) for c in released)
     row = Application(
         id=data.application_id,
         terminal_id=terminal_id,
@@ -262,7 +268,9 @@ def list_applications(
 ) -> list[ApplicationRecord]:
     """Received applications, oldest first, for staff (e.g. the 開示・訂正請求 to act on).
     `since` / `until` are inclusive JST days of receipt. Identifiers and codes only."""
-    query = select(Application).order_by(Application.received_at, Application.id)
+    # The stored envelopes are not needed for the listing: not loaded (15 years of them).
+    query = select(Application).options(defer(Application.envelope))
+    query = query.order_by(Application.received_at, Application.id)
     if kind is not None:
         query = query.where(Application.kind == kind)
     if status is not None:

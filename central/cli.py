@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from central import ledger as ledger_module
 from central import migrate, terminals
-from central.applications import ApplicationRecord, list_applications
+from central.applications import ApplicationRecord, list_applications, revoked_text
 from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Authority, Settings
 from central.cmp_intake import CmpIntake
 from central.crl import regenerate_crls
@@ -279,6 +279,12 @@ def ledger(
         click.echo("  ".join(f"{v!s:>12}" for v in values))
 
 
+_APPLICATIONS_HEADER = (
+    "received (JST)", "application", "municipality", "terminal", "kind", "status", "card", "identity",
+    "detail",
+)  # fmt: skip
+
+
 @main.command("applications")
 @_URL
 @click.option("--kind", type=click.Choice([k.value for k in ProcedureKind]), help="e.g. disclosure")
@@ -307,21 +313,17 @@ def applications_list(  # click passes options by name
             since=since.date() if since else None,
             until=until.date() if until else None,
         )
-    table = [
-        ("received (JST)", "application", "municipality", "terminal", "kind", "status", "card", "identity"),
-    ]
-    details = ["detail"]
-    for r in records:
-        received = r.received_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
-        card, method = r.card_id or "-", r.identity_method or "-"
-        table.append(
-            (received, r.id, r.municipality, r.terminal_id, r.kind.value, r.status.value, card, method)
-        )
-        details.append(_detail(r))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row, detail in zip(table, details, strict=True):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        click.echo("  ".join([*cells, detail]).rstrip())  # the free-text detail is not padded
+    table = [_APPLICATIONS_HEADER, *(_application_row(r) for r in records)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    for *cells, detail in table:  # the free-text detail is not padded
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        click.echo("  ".join([*padded, detail]).rstrip())
+
+
+def _application_row(r: ApplicationRecord) -> tuple[str, ...]:
+    received = r.received_at.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    card, method, status = r.card_id or "-", r.identity_method or "-", r.status.value
+    return (received, r.id, r.municipality, r.terminal_id, r.kind.value, status, card, method, _detail(r))
 
 
 def _detail(record: ApplicationRecord) -> str:
@@ -332,8 +334,7 @@ def _detail(record: ApplicationRecord) -> str:
     if record.disclosure_kind is not None:
         return record.disclosure_kind.value
     if record.kind is ProcedureKind.SUSPENSION_RELEASE:
-        revoked = " ".join(f"{kind.value}:{serial}" for kind, serial in record.revoked)
-        return f"revoked {revoked or '(none held)'}"
+        return f"revoked {revoked_text(record.revoked) or '(none held)'}"
     return ""
 
 

@@ -137,13 +137,17 @@ def check_card(card: CardFacts, today: dt.date) -> None:
         raise PolicyViolation("card-expired", RULE_VALIDITY)
 
 
+def _representative_missing(holder: Holder, applied: dt.date) -> bool:
+    """For a minor under 15 or an adult ward the legal representative applies (要綱 2-3, 3-3)."""
+    minor_or_ward = age_on(holder.birth_date, applied) < SIGN_AGE or holder.adult_ward
+    return minor_or_ward and not holder.legal_representative
+
+
 def check_applicant(holder: Holder, applied: dt.date) -> None:
     """Who may apply at all, independent of the certificate kind."""
-    age = age_on(holder.birth_date, applied)
-    if (age < SIGN_AGE or holder.adult_ward) and not holder.legal_representative:
-        # 要綱 2-3: for a minor under 15 or an adult ward the legal representative applies.
+    if _representative_missing(holder, applied):
         raise PolicyViolation("legal-representative-required", RULE_MINOR)
-    if holder.face_card and age < SPECIFIC_AGE:
+    if holder.face_card and age_on(holder.birth_date, applied) < SPECIFIC_AGE:
         raise PolicyViolation("face-card-infant", RULE_FACE_INFANT)
 
 
@@ -176,8 +180,7 @@ def check_release(card: CardFacts, holder: Holder, applied: dt.date) -> None:
         raise PolicyViolation("card-expired", RULE_VALIDITY)
     if card.status is not CardStatus.SUSPENDED:
         raise PolicyViolation("card-not-suspended", RULE_RELEASE)
-    minor_or_ward = age_on(holder.birth_date, applied) < SIGN_AGE or holder.adult_ward
-    if minor_or_ward and not holder.legal_representative:
+    if _representative_missing(holder, applied):
         raise PolicyViolation("legal-representative-required", RULE_RELEASE_REPRESENTATIVE)
 
 
