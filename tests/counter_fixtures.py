@@ -1,6 +1,7 @@
 """Fixtures shared by the flow and UI tests of the counter: the real central served in-process
 (`flowkit.central_server`), the resident's software card in an in-process reader, and a
-`CounterTerminal` wired to the kiosk's store, the central and the outbox relay."""
+`CounterTerminal` wired to the kiosk's store, the central and the outbox relay; with the identity
+check most procedures start from, and a line to 機構 that is down."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,9 +10,13 @@ import pytest
 from flowkit import MUNICIPALITY, TERMINAL, CentralServer, Reader, central_server, reader_for
 from sqlalchemy.orm import Session, sessionmaker
 
+import lcmp
+from cardemu.residents import JUKI_PIN
 from cardemu.testpki import TestPki
 from kiosk.domain.resident import parse_yyyymmdd
-from kiosk.flows.counter.card import CardAtCounter
+from kiosk.domain.secret import Secret
+from kiosk.flows.counter.card import CardAtCounter, CardReading
+from kiosk.flows.counter.identity import Established, IdentityStep
 from kiosk.flows.counter.terminal import CounterTerminal, utcnow
 from kiosk.flows.responses import CertificateResponses
 from kiosk.reader.authenticity import IssuerTrust
@@ -61,3 +66,25 @@ def insert(
         return reader, CardAtCounter(reader)
 
     return put
+
+
+OPERATOR = "staff-007"
+
+
+def juki_identity(terminal: CounterTerminal, card: CardAtCounter, reading: CardReading) -> Established:
+    """The identity check by the 住基 PIN, made by OPERATOR."""
+    step = IdentityStep(
+        card,
+        reading,
+        operator=OPERATOR,
+        record=terminal.record(OPERATOR, "visit:t"),
+        today=reading.snapshot.today,
+    )
+    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
+    assert step.established is not None
+    return step.established
+
+
+def unreachable(_payload: bytes) -> bytes:
+    """The line to 機構, down."""
+    raise lcmp.CmpTransportError("connection refused")

@@ -139,12 +139,13 @@ def _check_attributes(
 
 def verify_kenhojo_records(
     my_number_file: bytes, attributes_file: bytes, integrity_record: bytes, ap_key: rsa.RSAPublicKey
-) -> None:
-    """EF 0001 and 0002 as read match the hashes in EF 0003, which the AP key signed."""
+) -> BasicFourInfo:
+    """EF 0001 and 0002 as read match the hashes in EF 0003, which the AP key signed. Returns the
+    attributes as parsed for the check."""
     number_hash, attributes_hash, signature = _integrity(integrity_record)
     if hashlib.sha256(my_number_file).digest() != number_hash.value:
         raise NotAuthentic("My Number file does not match the integrity record")
-    _check_attributes(attributes_file, number_hash, attributes_hash, signature, ap_key)
+    return _check_attributes(attributes_file, number_hash, attributes_hash, signature, ap_key)
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,8 @@ def read_verified_kenhojo(session: KenhojoSession, ap_key: rsa.RSAPublicKey) -> 
         session.integrity_record(),
     )
     with card_data("券面事項入力補助AP records"):
-        verify_kenhojo_records(number_file, attributes, integrity, ap_key)
-        return VerifiedText(parse_my_number(number_file), parse_attributes(attributes).info)
+        info = verify_kenhojo_records(number_file, attributes, integrity, ap_key)
+        return VerifiedText(parse_my_number(number_file), info)
 
 
 def read_verified_kenhojo_attributes(session: KenhojoSession, ap_key: rsa.RSAPublicKey) -> BasicFourInfo:

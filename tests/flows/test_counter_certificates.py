@@ -4,11 +4,11 @@ card in an in-process reader, the kiosk's store, outbox and relay."""
 from __future__ import annotations
 
 import pytest
+from counter_fixtures import OPERATOR, juki_identity, unreachable
 from sqlalchemy import select
 
-import lcmp
 from appdata.model import IdentityMethod, Procedure
-from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, SIGN_PIN
+from cardemu.residents import AUTH_PIN, KENHOJO_PIN, SIGN_PIN
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Availability
@@ -16,27 +16,17 @@ from kiosk.domain.procedures import Procedure as Proc
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter.card import plan
 from kiosk.flows.counter.certificates import CertificateFlow, CertificateRequest, CertState, Fee
-from kiosk.flows.counter.identity import IdentityStep
 from kiosk.flows.counter.machine import FlowEnded, Outcome
 from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.transport import Transport
 from kiosk.store.models import Fee as StoreFee
 from kiosk.store.models import IssuanceJournal
 
-OPERATOR = "staff-007"
-
 
 def _identity(terminal, card, reading):
-    step = IdentityStep(
-        card,
-        reading,
-        operator=OPERATOR,
-        record=terminal.record(OPERATOR, "visit:t"),
-        today=reading.snapshot.today,
-    )
-    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
-    assert step.established is not None and step.established.method is IdentityMethod.CARD_AND_JUKI_PIN
-    return step.established
+    identity = juki_identity(terminal, card, reading)
+    assert identity.method is IdentityMethod.CARD_AND_JUKI_PIN
+    return identity
 
 
 def test_preflight_reads_the_card_and_the_central(terminal, insert) -> None:
@@ -127,11 +117,7 @@ def test_central_down_queues_the_application_and_ends(terminal, insert, server) 
     request = CertificateRequest(Procedure.RENEWAL, (Certificate.SIGNING,), applicant, identity)
     flow = CertificateFlow(terminal, card, reading, request, operator=OPERATOR)
     assert flow.verify_current_pin(PinKind.SIGN, Secret.from_ascii(SIGN_PIN)).verified
-    terminal.link.transport = _unreachable  # the line to 機構 goes down after the pre-flight
+    terminal.link.transport = unreachable  # the line to 機構 goes down after the pre-flight
     with pytest.raises(FlowEnded) as ended:
         flow.apply()
     assert ended.value.ending.outcome is Outcome.OFFLINE  # card writes cannot wait for the queue
-
-
-def _unreachable(_payload: bytes) -> bytes:
-    raise lcmp.CmpTransportError("connection refused")

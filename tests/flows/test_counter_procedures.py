@@ -4,10 +4,10 @@ real central in-process and a software card; every ending wipes the PINs the flo
 from __future__ import annotations
 
 import pytest
+from counter_fixtures import OPERATOR, juki_identity, unreachable
 
-import lcmp
 from appdata.model import Procedure
-from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, SIGN_PIN
+from cardemu.residents import AUTH_PIN, KENHOJO_PIN, SIGN_PIN
 from central.enums import CertStatus
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.pin_rules import PinKind
@@ -25,26 +25,29 @@ from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.session import PinStatus
 from kiosk.reader.transport import Transport
 
-OPERATOR = "staff-007"
-
 
 def _visit(terminal, insert):
     reader, card = insert("adult")
     reading = card.read(terminal)
-    step = IdentityStep(
-        card,
-        reading,
-        operator=OPERATOR,
-        record=terminal.record(OPERATOR, "visit:t"),
-        today=reading.snapshot.today,
-    )
-    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
+    identity = juki_identity(terminal, card, reading)
     applicant = card.read_holder(terminal, Secret.from_ascii(KENHOJO_PIN))
-    return reader, card, reading, step.established, applicant
+    return reader, card, reading, identity, applicant
 
 
 def _status(reader, pin: JpkiPin) -> PinStatus:
     return JpkiSession(Transport(reader)).pin_status(pin)
+
+
+def _reset_flow(terminal, card, reading, identity, applicant, target: PinKind) -> PinResetFlow:
+    return PinResetFlow(
+        terminal,
+        card,
+        reading,
+        targets=(target,),
+        applicant=applicant,
+        identity=identity,
+        operator=OPERATOR,
+    )
 
 
 def _issue_auth(terminal, card, reading, identity, applicant, new_pin: str = "8642") -> str:
@@ -103,15 +106,7 @@ def test_pin_reset_after_lock_out(terminal, insert) -> None:
         with pytest.raises((InvalidPin, PinBlocked)), Secret.from_ascii("0000") as pin:
             jpki.verify(JpkiPin.AUTH, pin)
     assert _status(reader, JpkiPin.AUTH).blocked
-    flow = PinResetFlow(
-        terminal,
-        card,
-        reading,
-        targets=(PinKind.AUTH,),
-        applicant=applicant,
-        identity=identity,
-        operator=OPERATOR,
-    )
+    flow = _reset_flow(terminal, card, reading, identity, applicant, PinKind.AUTH)
     new = Secret.from_ascii("7395")
     flow.set_new_pin(PinKind.AUTH, new)
     flow.apply_and_reset()
@@ -124,18 +119,10 @@ def test_pin_reset_after_lock_out(terminal, insert) -> None:
 
 def test_pin_reset_needs_the_central(terminal, insert) -> None:
     _reader, card, reading, identity, applicant = _visit(terminal, insert)
-    flow = PinResetFlow(
-        terminal,
-        card,
-        reading,
-        targets=(PinKind.SIGN,),
-        applicant=applicant,
-        identity=identity,
-        operator=OPERATOR,
-    )
+    flow = _reset_flow(terminal, card, reading, identity, applicant, PinKind.SIGN)
     new = Secret.from_ascii("KIOSK2026")
     flow.set_new_pin(PinKind.SIGN, new)
-    terminal.link.transport = _unreachable
+    terminal.link.transport = unreachable
     with pytest.raises(FlowEnded) as ended:
         flow.apply_and_reset()
     assert ended.value.ending.outcome is Outcome.OFFLINE and new.wiped
@@ -145,7 +132,7 @@ def test_revocation_queued_while_the_central_is_down_then_delivered(terminal, in
     _reader, card, reading, identity, applicant = _visit(terminal, insert)
     serial = _issue_auth(terminal, card, reading, identity, applicant)
     link_transport = terminal.link.transport
-    terminal.link.transport = _unreachable
+    terminal.link.transport = unreachable
     flow = RevocationFlow(
         terminal,
         card,
@@ -201,15 +188,7 @@ def test_face_auth_switch(terminal, insert, server) -> None:
 
 def test_card_pulled_mid_write_ends_the_flow_and_wipes(terminal, insert) -> None:
     reader, card, reading, identity, applicant = _visit(terminal, insert)
-    flow = PinResetFlow(
-        terminal,
-        card,
-        reading,
-        targets=(PinKind.AUTH,),
-        applicant=applicant,
-        identity=identity,
-        operator=OPERATOR,
-    )
+    flow = _reset_flow(terminal, card, reading, identity, applicant, PinKind.AUTH)
     new = Secret.from_ascii("7395")
     flow.set_new_pin(PinKind.AUTH, new)
     reader.pull_at(0x2C)  # RESET RETRY COUNTER: the card goes just as the write would reach it
@@ -235,7 +214,3 @@ def test_identity_needs_an_operator(terminal, insert) -> None:
         IdentityStep(
             card, reading, operator="", record=terminal.record("x", "visit"), today=reading.snapshot.today
         )
-
-
-def _unreachable(_payload: bytes) -> bytes:
-    raise lcmp.CmpTransportError("connection refused")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from counter_fixtures import OPERATOR, juki_identity, unreachable
 from cryptography import x509
 from sqlalchemy import select
 
@@ -34,21 +35,6 @@ from kiosk.flows.counter.machine import Ending, FlowEnded, Outcome
 from kiosk.flows.counter.visit import Visit, VisitError
 from kiosk.store.models import Application, ApplicationState, AuditRecord
 
-OPERATOR = "staff-007"
-
-
-def _card_identity(terminal, card, reading):
-    step = IdentityStep(
-        card,
-        reading,
-        operator=OPERATOR,
-        record=terminal.record(OPERATOR, "visit:t"),
-        today=reading.snapshot.today,
-    )
-    assert step.verify_juki_pin(Secret.from_ascii(JUKI_PIN)).verified
-    assert step.established is not None
-    return step.established
-
 
 def _licence(step: IdentityStep, today: date) -> None:
     """A card not known to be 運用中 is no proof of identity: staff check a driver's licence."""
@@ -61,7 +47,7 @@ def _suspended_with_auth(terminal, insert, server):
     """The adult's card with a user-auth certificate 機構 issued, then reported lost."""
     reader, card = insert("adult")
     reading = card.read(terminal)
-    identity = _card_identity(terminal, card, reading)
+    identity = juki_identity(terminal, card, reading)
     applicant = card.read_holder(terminal, Secret.from_ascii(KENHOJO_PIN))
     request = CertificateRequest(Procedure.NEW_ISSUANCE, (Certificate.USER_AUTH,), applicant, identity)
     flow = CertificateFlow(terminal, card, reading, request, operator=OPERATOR)
@@ -272,13 +258,9 @@ def _central_down(terminal) -> Iterator[None]:
     """The line to 機構 down, for the outbox relay and for the pre-flight's online questions."""
     link = terminal.link
     transport, client = link.transport, link.client
-    link.transport = _unreachable
-    link.client = lcmp.CmpClient(_unreachable, link.protector, link.trust, recipient=x509.Name([]))
+    link.transport = unreachable
+    link.client = lcmp.CmpClient(unreachable, link.protector, link.trust, recipient=x509.Name([]))
     try:
         yield
     finally:
         link.transport, link.client = transport, client
-
-
-def _unreachable(_payload: bytes) -> bytes:
-    raise lcmp.CmpTransportError("connection refused")

@@ -16,5 +16,5 @@ then, where the pre-flight listed follow-ups, the card is read again and the nex
 | 開示・訂正請求 | `disclosure.DisclosureFlow` | no: queued |
 
 Every flow ends exactly once through `machine.Flow.close` — done, queued, refused, cancelled, timed
-out, card removed or failed — which wipes the PINs it held and releases the reader.
+out, card removed or failed — which wipes the PINs it held; the visit's end releases the reader.
 """

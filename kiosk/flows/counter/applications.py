@@ -12,10 +12,9 @@ import enum
 import logging
 import random
 import uuid
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
@@ -25,7 +24,7 @@ from appdata.model import ApplicationData, BasicInfo, Procedure
 from appdata.status import SuspensionReleased
 from kiosk.flows.counter.card import CardReading
 from kiosk.flows.counter.identity import Established
-from kiosk.flows.counter.machine import Ending, FlowEnded, Outcome
+from kiosk.flows.counter.machine import Flow, Outcome, Recorder, S
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.store.models import Application, ApplicationState, OutboxMessage, OutboxState, ProcedureKind
 from kiosk.sync.outbox import Outgoing, enqueue_outgoing, retry_now
@@ -96,11 +95,18 @@ def push(terminal: CounterTerminal, message_id: uuid.UUID | None = None) -> bool
     return all(step.outcome is not RelayOutcome.RETRY for step in terminal.relay.drain())
 
 
-def answer(terminal: CounterTerminal, message_id: uuid.UUID) -> tuple[Answer, str]:
-    """機構's answer to the application's genm, from the receipt the relay kept."""
+def _delivery(
+    terminal: CounterTerminal, message_id: uuid.UUID
+) -> tuple[OutboxState, bytes | None, str | None]:
+    """The genm's outbox state, the receipt the relay kept and the last delivery error."""
     with terminal.sessions() as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.msg_id == message_id)).one()
-        state, receipt, error = row.state, row.receipt, row.last_error
+        return row.state, row.receipt, row.last_error
+
+
+def answer(terminal: CounterTerminal, message_id: uuid.UUID) -> tuple[Answer, str]:
+    """機構's answer to the application's genm, from the receipt the relay kept."""
+    state, receipt, error = _delivery(terminal, message_id)
     if state is OutboxState.PENDING:
         return Answer.QUEUED, ""
     if state is OutboxState.FAILED or receipt is None:
@@ -116,9 +122,7 @@ def released(terminal: CounterTerminal, message_id: uuid.UUID) -> SuspensionRele
     """What an accepted 一時停止解除 revoked, from the `suspension-released` item 機構 answered
     with next to the application status; None when the receipt carries none (not delivered yet,
     refused, or another procedure). ValueError if the item is there but malformed."""
-    with terminal.sessions() as session:
-        row = session.scalars(select(OutboxMessage).where(OutboxMessage.msg_id == message_id)).one()
-        state, receipt = row.state, row.receipt
+    state, receipt, _error = _delivery(terminal, message_id)
     if state is not OutboxState.SENT or receipt is None:
         return None
     text = jpki_items.text_value(_genp_items(receipt), jpki_items.SUSPENSION_RELEASED)
@@ -155,10 +159,6 @@ def set_state(terminal: CounterTerminal, local_id: uuid.UUID, state: Application
             row.updated_at = terminal.clock()
 
 
-def application_id(terminal: CounterTerminal, number: int) -> str:
-    return jpki_items.application_id(terminal.terminal_id, number)
-
-
 def draft(
     terminal: CounterTerminal,
     reading: CardReading,
@@ -171,7 +171,7 @@ def draft(
 ) -> ApplicationData:
     """A new application on this card, numbered, with what every procedure carries."""
     return ApplicationData(
-        application_id=application_id(terminal, new_number(terminal.rng)),
+        application_id=jpki_items.application_id(terminal.terminal_id, new_number(terminal.rng)),
         procedure=procedure,
         card_id=reading.card_hex,
         applicant=applicant,
@@ -185,53 +185,92 @@ def number_of(data: ApplicationData) -> int:
     return int(data.application_id.rsplit("/", 1)[1])
 
 
-class Filing(Protocol):
-    """What the helpers below need of a flow that files an application."""
+class ApplicationFlow(Flow[S]):
+    """A procedure flow that files an application on this card for the identified applicant:
+    what all of them hold, the application drafted from it, and its filing and completion."""
 
-    local_id: uuid.UUID | None
-    message_id: uuid.UUID | None
+    def __init__(
+        self,
+        initial: S,
+        terminal: CounterTerminal,
+        reading: CardReading,
+        *,
+        applicant: BasicInfo,
+        identity: Established,
+        operator: str,
+        record: Recorder | None,
+    ) -> None:
+        super().__init__(initial, record=record or terminal.record(operator or "terminal", "visit"))
+        self.terminal, self.reading = terminal, reading
+        self.applicant, self.identity, self.operator = applicant, identity, operator
+        self.local_id: uuid.UUID | None = None
+        self.message_id: uuid.UUID | None = None  # the application's genm in the outbox
 
-    def step(self) -> AbstractContextManager[None]: ...
+    def _draft(self, procedure: Procedure, **fields: Any) -> ApplicationData:
+        return draft(
+            self.terminal,
+            self.reading,
+            procedure,
+            applicant=self.applicant,
+            identity=self.identity,
+            operator=self.operator,
+            **fields,
+        )
 
-    def end(self, outcome: Outcome, code: str = "") -> FlowEnded: ...
+    def _submit_online(self, data: ApplicationData, *, takes_effect_later: bool = False) -> Submitted:
+        """For procedures that need 機構's acceptance now (their card commands are authorised
+        against it): file the application, else end the flow — refused, or, when 機構 cannot be
+        reached, OFFLINE: nothing was done, the application is marked cancelled here (its genm
+        still goes out and 機構 lets an accepted application no card command follows lapse).
+        `takes_effect_later`: the application does its work at 機構 when it arrives (the
+        found-card release), so it ends QUEUED and stays submitted — the resident is told it will
+        take effect."""
+        with self.step():
+            submitted = submit(self.terminal, data, ProcedureKind(data.procedure.value))
+        self.local_id, self.message_id = submitted.local_id, submitted.message_id
+        if submitted.answer is Answer.REJECTED:
+            raise self.end(Outcome.REFUSED, submitted.code)
+        if submitted.answer is Answer.QUEUED:
+            if takes_effect_later:
+                raise self.end(Outcome.QUEUED, CENTRAL_UNREACHABLE)
+            set_state(self.terminal, submitted.local_id, ApplicationState.CANCELLED)
+            raise self.end(Outcome.OFFLINE, CENTRAL_UNREACHABLE)
+        return submitted
 
-    def close(self, outcome: Outcome, code: str = "") -> Ending: ...
+    def _file_and_deliver(
+        self,
+        data: ApplicationData,
+        *,
+        filed: S,
+        done: S,
+        details: Mapping[str, str | int | bool | None],
+        also: Sequence[Outgoing] = (),
+    ) -> Answer:
+        """For procedures taken offline too (revocation, disclosure): the application (and `also`)
+        into the outbox in one transaction, recorded with `details`, then pushed. Ends the flow:
+        completed (機構 accepted), queued (unreachable) or refused."""
+        terminal = self.terminal
+        with self.step():
+            self.local_id, self.message_id = file(
+                terminal, data, ProcedureKind(data.procedure.value), also=also
+            )
+        self._go(filed)
+        self._record("application.filed", {"application": str(self.local_id), **details})
+        with self.step():
+            push(terminal, self.message_id)
+        verdict, code = answer(terminal, self.message_id)
+        if verdict is Answer.QUEUED:
+            self.close(Outcome.QUEUED, CENTRAL_UNREACHABLE)
+        elif verdict is Answer.REJECTED:
+            set_state(terminal, self.local_id, ApplicationState.REJECTED)
+            self.close(Outcome.REFUSED, code)
+        else:
+            self._complete(done)
+        return verdict
 
-
-def submit_online(
-    flow: Filing, terminal: CounterTerminal, data: ApplicationData, *, takes_effect_later: bool = False
-) -> Submitted:
-    """For procedures that need 機構's acceptance now (their card commands are authorised against
-    it): file the application, else end the flow — refused, or, when 機構 cannot be reached,
-    OFFLINE: nothing was done, the application is marked cancelled here (its genm still goes out
-    and 機構 lets an accepted application no card command follows lapse). `takes_effect_later`:
-    the application does its work at 機構 when it arrives (the found-card release), so it ends
-    QUEUED and stays submitted — the resident is told it will take effect."""
-    with flow.step():
-        submitted = submit(terminal, data, ProcedureKind(data.procedure.value))
-    flow.local_id, flow.message_id = submitted.local_id, submitted.message_id
-    if submitted.answer is Answer.REJECTED:
-        raise flow.end(Outcome.REFUSED, submitted.code)
-    if submitted.answer is Answer.QUEUED:
-        if takes_effect_later:
-            raise flow.end(Outcome.QUEUED, CENTRAL_UNREACHABLE)
-        set_state(terminal, submitted.local_id, ApplicationState.CANCELLED)
-        raise flow.end(Outcome.OFFLINE, CENTRAL_UNREACHABLE)
-    return submitted
-
-
-def deliver_or_queue(flow: Filing, terminal: CounterTerminal) -> Answer:
-    """For procedures taken offline too (revocation, disclosure): push what was filed and end the
-    flow as queued or refused when that is the answer; APPROVED leaves the completion to the flow."""
-    assert flow.local_id is not None and flow.message_id is not None
-    with flow.step():
-        push(terminal, flow.message_id)
-    verdict, code = answer(terminal, flow.message_id)
-    if verdict is Answer.QUEUED:
-        flow.close(Outcome.QUEUED, CENTRAL_UNREACHABLE)
-    elif verdict is Answer.REJECTED:
-        set_state(terminal, flow.local_id, ApplicationState.REJECTED)
-        flow.close(Outcome.REFUSED, code)
-    else:
-        set_state(terminal, flow.local_id, ApplicationState.COMPLETED)
-    return verdict
+    def _complete(self, done: S, code: str = "") -> None:
+        """The application is done: marked so in the store, and the flow ends completed."""
+        assert self.local_id is not None
+        set_state(self.terminal, self.local_id, ApplicationState.COMPLETED)
+        self._go(done)
+        self.close(Outcome.COMPLETED, code)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from cryptography import x509
 
@@ -31,13 +30,15 @@ from kiosk.domain.procedures import (
     Preflight,
     preflight,
 )
+from kiosk.domain.resident import BasicFourInfo
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.flows.ledger import jst_day
 from kiosk.reader.authenticity import (
+    AuthenticityReport,
     NotAuthentic,
     check_card_authenticity,
     read_verified_card_face,
-    read_verified_kenhojo,
     read_verified_kenhojo_attributes,
 )
 from kiosk.reader.connection import CardConnection
@@ -53,7 +54,6 @@ from kiosk.sync.central import CentralUnreachable
 
 log = logging.getLogger(__name__)
 
-JST = ZoneInfo("Asia/Tokyo")
 _CENTRAL_STATUS = {
     "operating": CardStatus.IN_OPERATION,
     "suspended": CardStatus.SUSPENDED,
@@ -61,10 +61,6 @@ _CENTRAL_STATUS = {
     "expired": CardStatus.EXPIRED,
 }
 _CERT_STATUS = {"good": CertStatus.GOOD, "hold": CertStatus.ON_HOLD}
-
-
-def jst_day(moment: datetime) -> date:
-    return moment.astimezone(JST).date()
 
 
 def _pin_state(status: PinStatus) -> PinState:
@@ -93,6 +89,10 @@ class CardAtCounter:
         self.connection = connection
         self.transport = Transport(connection)
         self._released = False
+        # The 券面 APs' certified keys from the last pre-flight's authenticity check on this
+        # connection: the records read after a PIN are checked against them (None: not genuine
+        # or not checked yet).
+        self._report: AuthenticityReport | None = None
 
     def release(self) -> None:
         if not self._released:
@@ -139,23 +139,12 @@ class CardAtCounter:
     def read_holder(self, terminal: CounterTerminal, pin: Secret) -> BasicInfo:
         """基本4情報 for the application, from the 券面事項入力補助AP after its PIN (wiped here),
         checked against the AP's signed integrity record when the issuer keys are configured. The
-        My Number read with them (the integrity record covers both) is dropped at once.
+        My Number is not read (the integrity record's signature covers its hash as recorded).
         Raises InvalidPin / PinBlocked as the card answers."""
         try:
-            # The authenticity check selects both 券面 APs, which clears a verified PIN: first.
-            ap_key = (
-                check_card_authenticity(self.transport, terminal.trust).kenhojo.ap_key
-                if terminal.trust is not None
-                else None
-            )
-            session = KenhojoSession(self.transport)
-            session.verify(KenhojoPin.PIN, pin)
+            return _applicant(self._kenhojo_info(terminal, KenhojoPin.PIN, pin))
         finally:
             pin.wipe()
-        info = (
-            read_verified_kenhojo(session, ap_key).info if ap_key is not None else session.basic_four_info()
-        )
-        return BasicInfo(info.name, info.address, info.birth_date, info.sex.value)
 
     def read_with_code_b(self, terminal: CounterTerminal, code_b: Secret) -> tuple[BasicInfo, CardFace]:
         """What staff need when the resident's PINs cannot be used: the 基本4情報 (券面事項入力補助AP)
@@ -163,15 +152,10 @@ class CardAtCounter:
         by staff, and both checked against their AP's signature when the issuer keys are configured.
         The code is wiped here. The card face stays in memory: staff compare it with the printed card."""
         try:
-            report = check_card_authenticity(self.transport, terminal.trust) if terminal.trust else None
-            kenhojo = KenhojoSession(self.transport)
-            kenhojo.verify(KenhojoPin.CODE_B, Secret(bytearray(code_b.reveal())))
-            if report is not None:
-                info = read_verified_kenhojo_attributes(kenhojo, report.kenhojo.ap_key)
-            else:
-                info = kenhojo.basic_four_info()
+            info = self._kenhojo_info(terminal, KenhojoPin.CODE_B, code_b)
+            report = self._ap_keys(terminal)
             kenkaku = KenkakuSession(self.transport)
-            kenkaku.verify(KenkakuPin.CODE_B, Secret(bytearray(code_b.reveal())))
+            kenkaku.verify(KenkakuPin.CODE_B, code_b)
             face = (
                 read_verified_card_face(kenkaku, report.kenkaku.ap_key)
                 if report is not None
@@ -179,13 +163,33 @@ class CardAtCounter:
             )
         finally:
             code_b.wipe()
-        return BasicInfo(info.name, info.address, info.birth_date, info.sex.value), face
+        return _applicant(info), face
+
+    def _kenhojo_info(self, terminal: CounterTerminal, pin_ref: KenhojoPin, pin: Secret) -> BasicFourInfo:
+        """The 基本4情報 after `pin_ref` (not wiped here), checked against the AP's signature
+        when the issuer keys are configured."""
+        report = self._ap_keys(terminal)  # a check now selects both 券面 APs: before the VERIFY
+        session = KenhojoSession(self.transport)
+        session.verify(pin_ref, pin)
+        if report is None:
+            return session.basic_four_info()
+        return read_verified_kenhojo_attributes(session, report.kenhojo.ap_key)
+
+    def _ap_keys(self, terminal: CounterTerminal) -> AuthenticityReport | None:
+        """The 券面 APs' certified keys: the pre-flight's, else checked now (raises NotAuthentic
+        or CardDataError on a card that is not genuine); None when no issuer keys are configured."""
+        if terminal.trust is None:
+            return None
+        if self._report is None:
+            self._report = check_card_authenticity(self.transport, terminal.trust)
+        return self._report
 
     def _authenticity(self, terminal: CounterTerminal) -> Authenticity:
+        self._report = None
         if terminal.trust is None:
             return Authenticity.NOT_CHECKED
         try:
-            check_card_authenticity(self.transport, terminal.trust)
+            self._report = check_card_authenticity(self.transport, terminal.trust)
         except NotAuthentic as exc:
             log.warning("card is not genuine: %s", exc)
             return Authenticity.NOT_GENUINE
@@ -193,6 +197,10 @@ class CardAtCounter:
             log.warning("card authenticity not checked: %s", exc)
             return Authenticity.NOT_CHECKED
         return Authenticity.GENUINE
+
+
+def _applicant(info: BasicFourInfo) -> BasicInfo:
+    return BasicInfo(info.name, info.address, info.birth_date, info.sex.value)
 
 
 def _snapshot(
@@ -221,7 +229,7 @@ def _snapshot(
             jst_day(auth_cert.not_valid_after_utc), serial, central_status("auth", serial)
         )
     else:
-        user_auth = CertificateState.absent(central_status("auth", None) if central else CertStatus.UNKNOWN)
+        user_auth = CertificateState.absent(central_status("auth", None))
     sign_view = views.get("sign")
     if sign_on_card:
         signing = CertificateState.unread(
@@ -230,7 +238,7 @@ def _snapshot(
             serial=sign_view.serial if sign_view else None,
         )
     else:
-        signing = CertificateState.absent(central_status("sign", None) if central else CertStatus.UNKNOWN)
+        signing = CertificateState.absent(central_status("sign", None))
     if central is not None:
         status = _CENTRAL_STATUS.get(central.status, CardStatus.UNKNOWN)
         expiry = central.expiry or today

@@ -31,19 +31,20 @@ from cryptography import x509
 
 from appdata.model import BasicInfo, Procedure, Representative
 from kiosk.domain.eligibility import Certificate
-from kiosk.domain.pin_rules import PinKind, PinUse, check_entry
+from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.secret import Secret
 from kiosk.flows import issuance
 from kiosk.flows.counter import applications
-from kiosk.flows.counter.card import CardAtCounter, CardReading, jst_day
-from kiosk.flows.counter.identity import Established, PinAttempt
-from kiosk.flows.counter.machine import Flow, FlowEnded, Outcome, Recorder
+from kiosk.flows.counter.card import CardAtCounter, CardReading
+from kiosk.flows.counter.identity import Established, PinAttempt, try_pin
+from kiosk.flows.counter.machine import Ending, Outcome, Recorder
+from kiosk.flows.counter.pins import check_new_pin
 from kiosk.flows.counter.terminal import CounterTerminal
+from kiosk.flows.ledger import jst_day
 from kiosk.flows.ports import PresentCard
 from kiosk.flows.responses import enqueue_polls
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card
-from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import JpkiKey, JpkiPin
 from kiosk.store.models import ApplicationState, CertificateKind, IssuanceStep
 from kiosk.store.models import Fee as StoreFee
@@ -109,7 +110,7 @@ class CertificateRequest:
             raise ValueError("name each certificate once")
 
 
-class CertificateFlow(Flow[CertState]):
+class CertificateFlow(applications.ApplicationFlow[CertState]):
     NAME: ClassVar[str] = "certificates"
     TRANSITIONS: ClassVar = {
         CertState.PINS: frozenset({CertState.APPLYING}),
@@ -130,17 +131,21 @@ class CertificateFlow(Flow[CertState]):
         operator: str,
         record: Recorder | None = None,
     ) -> None:
-        super().__init__(CertState.PINS, release=None, record=record or terminal.record(operator, "visit"))
-        self.terminal, self.card, self.reading, self.request = terminal, card, reading, request
-        self.operator = operator
+        super().__init__(
+            CertState.PINS,
+            terminal,
+            reading,
+            applicant=request.applicant,
+            identity=request.identity,
+            operator=operator,
+            record=record,
+        )
+        self.card, self.request = card, request
         self.renewal = request.procedure is Procedure.RENEWAL
         self._pins: dict[PinKind, Secret] = {}
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None
         self.number: int | None = None
         self.installed: list[Installed] = []
         self.pending: list[Certificate] = []  # requested, certificate not here yet (queued ending)
-        self.refusal = ""
 
     # -- PINs ---------------------------------------------------------------------------------
 
@@ -149,45 +154,38 @@ class CertificateFlow(Flow[CertState]):
 
     def set_new_pin(self, kind: PinKind, pin: Secret) -> None:
         """New issuance: the new PIN, confirmed on the keypad. Checked again here, before the card."""
-        self._expect(CertState.PINS)
+        self._take(pin, CertState.PINS)
         if self.renewal or kind not in self.pins_needed():
             pin.wipe()
             raise ValueError(f"no new {kind.label} is set in this procedure")
-        state = check_entry(kind, pin, PinUse.NEW, birth_date=self.request.applicant.birth_date)
-        if not state.valid:
-            pin.wipe()
-            raise ValueError(f"new {kind.label} refused: {', '.join(i.name for i in state.issues)}")
+        check_new_pin(kind, pin, self.request.applicant.birth_date)
         self._keep(kind, pin)
 
     def verify_current_pin(self, kind: PinKind, pin: Secret) -> PinAttempt:
         """Renewal: the current PIN, checked by the card now (a wrong one costs a try, as on any
         terminal; the keypad showed the tries left first)."""
-        self._expect(CertState.PINS)
+        self._take(pin, CertState.PINS)
         if not self.renewal or kind not in self.pins_needed():
             pin.wipe()
             raise ValueError(f"the current {kind.label} is not asked in this procedure")
-        jpki_pin = JpkiPin.AUTH if kind is PinKind.AUTH else JpkiPin.SIGN
         with self.step():
-            try:
-                self.card.jpki().verify(jpki_pin, pin)
-            except InvalidPin as exc:
-                pin.wipe()
-                self._record_event(
-                    "pin.verify", {"pin": kind.value, "verified": False, "tries_left": exc.tries_left}
-                )
-                return PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
-            except PinBlocked:
-                pin.wipe()
-                return PinAttempt(False, 0, blocked=True)
-        self._record_event("pin.verify", {"pin": kind.value, "verified": True})
+            attempt = try_pin(self.card.jpki(), JpkiPin.AUTH if kind is PinKind.AUTH else JpkiPin.SIGN, pin)
+        if not attempt.verified:
+            pin.wipe()
+            self._record(
+                "pin.verify", {"pin": kind.value, "verified": False, "tries_left": attempt.tries_left}
+            )
+            return attempt
+        self._record("pin.verify", {"pin": kind.value, "verified": True})
         self._keep(kind, pin)
-        return PinAttempt(True, None)
+        return attempt
 
     def _keep(self, kind: PinKind, pin: Secret) -> None:
+        """`pin` (held) replaces any PIN of that kind entered before, which is wiped."""
         old = self._pins.pop(kind, None)
         if old is not None:
             old.wipe()
-        self._pins[kind] = self.hold(pin)
+        self._pins[kind] = pin
 
     @property
     def ready(self) -> bool:
@@ -203,13 +201,8 @@ class CertificateFlow(Flow[CertState]):
             raise ValueError("every PIN of the procedure is needed first")
         self._go(CertState.APPLYING)
         request = self.request
-        data = applications.draft(
-            self.terminal,
-            self.reading,
+        data = self._draft(
             request.procedure,
-            applicant=request.applicant,
-            identity=request.identity,
-            operator=self.operator,
             certificates=tuple(APP_KIND[c] for c in ORDER if c in request.certificates),
             fee_paid=request.fee.paid,
             fee_yen=request.fee.yen,
@@ -217,13 +210,10 @@ class CertificateFlow(Flow[CertState]):
             adult_ward=request.adult_ward,
         )
         try:
-            submitted = applications.submit_online(self, self.terminal, data)
-        except FlowEnded as ended:
-            self.refusal = ended.ending.code if ended.ending.outcome is Outcome.REFUSED else ""
-            raise
+            submitted = self._submit_online(data)
         finally:
             if self.local_id is not None:
-                self._record_event("application.filed", {"application": str(self.local_id)})
+                self._record("application.filed", {"application": str(self.local_id)})
         self.number = submitted.number
         self._go(CertState.GENERATING)
         return submitted
@@ -258,9 +248,7 @@ class CertificateFlow(Flow[CertState]):
             self._install(certificate, entry_id)
         with self.step():
             applications.push(self.terminal)  # the certConfs
-        applications.set_state(self.terminal, self.local_id, ApplicationState.COMPLETED)
-        self._go(CertState.DONE)
-        self.close(Outcome.COMPLETED)
+        self._complete(CertState.DONE)
         return self.installed
 
     def _request(
@@ -274,14 +262,11 @@ class CertificateFlow(Flow[CertState]):
         with self.step():
             jpki = self.card.jpki()
             issuer = ChallengeResponseIssuer(jpki, self.terminal.authorizer(self.number))
-            self.writing = True
-            try:
+            with self._card_write():
                 if not self.renewal:
                     issuer.reset_pin(key.pin, pin)  # the new PIN (要綱 2-11)
                 public_key = issuer.generate_key_pair(key)
-            finally:
-                self.writing = False
-            jpki.verify(key.pin, Secret(bytearray(pin.reveal())))  # a copy: the held one stays for wiping
+            jpki.verify(key.pin, pin)  # the held PIN: VERIFY does not keep it, the ending wipes it
             csr = p10_from_card(public_key, functools.partial(jpki.compute_signature, key))
         self._go(CertState.REQUESTING)
         if progress:
@@ -327,43 +312,30 @@ class CertificateFlow(Flow[CertState]):
         terminal = self.terminal
         present = PresentCard(self.reading.card_hex, self.card.jpki(), terminal.authorizer)
         with self.step():
-            self.writing = True
-            try:
+            with self._card_write():
                 step = issuance.install(
                     terminal.sessions, terminal.sealer, terminal.link, entry_id, present, now=terminal.clock()
                 )
-            finally:
-                self.writing = False
             if step is not IssuanceStep.CONFIRMED:
-                raise FlowEnded(self.close(Outcome.FAILED, "read-back-mismatch"))
+                raise self.end(Outcome.FAILED, "read-back-mismatch")
             with terminal.sessions.begin() as session:
                 der = journal.get(session, entry_id).open_certificate(terminal.sealer)
         cert = x509.load_der_x509_certificate(der)
         self.installed.append(
             Installed(certificate, format(cert.serial_number, "x"), jst_day(cert.not_valid_after_utc))
         )
-        self._record_event(
+        self._record(
             "certificate.installed",
             {"kind": APP_KIND[certificate], "serial": format(cert.serial_number, "x")},
         )
 
     # -- ending -------------------------------------------------------------------------------
 
-    def _record_event(self, action: str, details: dict[str, str | int | bool | None]) -> None:
-        if self._record is not None:
-            self._record(action, details)
-
-    def _on_close(self, ending: object) -> None:
+    def _on_close(self, ending: Ending) -> None:
         self._pins.clear()  # wiped by the base class (held)
         if (
             self.local_id is not None
-            and self.ending is not None
-            and self.ending.outcome
-            in (
-                Outcome.CANCELLED,
-                Outcome.TIMED_OUT,
-                Outcome.FAILED,
-            )
+            and ending.outcome in (Outcome.CANCELLED, Outcome.TIMED_OUT, Outcome.FAILED)
             and not self.installed
             and self.state in (CertState.APPLYING, CertState.GENERATING)
         ):

@@ -11,7 +11,6 @@ order when the link is back, like a revocation.
 from __future__ import annotations
 
 import enum
-import uuid
 from typing import ClassVar
 
 from appdata.model import BasicInfo, DisclosureKind, Procedure
@@ -19,9 +18,8 @@ from kiosk.flows.counter import applications
 from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardReading
 from kiosk.flows.counter.identity import Established
-from kiosk.flows.counter.machine import Flow, Outcome, Recorder
+from kiosk.flows.counter.machine import Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.store.models import ProcedureKind
 
 
 class DisclosureState(enum.Enum):
@@ -30,7 +28,7 @@ class DisclosureState(enum.Enum):
     DONE = "done"
 
 
-class DisclosureFlow(Flow[DisclosureState]):
+class DisclosureFlow(applications.ApplicationFlow[DisclosureState]):
     NAME: ClassVar[str] = "disclosure"
     TRANSITIONS: ClassVar = {
         DisclosureState.INTAKE: frozenset({DisclosureState.FILED}),
@@ -49,42 +47,23 @@ class DisclosureFlow(Flow[DisclosureState]):
         record: Recorder | None = None,
     ) -> None:
         super().__init__(
-            DisclosureState.INTAKE, release=None, record=record or terminal.record(operator, "visit")
+            DisclosureState.INTAKE,
+            terminal,
+            reading,
+            applicant=applicant,
+            identity=identity,
+            operator=operator,
+            record=record,
         )
-        self.terminal, self.reading, self.kind = terminal, reading, DisclosureKind(kind)
-        self.applicant, self.identity, self.operator = applicant, identity, operator
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None  # the application's genm in the outbox
+        self.kind = DisclosureKind(kind)
 
     def file(self) -> Answer:
         """The request into the outbox, then pushed. Ends the flow: completed (機構 recorded it),
         queued (unreachable) or refused."""
         self._expect(DisclosureState.INTAKE)
-        terminal = self.terminal
-        data = applications.draft(
-            terminal,
-            self.reading,
-            Procedure.DISCLOSURE,
-            applicant=self.applicant,
-            identity=self.identity,
-            operator=self.operator,
-            disclosure_kind=self.kind,
+        return self._file_and_deliver(
+            self._draft(Procedure.DISCLOSURE, disclosure_kind=self.kind),
+            filed=DisclosureState.FILED,
+            done=DisclosureState.DONE,
+            details={"procedure": Procedure.DISCLOSURE.value, "kind": self.kind.value},
         )
-        with self.step():
-            self.local_id, self.message_id = applications.file(terminal, data, ProcedureKind.DISCLOSURE)
-        self._go(DisclosureState.FILED)
-        if self._record is not None:
-            self._record(
-                "application.filed",
-                {
-                    "application": str(self.local_id),
-                    "procedure": Procedure.DISCLOSURE.value,
-                    "kind": self.kind.value,
-                },
-            )
-        verdict = applications.deliver_or_queue(self, terminal)
-        if verdict is not Answer.APPROVED:
-            return verdict
-        self._go(DisclosureState.DONE)
-        self.close(Outcome.COMPLETED)
-        return verdict

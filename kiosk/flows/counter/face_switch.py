@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import uuid
+import random
 from typing import ClassVar
 
 from appdata.model import BasicInfo, Procedure
@@ -20,12 +20,11 @@ from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.card import CardAtCounter, CardReading
 from kiosk.flows.counter.identity import Established
-from kiosk.flows.counter.machine import Flow, Outcome, Recorder
+from kiosk.flows.counter.machine import Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.errors import DataNotFound
 from kiosk.reader.jpki import JpkiKey, JpkiPin, JpkiSession
-from kiosk.store.models import ApplicationState
 
 
 class SwitchState(enum.Enum):
@@ -34,13 +33,12 @@ class SwitchState(enum.Enum):
     DONE = "done"
 
 
-def random_auth_pin(rng: object) -> Secret:
+def random_auth_pin(rng: random.Random) -> Secret:
     """Four random digits (the auth PIN's format) from the terminal's CSPRNG."""
-    choice = rng.randrange  # type: ignore[attr-defined]
-    return Secret(bytearray(0x30 + choice(10) for _ in range(4)))
+    return Secret(bytearray(0x30 + rng.randrange(10) for _ in range(4)))
 
 
-class FaceSwitchFlow(Flow[SwitchState]):
+class FaceSwitchFlow(applications.ApplicationFlow[SwitchState]):
     NAME: ClassVar[str] = "face_auth_switch"
     TRANSITIONS: ClassVar = {
         SwitchState.APPLYING: frozenset({SwitchState.SWITCHING}),
@@ -59,40 +57,28 @@ class FaceSwitchFlow(Flow[SwitchState]):
         record: Recorder | None = None,
     ) -> None:
         super().__init__(
-            SwitchState.APPLYING, release=None, record=record or terminal.record(operator, "visit")
+            SwitchState.APPLYING,
+            terminal,
+            reading,
+            applicant=applicant,
+            identity=identity,
+            operator=operator,
+            record=record,
         )
-        self.terminal, self.card, self.reading = terminal, card, reading
-        self.applicant, self.identity, self.operator = applicant, identity, operator
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None
+        self.card = card
 
     def run(self) -> None:
         self._expect(SwitchState.APPLYING)
         terminal = self.terminal
-        data = applications.draft(
-            terminal,
-            self.reading,
-            Procedure.FACE_AUTH_SWITCH,
-            applicant=self.applicant,
-            identity=self.identity,
-            operator=self.operator,
-            face_card=True,
-        )
-        number = applications.submit_online(self, terminal, data).number
+        number = self._submit_online(self._draft(Procedure.FACE_AUTH_SWITCH, face_card=True)).number
         self._go(SwitchState.SWITCHING)
         with self.step():
             issuer = ChallengeResponseIssuer(JpkiSession(self.card.transport), terminal.authorizer(number))
-            self.writing = True
-            try:
+            with self._card_write():
                 with random_auth_pin(terminal.rng) as pin:
                     issuer.reset_pin(JpkiPin.AUTH, pin)
                 issuer.lock_pin(JpkiPin.AUTH)
                 with contextlib.suppress(DataNotFound):  # no signing key (never issued, or erased)
                     issuer.erase_key(JpkiKey.SIGN)
-            finally:
-                self.writing = False
-        if self._record is not None:
-            self._record("card.face_auth_switch", {"application": str(self.local_id)})
-        applications.set_state(terminal, self.local_id, ApplicationState.COMPLETED)
-        self._go(SwitchState.DONE)
-        self.close(Outcome.COMPLETED)
+        self._record("card.face_auth_switch", {"application": str(self.local_id)})
+        self._complete(SwitchState.DONE)

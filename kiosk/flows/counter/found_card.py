@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import uuid
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -25,9 +24,8 @@ from kiosk.domain.eligibility import Certificate
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.card import CardReading
 from kiosk.flows.counter.identity import Established
-from kiosk.flows.counter.machine import Flow, Outcome, Recorder
+from kiosk.flows.counter.machine import Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.store.models import ApplicationState
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ class Revoked:
     serial: str  # lower-case hex, as 機構 lists it
 
 
-class FoundCardFlow(Flow[ReleaseState]):
+class FoundCardFlow(applications.ApplicationFlow[ReleaseState]):
     NAME: ClassVar[str] = "suspension_release"
     TRANSITIONS: ClassVar = {ReleaseState.APPLYING: frozenset({ReleaseState.DONE})}
 
@@ -67,15 +65,17 @@ class FoundCardFlow(Flow[ReleaseState]):
         record: Recorder | None = None,
     ) -> None:
         super().__init__(
-            ReleaseState.APPLYING, release=None, record=record or terminal.record(operator, "visit")
+            ReleaseState.APPLYING,
+            terminal,
+            reading,
+            applicant=applicant,
+            identity=identity,
+            operator=operator,
+            record=record,
         )
-        self.terminal, self.reading = terminal, reading
-        self.applicant, self.identity, self.operator = applicant, identity, operator
         # Under 15 or an adult ward, the legal representative files the release (要綱 3-3).
         self.representative = representative or Representative()
         self.adult_ward = adult_ward
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None
         self.revoked: tuple[Revoked, ...] = ()
 
     def run(self) -> None:
@@ -83,24 +83,16 @@ class FoundCardFlow(Flow[ReleaseState]):
         operation again, `revoked` says what went); refused or queued (機構 unreachable) raise
         FlowEnded."""
         self._expect(ReleaseState.APPLYING)
-        terminal = self.terminal
-        data = applications.draft(
-            terminal,
-            self.reading,
-            Procedure.SUSPENSION_RELEASE,
-            applicant=self.applicant,
-            identity=self.identity,
-            operator=self.operator,
-            representative=self.representative,
-            adult_ward=self.adult_ward,
+        data = self._draft(
+            Procedure.SUSPENSION_RELEASE, representative=self.representative, adult_ward=self.adult_ward
         )
         # Delivered later, the release still takes effect at 機構: the resident is told so.
-        submitted = applications.submit_online(self, terminal, data, takes_effect_later=True)
+        submitted = self._submit_online(data, takes_effect_later=True)
         # From here the card is released at 機構, whatever follows: never end as failed, which
         # would invite a second application that 機構 refuses (the card is no longer suspended).
         code = ""
         try:
-            released = applications.released(terminal, submitted.message_id)
+            released = applications.released(self.terminal, submitted.message_id)
         except ValueError as exc:
             log.warning("suspension release %s: %s", submitted.local_id, exc)
             released = None
@@ -108,15 +100,12 @@ class FoundCardFlow(Flow[ReleaseState]):
             code = REVOKED_UNKNOWN
         else:
             self.revoked = tuple(Revoked(_KIND[c.kind], c.serial) for c in released.revoked)
-        if self._record is not None:
-            self._record(
-                "card.suspension_released",
-                {
-                    "application": str(submitted.local_id),
-                    "revoked": " ".join(f"{_NAME[r.kind]}:{r.serial}" for r in self.revoked) or None,
-                    "revoked_known": not code,
-                },
-            )
-        applications.set_state(terminal, submitted.local_id, ApplicationState.COMPLETED)
-        self._go(ReleaseState.DONE)
-        self.close(Outcome.COMPLETED, code)
+        self._record(
+            "card.suspension_released",
+            {
+                "application": str(submitted.local_id),
+                "revoked": " ".join(f"{_NAME[r.kind]}:{r.serial}" for r in self.revoked) or None,
+                "revoked_known": not code,
+            },
+        )
+        self._complete(ReleaseState.DONE, code)

@@ -20,11 +20,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
+from typing import TypeVar
 
 from appdata.model import IdentityCheck, IdentityMethod
 from kiosk.domain.identity import (
     CardCheck,
     IdentityDecision,
+    IdentityPath,
     PhotoIdKind,
     PinCheck,
     PinRequestForm,
@@ -42,8 +45,10 @@ from kiosk.flows.counter.machine import Recorder
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.juki import JukiPin, JukiSession
+from kiosk.reader.session import ApplicationSession
 
 log = logging.getLogger(__name__)
+P = TypeVar("P", bound=Enum)
 
 
 class IdentityRefused(ValueError):
@@ -55,6 +60,21 @@ class PinAttempt:
     verified: bool
     tries_left: int | None  # after this attempt; None if the card did not say
     blocked: bool = False
+
+
+VERIFIED = PinAttempt(True, None)
+
+
+def try_pin(session: ApplicationSession[P], pin_ref: P, pin: Secret) -> PinAttempt:
+    """One VERIFY, the card's answer as an attempt: a wrong or blocked PIN is an answer, not an
+    error (anything else — a pulled card — raises). The PIN is not wiped here: the caller owns it."""
+    try:
+        session.verify(pin_ref, pin)
+    except InvalidPin as exc:
+        return PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
+    except PinBlocked:
+        return PinAttempt(False, 0, blocked=True)
+    return VERIFIED
 
 
 @dataclass(frozen=True)
@@ -122,20 +142,15 @@ class IdentityStep:
         if self.face_auth_card:
             pin.wipe()
             raise IdentityRefused("a face-auth card has no usable PIN: use the surface check")
-        session = JukiSession(self.card.transport)
         try:
-            session.verify(JukiPin.PIN, pin)
-            attempt = PinAttempt(True, None)
-        except InvalidPin as exc:
-            attempt = PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
-        except PinBlocked:
-            attempt = PinAttempt(False, 0, blocked=True)
+            attempt = try_pin(JukiSession(self.card.transport), JukiPin.PIN, pin)
         finally:
             pin.wipe()
         self.pin = PinCheck.VERIFIED if attempt.verified else PinCheck.FAILED
         self._record("identity.juki_pin", {"verified": attempt.verified, "tries_left": attempt.tries_left})
         if attempt.verified:
-            self._accept_card(IdentityMethod.CARD_AND_JUKI_PIN, expired_card_override)
+            decision = self._judge_card(photo_confirmed=expired_card_override is not None)
+            self._accept_card(IdentityMethod.CARD_AND_JUKI_PIN, decision, expired_card_override)
         return attempt
 
     @property
@@ -148,17 +163,18 @@ class IdentityStep:
         """The card is not in operation (`pin_path_open`): the PIN check cannot succeed, as after a
         wrong PIN, and no try is spent finding that out; staff take the surface check or documents
         (要領 B). The found-card release is made this way."""
-        if self.pin is PinCheck.NOT_DONE:
-            self.pin = PinCheck.FAILED
-            self._record("identity.juki_pin", {"verified": False, "card_not_in_operation": True})
+        self._pin_cannot_succeed("card_not_in_operation")
 
     def pin_unknown(self) -> None:
         """The resident says they do not know the 住基 PIN: the PIN check cannot succeed, exactly
         as after a wrong one, and no try is spent finding that out (要領 B: the surface data and a
         declaration, or other documents)."""
+        self._pin_cannot_succeed("unknown")
+
+    def _pin_cannot_succeed(self, why: str) -> None:
         if self.pin is PinCheck.NOT_DONE:
             self.pin = PinCheck.FAILED
-            self._record("identity.juki_pin", {"verified": False, "unknown": True})
+            self._record("identity.juki_pin", {"verified": False, why: True})
 
     def surface_and_declaration(
         self,
@@ -170,11 +186,10 @@ class IdentityStep:
         """要領 B (2024): after a failed PIN, or on a face-auth card."""
         if not self.face_auth_card and self.pin is not PinCheck.FAILED:
             raise IdentityRefused("the surface check follows a failed PIN, or serves a face-auth card")
-        checked = self._card_check(
-            chip_matches_surface=chip_matches_surface, resident_record_declared=declared
-        )
-        decision = self._judge(
-            [self._card_document(checked, photo_confirmed=expired_card_override is not None)]
+        decision = self._judge_card(
+            photo_confirmed=expired_card_override is not None,
+            chip_matches_surface=chip_matches_surface,
+            resident_record_declared=declared,
         )
         self._record(
             "identity.surface",
@@ -185,15 +200,18 @@ class IdentityStep:
             },
         )
         if decision.accepted:
-            self._accept_card(IdentityMethod.SURFACE_AND_DECLARATION, expired_card_override)
+            self._accept_card(IdentityMethod.SURFACE_AND_DECLARATION, decision, expired_card_override)
         return decision
 
-    def _accept_card(self, method: IdentityMethod, expired_override: OverrideReason | None) -> None:
-        checked = self._card_check(
-            chip_matches_surface=method is IdentityMethod.SURFACE_AND_DECLARATION,
-            resident_record_declared=method is IdentityMethod.SURFACE_AND_DECLARATION,
+    def _judge_card(self, *, photo_confirmed: bool, **established: bool) -> IdentityDecision:
+        """The card as the one document, with what this path established about it."""
+        return self._judge(
+            [self._card_document(self._card_check(**established), photo_confirmed=photo_confirmed)]
         )
-        decision = self._judge([self._card_document(checked, photo_confirmed=expired_override is not None)])
+
+    def _accept_card(
+        self, method: IdentityMethod, decision: IdentityDecision, expired_override: OverrideReason | None
+    ) -> None:
         if not decision.accepted:
             log.info("identity: card path refused: %s", ", ".join(r.name for r in decision.reasons))
             return
@@ -212,27 +230,17 @@ class IdentityStep:
         self, presented: Sequence[PresentedDocument], *, inquiry_answer: bool, reason: OverrideReason
     ) -> IdentityDecision:
         """Staff checked documents by hand (an override of the card path): kinds are recorded."""
-        if not valid_reason(Override.MANUAL_DOCUMENTS, reason):
-            raise IdentityRefused(f"{reason.value} is not a reason for {Override.MANUAL_DOCUMENTS.value}")
+        _require_documents_reason(reason)
         decision = self._judge(presented, inquiry_answer=inquiry_answer)
-        kinds = tuple(d.kind.name for d in decision.record.documents) if decision.record else ()
-        self._record(
-            "override.manual_documents",
-            {
-                "reason": reason.value,
-                "rule": Override.MANUAL_DOCUMENTS.rule,
-                "accepted": decision.accepted,
-                "kinds": ",".join(kinds) or None,
-            },
+        two = decision.record is not None and decision.record.path is not IdentityPath.PHOTO_ID
+        method = IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY if two else IdentityMethod.PHOTO_ID
+        return self._by_documents(
+            decision,
+            method,
+            action="override.manual_documents",
+            rule=Override.MANUAL_DOCUMENTS.rule,
+            reason=reason,
         )
-        if decision.record is not None:
-            method = (
-                IdentityMethod.PHOTO_ID
-                if decision.record.path.name == "PHOTO_ID"
-                else IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY
-            )
-            self.established = Established(method, kinds, (Override.MANUAL_DOCUMENTS,))
-        return decision
 
     def proxy(
         self,
@@ -246,8 +254,7 @@ class IdentityStep:
     ) -> IdentityDecision:
         """要綱 2-12 (3-6 for revocation): a 任意代理人's own photo ID, the letter of attorney, the
         inquiry answer and, for issuance, the sealed PIN form — all checked by staff."""
-        if not valid_reason(Override.MANUAL_DOCUMENTS, reason):
-            raise IdentityRefused(f"{reason.value} is not a reason for {Override.MANUAL_DOCUMENTS.value}")
+        _require_documents_reason(reason)
         decision = check_proxy(
             presented,
             letter_of_attorney=letter_of_attorney,
@@ -258,18 +265,37 @@ class IdentityStep:
             face_auth_card_requested=self.face_auth_card,
         )
         self.last_decision = decision
+        return self._by_documents(
+            decision,
+            IdentityMethod.PHOTO_ID,
+            action="override.proxy_documents",
+            rule="要綱 2-12",
+            reason=reason,
+        )
+
+    def _by_documents(
+        self,
+        decision: IdentityDecision,
+        method: IdentityMethod,
+        *,
+        action: str,
+        rule: str,
+        reason: OverrideReason,
+    ) -> IdentityDecision:
+        """Staff's check of documents by hand, recorded as the override it is (kinds only); the
+        identity is established by `method` when the documents made a record."""
         kinds = tuple(d.kind.name for d in decision.record.documents) if decision.record else ()
         self._record(
-            "override.proxy_documents",
+            action,
             {
                 "reason": reason.value,
-                "rule": "要綱 2-12",
+                "rule": rule,
                 "accepted": decision.accepted,
                 "kinds": ",".join(kinds) or None,
             },
         )
         if decision.record is not None:
-            self.established = Established(IdentityMethod.PHOTO_ID, kinds, (Override.MANUAL_DOCUMENTS,))
+            self.established = Established(method, kinds, (Override.MANUAL_DOCUMENTS,))
         return decision
 
     def face(self, record: FaceCheckRecord) -> bool:
@@ -303,3 +329,8 @@ class IdentityStep:
                 (Override.VISUAL_FACE,),
             )
         return same_person
+
+
+def _require_documents_reason(reason: OverrideReason) -> None:
+    if not valid_reason(Override.MANUAL_DOCUMENTS, reason):
+        raise IdentityRefused(f"{reason.value} is not a reason for {Override.MANUAL_DOCUMENTS.value}")

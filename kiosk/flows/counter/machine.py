@@ -2,8 +2,9 @@
 
 A flow is driven step by step by the UI (each step a blocking call made off the UI thread). Any
 step may end it; whatever ends it — completion, cancel, idle timeout, a pulled card, an error —
-goes through `close`, which wipes every PIN the flow still holds, releases the reader and records
-the ending in the audit chain. A closed flow refuses further steps.
+goes through `close`, which wipes every PIN the flow still holds and records the ending in the
+audit chain (the reader is the visit's: `visit.Visit.end` releases it). A closed flow refuses
+further steps.
 """
 
 from __future__ import annotations
@@ -71,9 +72,8 @@ class Flow(Generic[S]):
     NAME: ClassVar[str]
     TRANSITIONS: ClassVar[Mapping[enum.Enum, frozenset[enum.Enum]]]
 
-    def __init__(self, initial: S, *, release: Callable[[], None] | None, record: Recorder | None) -> None:
+    def __init__(self, initial: S, *, record: Recorder) -> None:
         self._state = initial
-        self._release = release
         self._record = record
         self._secrets: list[Secret] = []
         self._ending: Ending | None = None
@@ -96,6 +96,25 @@ class Flow(Generic[S]):
         """Take a PIN into the flow's keeping: it is wiped at the latest when the flow ends."""
         self._secrets.append(secret)
         return secret
+
+    def _take(self, secret: Secret, *states: S) -> Secret:
+        """A step that is handed a PIN: held (wiped at the latest by the ending), or wiped at once
+        when the step is not allowed now (closed flow, wrong state)."""
+        try:
+            self._expect(*states)
+        except (FlowClosed, IllegalStep):
+            secret.wipe()
+            raise
+        return self.hold(secret)
+
+    @contextmanager
+    def _card_write(self) -> Iterator[None]:
+        """Around a card write: the idle timeout waits until it is over."""
+        self.writing = True
+        try:
+            yield
+        finally:
+            self.writing = False
 
     def _go(self, new: S) -> None:
         self._require_open()
@@ -127,19 +146,13 @@ class Flow(Generic[S]):
                 self._on_close(self._ending)
             except Exception:
                 log.exception("%s: cleanup failed", self.NAME)
-            if self._release is not None:
-                try:
-                    self._release()
-                except Exception:
-                    log.exception("%s: releasing the reader failed", self.NAME)
-            if self._record is not None:
-                try:
-                    self._record(
-                        f"flow.{self.NAME}",
-                        {"outcome": outcome.value, "code": code or None, "state": self._state.name},
-                    )
-                except Exception:
-                    log.exception("%s: recording the ending failed", self.NAME)
+            try:
+                self._record(
+                    f"flow.{self.NAME}",
+                    {"outcome": outcome.value, "code": code or None, "state": self._state.name},
+                )
+            except Exception:
+                log.exception("%s: recording the ending failed", self.NAME)
             log.info("%s ended: %s %s", self.NAME, outcome.value, code)
             return self._ending
 

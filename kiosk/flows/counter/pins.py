@@ -12,39 +12,32 @@ The 住基 PIN is changed here too (its AP is on the card); its reset is the 住
 from __future__ import annotations
 
 import enum
-import uuid
-from typing import ClassVar, Final
+from datetime import date
+from typing import Any, ClassVar, Final
 
 from appdata.model import BasicInfo, Procedure
 from kiosk.domain.pin_rules import PinKind, PinUse, check_entry
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.card import CardAtCounter, CardReading
-from kiosk.flows.counter.identity import Established, PinAttempt
+from kiosk.flows.counter.identity import Established, PinAttempt, try_pin
 from kiosk.flows.counter.machine import Flow, Outcome, Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.reader.admin import ChallengeResponseIssuer
-from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.juki import JukiPin, JukiSession
 from kiosk.reader.session import ApplicationSession
-from kiosk.store.models import ApplicationState
 
 RESETTABLE: Final = (PinKind.SIGN, PinKind.AUTH)  # JPKI PINs; 機構 authorises their reset
 _APP_TARGET: Final = {PinKind.SIGN: "sign", PinKind.AUTH: "auth"}
 _JPKI_PIN: Final = {PinKind.SIGN: JpkiPin.SIGN, PinKind.AUTH: JpkiPin.AUTH}
+_CHANGEABLE: Final = (PinKind.JUKI, *_JPKI_PIN)
 
 
-def _session_and_pin(card: CardAtCounter, kind: PinKind) -> tuple[ApplicationSession, enum.Enum]:  # type: ignore[type-arg]
-    if kind is PinKind.JUKI:
-        return JukiSession(card.transport), JukiPin.PIN
-    if kind in _JPKI_PIN:
-        return JpkiSession(card.transport), _JPKI_PIN[kind]
-    raise ValueError(f"the {kind.label} is not changed at this terminal")
-
-
-def _check_new(kind: PinKind, pin: Secret, applicant_birth: object | None) -> None:
-    state = check_entry(kind, pin, PinUse.NEW, birth_date=applicant_birth)  # type: ignore[arg-type]
+def check_new_pin(kind: PinKind, pin: Secret, birth_date: date | None) -> None:
+    """A new PIN as the keypad took it, checked again before the card sees it: ValueError (the
+    PIN wiped) naming the issues when the rules refuse it."""
+    state = check_entry(kind, pin, PinUse.NEW, birth_date=birth_date)
     if not state.valid:
         pin.wipe()
         raise ValueError(f"new {kind.label} refused: {', '.join(i.name for i in state.issues)}")
@@ -72,53 +65,46 @@ class PinChangeFlow(Flow[ChangeState]):
         actor: str,
         record: Recorder | None = None,
     ) -> None:
-        super().__init__(ChangeState.CURRENT, release=None, record=record or terminal.record(actor, "visit"))
-        _session_and_pin(card, kind)  # refuses a PIN this terminal does not change
+        super().__init__(ChangeState.CURRENT, record=record or terminal.record(actor, "visit"))
+        if kind not in _CHANGEABLE:
+            raise ValueError(f"the {kind.label} is not changed at this terminal")
         self.terminal, self.card, self.kind = terminal, card, kind
         self._current: Secret | None = None
 
+    def _session(self) -> tuple[ApplicationSession[Any], JukiPin | JpkiPin]:
+        """The PIN's application, selected (which clears what was verified before), and its PIN."""
+        if self.kind is PinKind.JUKI:
+            return JukiSession(self.card.transport), JukiPin.PIN
+        return JpkiSession(self.card.transport), _JPKI_PIN[self.kind]
+
     def verify_current(self, pin: Secret) -> PinAttempt:
         """The card checks the current PIN now; a wrong one costs a try (shown before entry)."""
-        self._expect(ChangeState.CURRENT)
-        session, ref = _session_and_pin(self.card, self.kind)
+        self._take(pin, ChangeState.CURRENT)
         with self.step():
-            try:
-                session.verify(ref, pin)
-            except InvalidPin as exc:
-                pin.wipe()
-                self._note(False, exc.tries_left)
-                if exc.tries_left == 0:
-                    raise self.end(Outcome.REFUSED, "pin-blocked") from exc
-                return PinAttempt(False, exc.tries_left)
-            except PinBlocked as exc:
-                pin.wipe()
-                raise self.end(Outcome.REFUSED, "pin-blocked") from exc
-        self._note(True, None)
-        self._current = self.hold(pin)
+            attempt = try_pin(*self._session(), pin)
+        self._record(
+            "pin.verify",
+            {"pin": self.kind.value, "verified": attempt.verified, "tries_left": attempt.tries_left},
+        )
+        if not attempt.verified:
+            pin.wipe()
+            if attempt.blocked:
+                raise self.end(Outcome.REFUSED, "pin-blocked")
+            return attempt
+        self._current = pin
         self._go(ChangeState.NEW)
-        return PinAttempt(True, None)
+        return attempt
 
-    def _note(self, verified: bool, tries_left: int | None) -> None:
-        if self._record is not None:
-            self._record(
-                "pin.verify", {"pin": self.kind.value, "verified": verified, "tries_left": tries_left}
-            )
-
-    def change(self, new: Secret, *, birth_date: object | None = None) -> None:
+    def change(self, new: Secret, *, birth_date: date | None = None) -> None:
         """The new PIN, confirmed on the keypad; checked again here before the card sees it."""
-        self._expect(ChangeState.NEW)
-        _check_new(self.kind, new, birth_date)
-        self.hold(new)
+        self._take(new, ChangeState.NEW)
+        check_new_pin(self.kind, new, birth_date)
         assert self._current is not None
-        session, ref = _session_and_pin(self.card, self.kind)
         with self.step():
-            self.writing = True
-            try:
+            session, ref = self._session()
+            with self._card_write():
                 session.change_pin(ref, self._current, new)
-            finally:
-                self.writing = False
-        if self._record is not None:
-            self._record("pin.changed", {"pin": self.kind.value})
+        self._record("pin.changed", {"pin": self.kind.value})
         self._go(ChangeState.DONE)
         self.close(Outcome.COMPLETED)
 
@@ -130,7 +116,7 @@ class ResetState(enum.Enum):
     DONE = "done"
 
 
-class PinResetFlow(Flow[ResetState]):
+class PinResetFlow(applications.ApplicationFlow[ResetState]):
     """Reset of one or both JPKI PINs, after the identity check."""
 
     NAME: ClassVar[str] = "pin_reset"
@@ -153,57 +139,46 @@ class PinResetFlow(Flow[ResetState]):
         record: Recorder | None = None,
     ) -> None:
         super().__init__(
-            ResetState.NEW, release=None, record=record or terminal.record(operator or "terminal", "visit")
+            ResetState.NEW,
+            terminal,
+            reading,
+            applicant=applicant,
+            identity=identity,
+            operator=operator,
+            record=record,
         )
         if not targets or set(targets) - set(RESETTABLE) or len(set(targets)) != len(targets):
             raise ValueError("a reset names the signing and/or user-auth PIN, each once")
-        self.terminal, self.card, self.reading = terminal, card, reading
-        self.targets, self.applicant, self.identity, self.operator = targets, applicant, identity, operator
+        self.card, self.targets = card, targets
         self._new: dict[PinKind, Secret] = {}
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None
         self.number: int | None = None
 
     def set_new_pin(self, kind: PinKind, pin: Secret) -> None:
-        self._expect(ResetState.NEW)
+        self._take(pin, ResetState.NEW)
         if kind not in self.targets:
             pin.wipe()
             raise ValueError(f"the {kind.label} is not reset in this application")
-        _check_new(kind, pin, self.applicant.birth_date)
+        check_new_pin(kind, pin, self.applicant.birth_date)
         old = self._new.pop(kind, None)
         if old is not None:
             old.wipe()
-        self._new[kind] = self.hold(pin)
+        self._new[kind] = pin
 
     def apply_and_reset(self) -> None:
         self._expect(ResetState.NEW)
         if set(self._new) != set(self.targets):
             raise ValueError("every PIN being reset needs its new value first")
         self._go(ResetState.APPLYING)
-        data = applications.draft(
-            self.terminal,
-            self.reading,
-            Procedure.PIN_RESET,
-            applicant=self.applicant,
-            identity=self.identity,
-            operator=self.operator,
-            pin_targets=tuple(_APP_TARGET[k] for k in self.targets),
-        )
-        submitted = applications.submit_online(self, self.terminal, data)
-        self.number = number = submitted.number
+        data = self._draft(Procedure.PIN_RESET, pin_targets=tuple(_APP_TARGET[k] for k in self.targets))
+        submitted = self._submit_online(data)
+        self.number = submitted.number
         self._go(ResetState.RESETTING)
         with self.step():
             issuer = ChallengeResponseIssuer(
-                JpkiSession(self.card.transport), self.terminal.authorizer(number)
+                JpkiSession(self.card.transport), self.terminal.authorizer(self.number)
             )
-            self.writing = True
-            try:
+            with self._card_write():
                 for kind in self.targets:
                     issuer.reset_pin(_JPKI_PIN[kind], self._new[kind])
-                    if self._record is not None:
-                        self._record("pin.reset", {"pin": kind.value, "application": str(submitted.local_id)})
-            finally:
-                self.writing = False
-        applications.set_state(self.terminal, submitted.local_id, ApplicationState.COMPLETED)
-        self._go(ResetState.DONE)
-        self.close(Outcome.COMPLETED)
+                    self._record("pin.reset", {"pin": kind.value, "application": str(submitted.local_id)})
+        self._complete(ResetState.DONE)

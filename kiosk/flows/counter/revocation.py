@@ -11,7 +11,6 @@ The signing certificate names the holder, so the card shows it only after its PI
 from __future__ import annotations
 
 import enum
-import uuid
 from typing import ClassVar, Final
 
 from cryptography import x509
@@ -19,19 +18,17 @@ from cryptography import x509
 from appdata.model import BasicInfo, Procedure
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.secret import Secret
+from kiosk.flows import exchanges
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.applications import Answer
 from kiosk.flows.counter.card import CardAtCounter, CardReading
-from kiosk.flows.counter.identity import Established, PinAttempt
-from kiosk.flows.counter.machine import Flow, Outcome, Recorder
+from kiosk.flows.counter.identity import VERIFIED, Established, PinAttempt, try_pin
+from kiosk.flows.counter.machine import Outcome, Recorder
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.reader.errors import InvalidPin, PinBlocked
 from kiosk.reader.jpki import CertSlot, JpkiPin
-from kiosk.store.models import ProcedureKind
 from kiosk.sync.outbox import Outgoing
 from lcmp import jpki_items
 
-RR = "rr"  # outbox kind (as kiosk.flows.exchanges names it)
 _SLOT: Final = {Certificate.USER_AUTH: CertSlot.AUTH, Certificate.SIGNING: CertSlot.SIGN}
 
 
@@ -41,7 +38,7 @@ class RevokeState(enum.Enum):
     DONE = "done"
 
 
-class RevocationFlow(Flow[RevokeState]):
+class RevocationFlow(applications.ApplicationFlow[RevokeState]):
     NAME: ClassVar[str] = "revocation"
     TRANSITIONS: ClassVar = {
         RevokeState.IDENTIFY: frozenset({RevokeState.FILED}),
@@ -62,40 +59,41 @@ class RevocationFlow(Flow[RevokeState]):
         record: Recorder | None = None,
     ) -> None:
         super().__init__(
-            RevokeState.IDENTIFY, release=None, record=record or terminal.record(operator, "visit")
+            RevokeState.IDENTIFY,
+            terminal,
+            reading,
+            applicant=applicant,
+            identity=identity,
+            operator=operator,
+            record=record,
         )
-        self.terminal, self.card, self.reading = terminal, card, reading
-        self.certificate, self.applicant, self.identity = certificate, applicant, identity
+        self.card, self.certificate = card, certificate
         self.procedure = Procedure.KEY_COMPROMISE if key_compromise else Procedure.REVOCATION
-        self.operator = operator
         self.target: x509.Certificate | None = None
-        self.local_id: uuid.UUID | None = None
-        self.message_id: uuid.UUID | None = None  # the application's genm in the outbox
 
     @property
     def needs_pin(self) -> bool:
         return self.certificate is Certificate.SIGNING
 
     def identify(self, sign_pin: Secret | None = None) -> PinAttempt:
-        """Read the certificate to revoke from the card (the signing one after its PIN)."""
-        self._expect(RevokeState.IDENTIFY)
-        if self.needs_pin and sign_pin is None:
-            raise ValueError("the signing certificate is shown only after its PIN")
-        with self.step():
-            jpki = self.card.jpki()
-            if sign_pin is not None and self.needs_pin:
-                try:
-                    jpki.verify(JpkiPin.SIGN, sign_pin)
-                except InvalidPin as exc:
-                    return PinAttempt(False, exc.tries_left, blocked=exc.tries_left == 0)
-                except PinBlocked:
-                    return PinAttempt(False, 0, blocked=True)
-                finally:
-                    sign_pin.wipe()
-            self.target = jpki.read_certificate(_SLOT[self.certificate])
+        """Read the certificate to revoke from the card (the signing one after its PIN, wiped here)."""
+        try:
+            self._expect(RevokeState.IDENTIFY)
+            if self.needs_pin and sign_pin is None:
+                raise ValueError("the signing certificate is shown only after its PIN")
+            with self.step():
+                jpki = self.card.jpki()
+                if sign_pin is not None and self.needs_pin:
+                    attempt = try_pin(jpki, JpkiPin.SIGN, sign_pin)
+                    if not attempt.verified:
+                        return attempt
+                self.target = jpki.read_certificate(_SLOT[self.certificate])
+        finally:
+            if sign_pin is not None:
+                sign_pin.wipe()
         if self.target is None:
             raise self.end(Outcome.REFUSED, "no-certificate-on-card")
-        return PinAttempt(True, None)
+        return VERIFIED
 
     @property
     def serial(self) -> str | None:
@@ -107,41 +105,24 @@ class RevocationFlow(Flow[RevokeState]):
         self._expect(RevokeState.IDENTIFY)
         if self.target is None:
             raise ValueError("identify the certificate first")
-        terminal = self.terminal
-        data = applications.draft(
-            terminal,
-            self.reading,
-            self.procedure,
-            applicant=self.applicant,
-            identity=self.identity,
-            operator=self.operator,
-            serials=(format(self.target.serial_number, "x"),),
-        )
+        data = self._draft(self.procedure, serials=(self.serial,))
         reason = (
             x509.ReasonFlags.key_compromise
             if self.procedure is Procedure.KEY_COMPROMISE
             else x509.ReasonFlags.unspecified
         )
-        number = applications.number_of(data)
-        rr = terminal.link.client.prepare_rr(
+        rr = self.terminal.link.client.prepare_rr(
             self.target.issuer,
             self.target.serial_number,
             reason,
-            general_info=(jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, number),),
+            general_info=(
+                jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, applications.number_of(data)),
+            ),
         )
-        with self.step():
-            self.local_id, self.message_id = applications.file(
-                terminal, data, ProcedureKind(self.procedure.value), also=(Outgoing(RR, rr),)
-            )
-        self._go(RevokeState.FILED)
-        if self._record is not None:
-            self._record(
-                "application.filed",
-                {"application": str(self.local_id), "procedure": self.procedure.value, "serial": self.serial},
-            )
-        verdict = applications.deliver_or_queue(self, terminal)
-        if verdict is not Answer.APPROVED:
-            return verdict
-        self._go(RevokeState.DONE)
-        self.close(Outcome.COMPLETED)
-        return verdict
+        return self._file_and_deliver(
+            data,
+            filed=RevokeState.FILED,
+            done=RevokeState.DONE,
+            details={"procedure": self.procedure.value, "serial": self.serial},
+            also=(Outgoing(exchanges.RR, rr),),
+        )
