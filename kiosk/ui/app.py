@@ -35,7 +35,7 @@ from kiosk.flows.operator import SessionEnd, SessionLimits, StaffTrust
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderMonitor, open_card
 from kiosk.ui.console import HealthView, LedgerView, PendingView, ServiceModeSwitch
-from kiosk.ui.counter import CounterWindow
+from kiosk.ui.counter import CounterWindow, end_visit
 from kiosk.ui.i18n import Translations
 from kiosk.ui.receipt import default_printer
 from kiosk.ui.staff import OperatorGate, StaffSignIn
@@ -235,10 +235,8 @@ class CounterMain(QWidget):
         self.counter.idle.stop()  # no session reset (and language switch) after the shutdown
         for runner in (self.counter.runner, self.staff.runner, self.recovery):
             runner.wait(30_000)
-        visit = self.counter.visit
-        if visit is not None:
-            ending = visit.flow.ending if visit.flow is not None else None
-            visit.end(ending.outcome if ending else Outcome.CANCELLED, ending.code if ending else "shutdown")
+        if self.counter.visit is not None:
+            end_visit(self.counter.visit, Outcome.CANCELLED, "shutdown")
         self.running.stop()
 
 

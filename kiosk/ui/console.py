@@ -25,12 +25,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, QEvent, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -67,9 +66,10 @@ from kiosk.store.coltypes import utcnow
 from kiosk.store.models import CertificateKind, IssuanceStep
 from kiosk.sync.journal import RecoveryAction
 from kiosk.sync.outbox import retry_now
-from kiosk.ui.status import StatusLine
+from kiosk.ui.status import StatusLine, Told
 from kiosk.ui.texts import arg
 from kiosk.ui.theme import Metrics, State
+from kiosk.ui.widgets import date_edit, narrow, touch_button
 from kiosk.ui.workers import TaskRunner
 
 if TYPE_CHECKING:
@@ -224,8 +224,7 @@ def health_message(english: str) -> str:
 
 def grouped_hex(value: bytes) -> str:
     """A hash in groups of eight hex digits: it wraps on a narrow panel and reads aloud in pieces."""
-    text = value.hex()
-    return " ".join(text[i : i + 8] for i in range(0, len(text), 8))
+    return value.hex(" ", -4)  # 4 bytes a group, counted from the first
 
 
 def jst_text(at: datetime | None) -> str:
@@ -250,14 +249,6 @@ def duration_text(span: timedelta) -> str:
 # -- shared pieces ---------------------------------------------------------------------------------
 
 
-def _button(metrics: Metrics, parent: QWidget, *, primary: bool = False) -> QPushButton:
-    button = QPushButton(parent)
-    button.setMinimumHeight(metrics.touch_target)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
-
-
 def _table(rows: int, columns: int, metrics: Metrics, parent: QWidget) -> QTableWidget:
     table = QTableWidget(rows, columns, parent)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -277,7 +268,7 @@ def _cell(text: str, *, number: bool = False) -> QTableWidgetItem:
 
 
 class ConsoleView(QWidget):
-    """Base: a title, a body and a status line whose text follows the language."""
+    """Base: a title, a body and a status line whose words follow the language (`Told`)."""
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -285,26 +276,13 @@ class ConsoleView(QWidget):
         self.title = QLabel(self)
         self.title.setProperty("role", "title")
         self.title.setWordWrap(True)
-        self.status = StatusLine(self)
+        self.status = Told(self)
         self.body = QVBoxLayout(self)
         self.body.addWidget(self.title)
-        # The status's words are made again on a language change, so they are kept as a maker.
-        self._status: tuple[State, Callable[[], str]] | None = None
-
-    def say(self, state: State, text: Callable[[], str]) -> None:
-        self._status = (state, text)
-        self.status.set_message(state, text())
-
-    def clear_status(self) -> None:
-        self._status = None
-        self.status.clear()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
-            if self._status is not None:
-                state, text = self._status
-                self.status.set_message(state, text())
         super().changeEvent(event)
 
     def retranslate(self) -> None:
@@ -349,14 +327,6 @@ def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
     return Path(chosen) if chosen else None
 
 
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _pydate(day: QDate) -> date:
-    return date(day.year(), day.month(), day.day())
-
-
 class LedgerView(ConsoleView):
     """The 交付記録簿 of one JST day (today unless staff pick another), one column per certificate
     kind, the operation record's head read with it, and "Export CSV…"."""
@@ -385,12 +355,10 @@ class LedgerView(ConsoleView):
         self.runner.failed.connect(self._failed)
 
         self.day_label = QLabel(self)
-        self.day = QDateEdit(_qdate(self._wanted), self)
-        self.day.setCalendarPopup(True)
-        self.day.setDisplayFormat("yyyy-MM-dd")
+        self.day = date_edit(self, self._wanted)
         self.day.setMinimumHeight(metrics.touch_target)
-        self.day.dateChanged.connect(lambda d: self.load(_pydate(d)))
-        self.today = _button(metrics, self)
+        self.day.dateChanged.connect(lambda d: self.load(d.toPython()))
+        self.today = touch_button(metrics, self)
         self.today.clicked.connect(self.show_today)
         row = QHBoxLayout()
         row.addWidget(self.day_label)
@@ -402,7 +370,7 @@ class LedgerView(ConsoleView):
         self.anchor.setWordWrap(True)
         self.anchor.setTextFormat(Qt.TextFormat.PlainText)
         self.anchor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.export = _button(metrics, self, primary=True)
+        self.export = touch_button(metrics, self, primary=True)
         self.export.clicked.connect(self.export_csv)
         self.runner.bind(self.export)
         self.body.addLayout(row)
@@ -414,14 +382,14 @@ class LedgerView(ConsoleView):
 
     @property
     def selected_day(self) -> date:
-        return _pydate(self.day.date())
+        return self.day.date().toPython()
 
     def show_today(self) -> None:
         today = jst_day(self._clock())
         if today == self.selected_day:
             self.load(today)  # the date does not change: reload it anyway
         else:
-            self.day.setDate(_qdate(today))  # loads through dateChanged
+            self.day.setDate(today)  # loads through dateChanged
 
     def load(self, day: date | None = None) -> bool:
         """Read the ledger of `day` (default: the day shown) off the UI thread. While a read or an
@@ -442,7 +410,7 @@ class LedgerView(ConsoleView):
         if not self.runner.run(functools.partial(export_printout, self._reads, day, path)):
             return False
         self._task = ("export", path)
-        self.say(State.INFO, lambda: QCoreApplication.translate("Console", "Writing the CSV file…"))
+        self.status.tell(State.INFO, lambda: QCoreApplication.translate("Console", "Writing the CSV file…"))
         return True
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -455,7 +423,7 @@ class LedgerView(ConsoleView):
         self._render()
         if result.path is not None:
             path = str(result.path)
-            self.say(
+            self.status.tell(
                 State.SUCCESS,
                 lambda: arg(QCoreApplication.translate("Console", "The ledger was saved to %1."), path),
             )
@@ -467,7 +435,7 @@ class LedgerView(ConsoleView):
         if task == "export" and isinstance(error, OSError):
             _log.error("ledger: cannot write %s: %s", path, error)
             where = str(path)
-            self.say(
+            self.status.tell(
                 State.ERROR,
                 lambda: arg(
                     QCoreApplication.translate(
@@ -478,7 +446,7 @@ class LedgerView(ConsoleView):
             )
             return
         _log.error("ledger: %s failed: %s: %s", task, type(error).__name__, error)
-        self.say(
+        self.status.tell(
             State.ERROR,
             lambda: QCoreApplication.translate("Console", "The ledger could not be read from the store."),
         )
@@ -573,7 +541,7 @@ class PendingView(ConsoleView):
         self.timer.timeout.connect(self.refresh)
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
-        self.refresh_button = _button(metrics, self)
+        self.refresh_button = touch_button(metrics, self)
         self.refresh_button.clicked.connect(self.refresh)
         self.reader.bind(self.refresh_button)
         top = QHBoxLayout()
@@ -631,7 +599,7 @@ class PendingView(ConsoleView):
 
     def _load_failed(self, error: object) -> None:
         _log.error("pending work: %s: %s", type(error).__name__, error)
-        self.say(
+        self.status.tell(
             State.ERROR,
             lambda: QCoreApplication.translate(
                 "Console", "The pending work could not be read from the store."
@@ -646,14 +614,14 @@ class PendingView(ConsoleView):
         seq = str(result.seq)
         self._sending = None
         if result.pending:
-            self.say(
+            self.status.tell(
                 State.SUCCESS,
                 lambda: arg(
                     QCoreApplication.translate("Console", "Message #%1 goes out with the next sending."), seq
                 ),
             )
         else:
-            self.say(
+            self.status.tell(
                 State.INFO,
                 lambda: arg(QCoreApplication.translate("Console", "Message #%1 has already been sent."), seq),
             )
@@ -663,7 +631,7 @@ class PendingView(ConsoleView):
         _log.error("send now: %s: %s", type(error).__name__, error)
         seq = str(self._sending)
         self._sending = None
-        self.say(
+        self.status.tell(
             State.ERROR,
             lambda: arg(
                 QCoreApplication.translate("Console", "Message #%1 could not be made due now. Try again."),
@@ -717,7 +685,7 @@ class PendingView(ConsoleView):
             )
             for column, cell in enumerate(cells):
                 self.messages.setItem(row, column, cell)
-            button = _button(self.metrics, self.messages)
+            button = touch_button(self.metrics, self.messages)
             button.setText(QCoreApplication.translate("Console", "Send now"))
             button.clicked.connect(lambda _checked=False, msg_id=m.msg_id: self.send_now(msg_id))
             self.actions.bind(button)
@@ -861,7 +829,7 @@ class HealthView(ConsoleView):
         self.report: HealthReport | None = None
         self._skip: frozenset[CheckName] = frozenset()
         self.rows = {probe.name: CheckRow(probe.name, self) for probe in checks.probes}
-        self.run_button = _button(metrics, self, primary=True)
+        self.run_button = touch_button(metrics, self, primary=True)
         self.run_button.clicked.connect(self.run_checks)
         self.runner.bind(self.run_button)
         self.checked_at = QLabel(self)
@@ -892,7 +860,7 @@ class HealthView(ConsoleView):
         if not self.runner.run(functools.partial(self._checks.run, skip=skip)):
             return False
         self._skip = frozenset(skip)
-        self.say(State.INFO, lambda: QCoreApplication.translate("Console", "Checking…"))
+        self.status.tell(State.INFO, lambda: QCoreApplication.translate("Console", "Checking…"))
         return True
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -911,7 +879,9 @@ class HealthView(ConsoleView):
 
     def _failed(self, error: object) -> None:  # HealthChecks.run does not raise; this is a bug
         _log.error("health checks: %s: %s", type(error).__name__, error)
-        self.say(State.ERROR, lambda: QCoreApplication.translate("Console", "The checks could not be run."))
+        self.status.tell(
+            State.ERROR, lambda: QCoreApplication.translate("Console", "The checks could not be run.")
+        )
 
     def _summarise(self) -> None:
         report = self.report
@@ -923,16 +893,16 @@ class HealthView(ConsoleView):
         )
         overall = report.overall
         if overall is HealthStatus.OK:
-            self.say(
+            self.status.tell(
                 State.SUCCESS, lambda: QCoreApplication.translate("Console", "Everything checked works.")
             )
         elif overall is HealthStatus.DEGRADED:
-            self.say(
+            self.status.tell(
                 State.WARNING,
                 lambda: QCoreApplication.translate("Console", "Something needs attention: see below."),
             )
         else:
-            self.say(
+            self.status.tell(
                 State.ERROR,
                 lambda: QCoreApplication.translate("Console", "Something is not working: see below."),
             )
@@ -965,7 +935,10 @@ class ServiceModeSwitch(ConsoleView):
     Reads the stored mode when made and on `refresh()`, and emits `mode_changed(accepts_residents)`
     whenever the value the resident window should show differs from the last one emitted (so also
     once for the first read): connect it to the resident window's out-of-service banner. Call
-    `update_operator()` when staff sign in or out (a one-second timer catches it otherwise)."""
+    `update_operator()` when staff sign in or out. `operator_of()` counts as the operator's activity
+    (`OperatorGate.operator_of`), so it is asked on events (shown, a reason picked, a tap), and the
+    one-second timer asks only while nobody is known to be signed in: a switch left open on the
+    screen must not keep an operator's session from ending."""
 
     mode_changed = Signal(bool)
 
@@ -985,34 +958,30 @@ class ServiceModeSwitch(ConsoleView):
         self._clock = clock
         self.mode: ServiceMode | None = None
         self._emitted: bool | None = None
+        self._signed_in: str | None = None  # the operator as last asked
         self.runner = TaskRunner(pool, self)
         self.runner.succeeded.connect(self._done)
         self.runner.failed.connect(self._failed)
-        self.runner.busy_changed.connect(lambda _busy: self.update_operator())
+        self.runner.busy_changed.connect(lambda _busy: self._enable())
 
         self.state = StatusLine(self)
         self.details = QLabel(self)
         self.details.setWordWrap(True)
         self.reason_label = QLabel(self)
-        self.reasons = QComboBox(self)
+        self.reasons = narrow(QComboBox(self))  # as wide as the staff side allows
         self.reasons.setMinimumHeight(metrics.touch_target)
-        # As wide as the staff side allows, not as its longest reason: the closed box elides, the open
-        # list shows every reason whole.
-        self.reasons.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.reasons.setMinimumContentsLength(12)
-        self.reasons.view().setTextElideMode(Qt.TextElideMode.ElideNone)
         for reason in OutOfServiceReason:
             self.reasons.addItem("", reason.value)
         self.reasons.currentIndexChanged.connect(lambda _i: self.update_operator())
-        self.take_out = _button(metrics, self, primary=True)
+        self.take_out = touch_button(metrics, self, primary=True)
         self.take_out.clicked.connect(self._take_out)
-        self.put_back = _button(metrics, self, primary=True)
+        self.put_back = touch_button(metrics, self, primary=True)
         self.put_back.clicked.connect(self._put_back)
         self.explanation = QLabel(self)
         self.explanation.setWordWrap(True)
         self.operator_timer = QTimer(self)
         self.operator_timer.setInterval(1000)
-        self.operator_timer.timeout.connect(self.update_operator)
+        self.operator_timer.timeout.connect(self._notice_sign_in)
         reason_row = QHBoxLayout()
         reason_row.addWidget(self.reason_label)
         reason_row.addWidget(self.reasons, 1)
@@ -1042,8 +1011,16 @@ class ServiceModeSwitch(ConsoleView):
         return self.runner.run(functools.partial(current_mode, self._sessions))
 
     def update_operator(self) -> None:
-        """Enable what the signed-in operator may do now; explain when nobody is signed in."""
-        operator = self._operator(self._operator_of())
+        """Ask who is signed in, then enable what they may do now; explain when nobody is."""
+        self._signed_in = self._operator(self._operator_of())
+        self._enable()
+
+    def _notice_sign_in(self) -> None:
+        if self._signed_in is None:  # asking touches no session then (or one just begun)
+            self.update_operator()
+
+    def _enable(self) -> None:
+        operator = self._signed_in
         mode = self.mode
         ready = mode is not None and operator is not None and not self.runner.busy
         out = mode is not None and mode.state is ServiceState.OUT_OF_SERVICE
@@ -1075,10 +1052,10 @@ class ServiceModeSwitch(ConsoleView):
 
     def _change(self, state: ServiceState, reason: OutOfServiceReason | None) -> bool:
         # Asked at the tap, not when the button was enabled: the session may have ended since.
-        operator = self._operator(self._operator_of())
+        self._signed_in = operator = self._operator(self._operator_of())
         if operator is None:
-            self.update_operator()
-            self.say(
+            self._enable()
+            self.status.tell(
                 State.WARNING,
                 lambda: QCoreApplication.translate(
                     "Console", "Nobody is signed in: sign in with your staff card first."
@@ -1091,17 +1068,17 @@ class ServiceModeSwitch(ConsoleView):
     def _done(self, result: object) -> None:
         if isinstance(result, ModeChange):
             if not result.changed:
-                self.say(
+                self.status.tell(
                     State.INFO,
                     lambda: QCoreApplication.translate("Console", "Nothing changed: it was already so."),
                 )
             else:
-                self.clear_status()
+                self.status.clear()
             result = result.after
         assert isinstance(result, ServiceMode)
         self.mode = result
         self._render_mode()
-        self.update_operator()
+        self._enable()
         accepts = accepts_residents(result)
         if accepts != self._emitted:
             self._emitted = accepts
@@ -1110,12 +1087,12 @@ class ServiceModeSwitch(ConsoleView):
     def _failed(self, error: object) -> None:
         _log.error("service mode: %s: %s", type(error).__name__, error)
         if isinstance(error, ModeChangeRefused):
-            self.say(
+            self.status.tell(
                 State.ERROR,
                 lambda: QCoreApplication.translate("Console", "The change was refused; nothing was changed."),
             )
         else:
-            self.say(
+            self.status.tell(
                 State.ERROR,
                 lambda: QCoreApplication.translate(
                     "Console", "The terminal's mode could not be read or saved. Try again."

@@ -34,6 +34,7 @@ from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
 from kiosk.flows.counter.revocation import RevocationFlow
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.flows.counter.visit import NotEligible, Visit
+from kiosk.flows.face import FaceCheckRecord
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.session import PinStatus
 from kiosk.ui.card_prompt import CardPrompt, ReaderState
@@ -103,7 +104,6 @@ class CounterWindow(QWidget):
         self.runner.failed.connect(self._on_failure)
         self.visit: Visit | None = None
         self.card_present = False
-        self._pending_item: Item | None = None
 
         self._camera, self._matcher, self._printer = camera, matcher, printer
         self._face_worker: FaceCheckWorker | None = None
@@ -149,12 +149,12 @@ class CounterWindow(QWidget):
 
         self.attract.language_chosen.connect(self._start_session)
         self.menu.chosen.connect(self._choose)
-        self.menu.finished.connect(lambda: self._end(Outcome.COMPLETED, ""))
+        self.menu.finished.connect(self._finish)
         for screen in (self.insert, self.pin, self.choice, self.staff_check):
             screen.cancelled.connect(end_cancelled)
         self.pin.alternative_chosen.connect(lambda: self._need_staff("asked"))
         self.choice.chosen.connect(lambda value: self._on_choice(value) if self._on_choice else None)
-        self.result.finished.connect(self._finish_result)
+        self.result.finished.connect(self._finish)
         self.result.more_requested.connect(self._follow_up)
         self.result.print_requested.connect(self._print_receipt)
         self.face.cancelled.connect(self._cancel_face_check)
@@ -176,7 +176,6 @@ class CounterWindow(QWidget):
         self.translations.switch(DEFAULT_LANGUAGE)
         self.display.reset()  # large text and high contrast do not carry over to the next person
         self.visit = None
-        self._pending_item = None
         self._show(self.attract)
 
     def _start_session(self, language: Language) -> None:
@@ -265,9 +264,8 @@ class CounterWindow(QWidget):
     def _choose(self, item: Item) -> None:
         assert self.visit is not None
         self.visit.choose(item)
-        self._pending_item = item
         if item.procedure is Procedure.PIN_CHANGE:
-            self._open_flow()
+            self.visit.open_flow()
             assert isinstance(item.target, PinKind)
             self._ask_pin(
                 item.target,
@@ -303,14 +301,7 @@ class CounterWindow(QWidget):
             identity.pin_path_closed()
             self._need_staff("card-not-in-operation")
             return
-        self._ask_pin(
-            PinKind.JUKI,
-            PinUse.CURRENT,
-            self._identity_pin,
-            QCoreApplication.translate(
-                "Counter", "To confirm who you are, enter your resident registry PIN (4 digits)."
-            ),
-        )
+        self._ask_identity_pin()
 
     def _ask_pin(
         self,
@@ -345,17 +336,26 @@ class CounterWindow(QWidget):
             self._end_with(Outcome.REFUSED, "pin-blocked")
             return
         retry()
-        keypad = self.pin.keypad
-        if isinstance(keypad, PinKeypad):
-            keypad.set_counter(PinStatus(attempt.tries_left))
+        if self.pin.keypad is not None:
+            self.pin.keypad.set_counter(PinStatus(attempt.tries_left))
         self.pin.status.set_message(
             State.WARNING, QCoreApplication.translate("Counter", "The PIN was not correct.")
+        )
+
+    def _ask_identity_pin(self) -> None:
+        self._ask_pin(
+            PinKind.JUKI,
+            PinUse.CURRENT,
+            self._identity_pin,
+            QCoreApplication.translate(
+                "Counter", "To confirm who you are, enter your resident registry PIN (4 digits)."
+            ),
         )
 
     def _identity_pin(self, pin: Secret) -> None:
         visit = self.visit
         assert visit is not None and visit.identity is not None
-        self._run(functools.partial(visit.identity.verify_juki_pin, pin), self._identity_checked)
+        self._run(functools.partial(visit.identity.verify_juki_pin, pin), self._identity_checked, pin=pin)
 
     def _identity_checked(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt) and self.visit is not None
@@ -363,17 +363,7 @@ class CounterWindow(QWidget):
             self._need_staff("pin-blocked")
             return
         if not attempt.verified:
-            self._retry_pin(
-                attempt,
-                lambda: self._ask_pin(
-                    PinKind.JUKI,
-                    PinUse.CURRENT,
-                    self._identity_pin,
-                    QCoreApplication.translate(
-                        "Counter", "To confirm who you are, enter your resident registry PIN (4 digits)."
-                    ),
-                ),
-            )
+            self._retry_pin(attempt, self._ask_identity_pin)
             return
         self.identity_established()
 
@@ -408,7 +398,7 @@ class CounterWindow(QWidget):
         capture = self._camera()
         capture.start()
         self._capture = capture
-        self.face.preview.set_source(capture)  # type: ignore[attr-defined]
+        self.face.preview.set_source(capture)
         # Staff are present at the counter: the head-turn challenge is not required (docs/face-check.md).
         self._face_worker = FaceCheckWorker(
             capture,
@@ -422,14 +412,14 @@ class CounterWindow(QWidget):
         return True
 
     def _face_guidance(self, guidance: object) -> None:
-        self.face.preview.set_guidance(guidance)  # type: ignore[attr-defined]
+        self.face.preview.set_guidance(guidance)  # type: ignore[arg-type]
 
     def _cancel_face_check(self) -> None:
         if self._face_worker is not None:
             self._face_worker.cancel("cancelled by the resident")  # the decision (UNABLE) still comes
 
     def _stop_face_check(self) -> None:
-        self.face.preview.set_source(None)  # type: ignore[attr-defined]
+        self.face.preview.set_source(None)
         if self._capture is not None:
             self._capture.stop()
             self._capture = None
@@ -442,7 +432,15 @@ class CounterWindow(QWidget):
         visit = self.visit
         if visit is None or visit.ended or not isinstance(decision, FaceDecision):
             return
-        record = visit.record_face(decision)
+        # Into the audit chain (a store write): off the UI thread like every other step.
+        self._run(
+            functools.partial(visit.record_face, decision), functools.partial(self._face_recorded, visit)
+        )
+
+    def _face_recorded(self, visit: Visit, record: object) -> None:
+        if visit is not self.visit or visit.ended:  # the visit ended while it was recorded
+            return
+        assert isinstance(record, FaceCheckRecord)
         self.face_checked.emit(record)
         if record.accepted:
             self.identity_established()
@@ -471,16 +469,12 @@ class CounterWindow(QWidget):
     def _applicant_pin(self, pin: Secret) -> None:
         visit = self.visit
         assert visit is not None
-        self._run(functools.partial(visit.read_applicant, pin), lambda _info: self._procedure_pins())
-
-    def _open_flow(self) -> None:
-        assert self.visit is not None
-        self.visit.open_flow()
+        self._run(functools.partial(visit.read_applicant, pin), lambda _info: self._procedure_pins(), pin=pin)
 
     def _procedure_pins(self) -> None:
         visit = self.visit
-        assert visit is not None and self._pending_item is not None
-        item = self._pending_item
+        assert visit is not None and visit.item is not None
+        item = visit.item
         if item.procedure is Procedure.DISCLOSURE:
             self._ask(self._disclosure_texts, self._disclosure_chosen)
             return
@@ -591,7 +585,7 @@ class CounterWindow(QWidget):
     def _renewal_pin(self, pin: Secret) -> None:
         flow = self._certificate_flow()
         kind = flow.pins_needed()[0]
-        self._run(functools.partial(flow.verify_current_pin, kind, pin), self._renewal_checked)
+        self._run(functools.partial(flow.verify_current_pin, kind, pin), self._renewal_checked, pin=pin)
 
     def _renewal_checked(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt)
@@ -625,21 +619,18 @@ class CounterWindow(QWidget):
                 certificate_name(certificate),
             ),
             run,
-            flow=flow,
         )
 
     def _reset_pin(self, pin: Secret) -> None:
-        assert self.visit is not None and isinstance(self.visit.flow, PinResetFlow)
-        flow = self.visit.flow
-        assert self._pending_item is not None and isinstance(self._pending_item.target, PinKind)
-        flow.set_new_pin(self._pending_item.target, pin)
-        self._work(
-            QCoreApplication.translate("Counter", "Setting your new PIN…"), flow.apply_and_reset, flow=flow
-        )
+        visit = self.visit
+        assert visit is not None and isinstance(visit.flow, PinResetFlow)
+        assert visit.item is not None and isinstance(visit.item.target, PinKind)
+        visit.flow.set_new_pin(visit.item.target, pin)
+        self._work(QCoreApplication.translate("Counter", "Setting your new PIN…"), visit.flow.apply_and_reset)
 
     def _pin_change_current(self, pin: Secret) -> None:
         assert self.visit is not None and isinstance(self.visit.flow, PinChangeFlow)
-        self._run(functools.partial(self.visit.flow.verify_current, pin), self._pin_change_checked)
+        self._run(functools.partial(self.visit.flow.verify_current, pin), self._pin_change_checked, pin=pin)
 
     def _pin_change_checked(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt) and self.visit is not None
@@ -662,12 +653,12 @@ class CounterWindow(QWidget):
         self._work(
             QCoreApplication.translate("Counter", "Changing your PIN…"),
             functools.partial(self.visit.flow.change, pin),
-            flow=self.visit.flow,
+            pin=pin,
         )
 
     def _revocation_pin(self, pin: Secret) -> None:
         assert self.visit is not None and isinstance(self.visit.flow, RevocationFlow)
-        self._run(functools.partial(self.visit.flow.identify, pin), self._revocation_identified)
+        self._run(functools.partial(self.visit.flow.identify, pin), self._revocation_identified, pin=pin)
 
     def _revocation_identified(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt)
@@ -686,9 +677,13 @@ class CounterWindow(QWidget):
 
     # -- running work -------------------------------------------------------------------------
 
-    def _run(self, call: Callable[[], object], then: Callable[[object], None]) -> None:
+    def _run(
+        self, call: Callable[[], object], then: Callable[[object], None], *, pin: Secret | None = None
+    ) -> bool:
         """One call off the UI thread; `then` on the UI thread with its result. A failure goes to
-        `_on_failure` and drops `then`: left connected, it would be handed the next call's result."""
+        `_on_failure` and drops `then`: left connected, it would be handed the next call's result.
+        Refused while a call runs (a second OK on the keypad meanwhile): the `pin` the call was
+        given is wiped then, as the call would have."""
 
         def done() -> None:
             self.runner.succeeded.disconnect(deliver)
@@ -703,11 +698,15 @@ class CounterWindow(QWidget):
 
         self.runner.succeeded.connect(deliver)
         self.runner.failed.connect(dropped)
-        if not self.runner.run(call):
-            done()
-            log.warning("a card step is already running: this one is ignored")
+        if self.runner.run(call):
+            return True
+        done()
+        if pin is not None:
+            pin.wipe()
+        log.warning("a card step is already running: this one is ignored")
+        return False
 
-    def _work(self, step_text: str, call: Callable[[], object], *, flow: object | None = None) -> None:
+    def _work(self, step_text: str, call: Callable[[], object], *, pin: Secret | None = None) -> None:
         """A long step: the progress screen, the idle timer held while the card is written."""
         self.progress.set_step(step_text)
         self._show(self.progress)
@@ -718,7 +717,8 @@ class CounterWindow(QWidget):
             if self.visit is not None:  # the card may have been pulled meanwhile: the visit ended
                 self._show_outcome()
 
-        self._run(call, done)
+        if not self._run(call, done, pin=pin):
+            self.idle.release()
 
     def _on_failure(self, error: object) -> None:
         if self.idle.held:
@@ -756,7 +756,7 @@ class CounterWindow(QWidget):
             return
         self._show_result(*outcome_message(outcome))
 
-    def _finish_result(self) -> None:
+    def _finish(self) -> None:
         self._end(Outcome.COMPLETED, "")
 
     def _on_idle(self) -> None:
@@ -771,14 +771,18 @@ class CounterWindow(QWidget):
         if self._face_worker is not None:
             self._face_worker.cancel("visit ended")
             self._stop_face_check()
-        if self.pin.keypad is not None:
-            self.pin.keypad.hide()  # wipes a half-typed PIN
-        visit = self.visit
-        if visit is not None:
-            ending = visit.flow.ending if visit.flow is not None and visit.flow.ending else None
-            visit.end(ending.outcome if ending else outcome, ending.code if ending else code)
+        self.pin.clear_keypad()  # wipes a half-typed PIN
+        if self.visit is not None:
+            end_visit(self.visit, outcome, code)
         self.visit_ended.emit(outcome.value)
         self._reset_session()
+
+
+def end_visit(visit: Visit, outcome: Outcome, code: str) -> None:
+    """End `visit` (PINs wiped, card released, recorded) with its procedure's own ending when it has
+    one — a procedure that ended stays ended so, whatever closes the visit — else with `outcome`."""
+    ending = visit.flow.ending if visit.flow is not None else None
+    visit.end(ending.outcome if ending else outcome, ending.code if ending else code)
 
 
 def outcome_message(outcome: Outcome, code: str = "") -> tuple[State, str]:

@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.ui.theme import Metrics
+from kiosk.ui.widgets import touch_button
 
 DEFAULT_IDLE_AFTER = 60.0
 DEFAULT_COUNTDOWN = 30.0
@@ -180,7 +181,6 @@ class IdleCountdown(QWidget):
 
     def __init__(self, controller: IdleController, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._controller = controller
         self._seconds = 0
         self.title = QLabel(self)
         self.title.setProperty("role", "title")
@@ -191,9 +191,7 @@ class IdleCountdown(QWidget):
         self.text = QLabel(self)
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.button = QPushButton(self)
-        self.button.setProperty("role", "primary")
-        self.button.setMinimumHeight(metrics.touch_target)
+        self.button = touch_button(metrics, self, primary=True)
         self.button.clicked.connect(controller.poke)
         row = QHBoxLayout()  # a wide button: the one thing to touch on this panel
         row.addStretch(1)
@@ -214,10 +212,6 @@ class IdleCountdown(QWidget):
         controller.expired.connect(self.hide)
         self.hide()
         self.retranslate()
-
-    @property
-    def seconds(self) -> int:
-        return self._seconds
 
     def retranslate(self) -> None:
         self.title.setText(QCoreApplication.translate("IdleCountdown", "Are you still there?"))

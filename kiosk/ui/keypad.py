@@ -13,8 +13,8 @@
   shows one dot per character. Growing or shrinking copies into a new exactly-sized buffer and
   zeroes the old one, because `bytearray.append`/`del` may move the buffer with realloc and leave
   the old bytes in freed memory. The PIN leaves the widget once, as the `Secret` emitted by
-  `submitted`: the receiver owns it and must wipe it (`with secret:`). Hiding the keypad or
-  `reset()` wipes whatever was typed.
+  `submitted`: the receiver owns it and must wipe it (`with secret:`). Hiding the keypad,
+  `reset()` or `discard()` (what its owner calls when it is done with it) wipes whatever was typed.
 - **Rules.** `kiosk.domain.pin_rules` judges every key press: keys that cannot come next are
   disabled, OK is enabled once the length fits; a new PIN shows a checklist (length, letter and
   digit, not easy to guess) and is entered twice, compared in constant time.
@@ -290,6 +290,13 @@ class PinKeypad(QWidget):
         self._shown_issues = ()
         self._shuffle()
         self.retranslate()  # the prompt follows the step
+
+    def discard(self) -> None:
+        """Done with this keypad: whatever was typed is wiped now (not only on a hide event, which
+        a keypad that was never shown does not get), then the widget goes."""
+        self._wipe()
+        self.hide()
+        self.deleteLater()
 
     def press(self, key: int) -> None:
         """A key by its ASCII code (a–z are taken as A–Z where letters are allowed)."""

@@ -14,6 +14,8 @@ from PySide6.QtCore import QCoreApplication, QDateTime
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
+from kiosk.ui.texts import arg
+
 log = logging.getLogger(__name__)
 
 PrinterFactory = Callable[[], QPrinter]
@@ -31,8 +33,8 @@ def receipt_document(title: str, lines: str, terminal_id: str) -> QTextDocument:
     """Plain text only (no HTML from data): a receipt cannot be made to print markup."""
     document = QTextDocument()
     stamp = QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm")
-    footer = QCoreApplication.translate("Receipt", "Terminal %1, printed %2").replace("%1", terminal_id)
-    document.setPlainText("\n".join([title, "", lines, "", footer.replace("%2", stamp)]))
+    footer = arg(QCoreApplication.translate("Receipt", "Terminal %1, printed %2"), terminal_id, stamp)
+    document.setPlainText("\n".join([title, "", lines, "", footer]))
     return document
 
 

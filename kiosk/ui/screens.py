@@ -8,6 +8,7 @@ entries → progress → result with the receipt. Texts go through Qt's translat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,11 @@ from kiosk.ui.i18n import Language
 from kiosk.ui.status import StatusLine
 from kiosk.ui.texts import arg, pin_kind_name
 from kiosk.ui.theme import DEFAULT_SETTINGS, Contrast, Metrics, State, TextSize, ThemeSettings
+from kiosk.ui.widgets import touch_button
+
+if TYPE_CHECKING:
+    from kiosk.ui.keypad import PinKeypad
+    from kiosk.ui.preview import CameraPreview
 
 
 def procedure_name(procedure: Procedure) -> str:
@@ -56,32 +62,35 @@ def certificate_name(certificate: Certificate) -> str:
     return QCoreApplication.translate("Counter", "user authentication certificate")
 
 
-def item_name(item: Item) -> str:
-    name = procedure_name(item.procedure)
+def _target_name(item: Item) -> str | None:
+    """What the item acts on (a certificate, a PIN), None for a procedure on the whole card."""
     if isinstance(item.target, Certificate):
-        return arg(QCoreApplication.translate("Counter", "%1: %2"), name, certificate_name(item.target))
+        return certificate_name(item.target)
     if isinstance(item.target, PinKind):
-        return arg(QCoreApplication.translate("Counter", "%1: %2"), name, pin_kind_name(item.target))
-    return name
+        return pin_kind_name(item.target)
+    return None
+
+
+def item_name(item: Item) -> str:
+    name, target = procedure_name(item.procedure), _target_name(item)
+    return name if target is None else arg(QCoreApplication.translate("Counter", "%1: %2"), name, target)
 
 
 def item_lines(item: Item) -> str:
     """The procedure, and on a second line what it acts on: a menu button never outgrows the screen."""
-    name = procedure_name(item.procedure)
-    if isinstance(item.target, Certificate):
-        return f"{name}\n{certificate_name(item.target)}"
-    if isinstance(item.target, PinKind):
-        return f"{name}\n{pin_kind_name(item.target)}"
-    return name
+    name, target = procedure_name(item.procedure), _target_name(item)
+    return name if target is None else f"{name}\n{target}"
 
 
 def _big_button(text: str, metrics: Metrics, parent: QWidget, *, primary: bool = False) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setMinimumHeight(metrics.touch_target)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    if primary:
-        button.setProperty("role", "primary")
-    return button
+    """A resident's button: a touch target that never takes focus."""
+    return touch_button(metrics, parent, text, primary=primary, focus=False)
+
+
+def _wrapped(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    return label
 
 
 class Screen(QWidget):
@@ -90,9 +99,8 @@ class Screen(QWidget):
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.metrics = metrics
-        self.title = QLabel(self)
+        self.title = _wrapped(self)
         self.title.setProperty("role", "title")
-        self.title.setWordWrap(True)
         self.body = QVBoxLayout(self)
         self.body.addWidget(self.title)
 
@@ -103,6 +111,21 @@ class Screen(QWidget):
 
     def retranslate(self) -> None:
         """Subclasses set their texts here."""
+
+
+class CancellableScreen(Screen):
+    """A screen with a way out: `cancel`, which the subclass places, emits `cancelled` (the window
+    ends the visit, or the face check)."""
+
+    cancelled = Signal()
+
+    def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
+        super().__init__(metrics, parent)
+        self.cancel = _big_button("", metrics, self)
+        self.cancel.clicked.connect(self.cancelled)
+
+    def retranslate(self) -> None:
+        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
 
 
 class DisplayBar(QWidget):
@@ -172,8 +195,7 @@ class AttractScreen(Screen):
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
+        self.text = _wrapped(self)
         self.status = StatusLine(self)
         self.buttons: dict[Language, QPushButton] = {}
         row = QHBoxLayout()
@@ -214,21 +236,17 @@ class AttractScreen(Screen):
         )
 
 
-class InsertCardScreen(Screen):
-    cancelled = Signal()
-
+class InsertCardScreen(CancellableScreen):
     def __init__(self, prompt: QWidget, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
         self.prompt = prompt
-        self.cancel = _big_button("", metrics, self)
-        self.cancel.clicked.connect(self.cancelled)
         self.body.addWidget(prompt, 1)
         self.body.addWidget(self.cancel)
         self.retranslate()
 
     def retranslate(self) -> None:
         self.title.setText(QCoreApplication.translate("Counter", "Insert your card"))
-        self.cancel.setText(QCoreApplication.translate("Counter", "Back"))
+        self.cancel.setText(QCoreApplication.translate("Counter", "Back"))  # no visit yet: nothing to cancel
 
 
 class MenuScreen(Screen):
@@ -243,6 +261,7 @@ class MenuScreen(Screen):
         super().__init__(metrics, parent)
         self._reason_text = reason_text
         self._decisions: tuple[Decision, ...] = ()
+        self._online = True
         self.offline = StatusLine(self)
         self.list = QWidget(self)
         self.list_layout = QVBoxLayout(self.list)
@@ -293,7 +312,7 @@ class MenuScreen(Screen):
             line.set_message(State.INFO, f"{item_name(decision.item)} — {self._reason_text(decision)}")
             self.list_layout.addWidget(line)
         self.list_layout.addStretch(1)
-        if getattr(self, "_online", True):
+        if self._online:
             self.offline.set_message(State.INFO, "")
         else:
             self.offline.set_message(
@@ -312,20 +331,16 @@ class MenuScreen(Screen):
             self._rebuild()
 
 
-class PinScreen(Screen):
+class PinScreen(CancellableScreen):
     """Hosts one keypad (the window makes a new one per entry: a new shuffle, nothing carried)."""
 
-    cancelled = Signal()
     alternative_chosen = Signal()
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
-        self.explain = QLabel(self)
-        self.explain.setWordWrap(True)
+        self.explain = _wrapped(self)
         self.status = StatusLine(self)
         self.holder = QVBoxLayout()
-        self.cancel = _big_button("", metrics, self)
-        self.cancel.clicked.connect(self.cancelled)
         # "I don't know this PIN": another way, where the step has one (staff's identity check).
         self.alternative = _big_button("", metrics, self)
         self.alternative.clicked.connect(self.alternative_chosen)
@@ -337,7 +352,7 @@ class PinScreen(Screen):
         self.body.addWidget(self.status)
         self.body.addLayout(self.holder, 1)
         self.body.addLayout(row)
-        self.keypad: QWidget | None = None
+        self.keypad: PinKeypad | None = None
         self._title = ""
         self._explain = ""
         self.retranslate()
@@ -346,12 +361,11 @@ class PinScreen(Screen):
         """Drop the keypad (its entry wiped): the stack sizes itself to its largest page, and a
         keypad left here would keep every other screen as tall as this one."""
         if self.keypad is not None:
-            self.keypad.hide()  # wipes whatever was typed
             self.holder.removeWidget(self.keypad)
-            self.keypad.deleteLater()
+            self.keypad.discard()  # wipes whatever was typed
             self.keypad = None
 
-    def set_keypad(self, keypad: QWidget, title: str, explain: str, *, alternative: bool = False) -> None:
+    def set_keypad(self, keypad: PinKeypad, title: str, explain: str, *, alternative: bool = False) -> None:
         self.clear_keypad()
         self.keypad = keypad
         self.holder.addWidget(keypad)
@@ -361,25 +375,21 @@ class PinScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
+        super().retranslate()
         self.title.setText(self._title)
         self.explain.setText(self._explain)
-        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
         self.alternative.setText(QCoreApplication.translate("Counter", "I do not know this PIN"))
 
 
-class ChoiceScreen(Screen):
+class ChoiceScreen(CancellableScreen):
     """A question with a few large answers (disclosure or correction; confirm a switch)."""
 
     chosen = Signal(object)
-    cancelled = Signal()
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
+        self.text = _wrapped(self)
         self.answers = QVBoxLayout()
-        self.cancel = _big_button("", metrics, self)
-        self.cancel.clicked.connect(self.cancelled)
         self.body.addWidget(self.text)
         self.body.addLayout(self.answers)
         self.body.addStretch(1)
@@ -394,7 +404,7 @@ class ChoiceScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
-        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
+        super().retranslate()
         if self._texts is None:
             return
         title, text, answers = self._texts()
@@ -410,17 +420,12 @@ class ChoiceScreen(Screen):
             self.answers.addWidget(button)
 
 
-class StaffCheckScreen(Screen):
+class StaffCheckScreen(CancellableScreen):
     """While staff check the resident's identity at the console (PIN failed, face-auth card)."""
-
-    cancelled = Signal()
 
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
-        self.cancel = _big_button("", metrics, self)
-        self.cancel.clicked.connect(self.cancelled)
+        self.text = _wrapped(self)
         self.body.addStretch(1)
         self.body.addWidget(self.text)
         self.body.addStretch(1)
@@ -428,6 +433,7 @@ class StaffCheckScreen(Screen):
         self.retranslate()
 
     def retranslate(self) -> None:
+        super().retranslate()
         self.title.setText(QCoreApplication.translate("Counter", "Staff will check your identity"))
         self.text.setText(
             QCoreApplication.translate(
@@ -436,27 +442,22 @@ class StaffCheckScreen(Screen):
                 "the reader; the screen continues when staff have checked.",
             )
         )
-        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
 
 
-class FaceScreen(Screen):
+class FaceScreen(CancellableScreen):
     """The face check (規則 64条の5): the live preview with the face check's guidance."""
 
-    cancelled = Signal()
-
-    def __init__(self, preview: QWidget, metrics: Metrics, parent: QWidget | None = None) -> None:
+    def __init__(self, preview: CameraPreview, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
         self.preview = preview
-        self.text = QLabel(self)
-        self.text.setWordWrap(True)
-        self.cancel = _big_button("", metrics, self)
-        self.cancel.clicked.connect(self.cancelled)
+        self.text = _wrapped(self)
         self.body.addWidget(self.text)
         self.body.addWidget(preview, 1)
         self.body.addWidget(self.cancel)
         self.retranslate()
 
     def retranslate(self) -> None:
+        super().retranslate()
         self.title.setText(QCoreApplication.translate("Counter", "Face check"))
         self.text.setText(
             QCoreApplication.translate(
@@ -465,14 +466,12 @@ class FaceScreen(Screen):
                 "is kept.",
             )
         )
-        self.cancel.setText(QCoreApplication.translate("Counter", "Cancel"))
 
 
 class ProgressScreen(Screen):
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
-        self.step = QLabel(self)
-        self.step.setWordWrap(True)
+        self.step = _wrapped(self)
         self.warning = StatusLine(self)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)  # busy: the steps' lengths are the card's and the network's
@@ -503,8 +502,7 @@ class ResultScreen(Screen):
     def __init__(self, metrics: Metrics, parent: QWidget | None = None) -> None:
         super().__init__(metrics, parent)
         self.status = StatusLine(self)
-        self.receipt = QLabel(self)
-        self.receipt.setWordWrap(True)
+        self.receipt = _wrapped(self)
         self.receipt.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.staff_code = QLabel(self)
         row = QHBoxLayout()

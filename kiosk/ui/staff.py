@@ -28,10 +28,10 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.domain.pin_rules import PinKind, PinUse
@@ -63,10 +63,12 @@ from kiosk.reader.errors import CardError, CardRemoved
 from kiosk.reader.jpki import JpkiPin, JpkiSession
 from kiosk.reader.session import PinStatus
 from kiosk.reader.transport import Transport
+from kiosk.store.coltypes import utcnow
 from kiosk.ui.keypad import PinKeypad
-from kiosk.ui.status import StatusLine
+from kiosk.ui.status import StatusLine, Told
 from kiosk.ui.texts import arg
 from kiosk.ui.theme import Metrics, State
+from kiosk.ui.widgets import touch_button
 from kiosk.ui.workers import TaskRunner
 
 _log = logging.getLogger(__name__)
@@ -145,10 +147,6 @@ def failure_text(error: OperatorAuthError) -> str:
 
 def session_end_text(end: SessionEnd) -> str:
     return QCoreApplication.translate("Staff", SESSION_END_SOURCE[end])
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -364,7 +362,6 @@ class StaffSignIn(QWidget):
         # What to do with the running call's answer; None: its answer is dropped (the session
         # ended or the override was cancelled meanwhile).
         self._pending: Callable[[object], None] | None = None
-        self._message: Message | None = None
         self._ended: SessionEnd | None = None  # the last sign-out, shown until the next sign-in
         self._seconds_left = 0
 
@@ -376,14 +373,11 @@ class StaffSignIn(QWidget):
         self.time_left = QLabel(self)
         self.time_left.setWordWrap(True)
         self.notice = StatusLine(self)  # the last sign-out and why, until the next sign-in
-        self.status = StatusLine(self)  # what to do now, or what went wrong
+        self.status = Told(self)  # what to do now, or what went wrong
         self.holder = QVBoxLayout()
         self.keypad: PinKeypad | None = None
-        self.sign_out = QPushButton(self)
-        self.cancel = QPushButton(self)
-        for button in (self.sign_out, self.cancel):
-            button.setMinimumHeight(metrics.touch_target)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.sign_out = touch_button(metrics, self, focus=False)
+        self.cancel = touch_button(metrics, self, focus=False)
         self.sign_out.clicked.connect(lambda: self.gate.end(SessionEnd.LOGOUT))
         self.cancel.clicked.connect(self._cancel_reauth)
         buttons = QHBoxLayout()
@@ -563,9 +557,7 @@ class StaffSignIn(QWidget):
         prompt. Messages are kept as callables so a language change words them anew."""
         self.phase = phase
         if self.keypad is not None:
-            self.keypad.reset()  # wipes what was typed (hiding does too, but only a shown keypad)
-            self.keypad.hide()
-            self.keypad.deleteLater()
+            self.keypad.discard()  # wipes what was typed
             self.keypad = None
         if phase in (Phase.PIN, Phase.REAUTH_PIN):
             keypad = PinKeypad(PinKind.AUTH, self.metrics, use=PinUse.CURRENT, rng=self._rng, parent=self)
@@ -575,7 +567,8 @@ class StaffSignIn(QWidget):
             keypad.submitted.connect(self._pin_entered)
             self.holder.addWidget(keypad)
             self.keypad = keypad
-        self._message = message
+        # The phase's prompt reads the phase when it is worded (again on a language change).
+        self.status.tell(*(message or (State.INFO, self._prompt)))
         self.retranslate()
 
     def _show_time_left(self, seconds: int) -> None:
@@ -605,11 +598,6 @@ class StaffSignIn(QWidget):
             self.who.setText(arg(QCoreApplication.translate("Staff", "Signed in: %1"), session.operator_id))
         self.notice.set_message(State.INFO, session_end_text(self._ended) if self._ended else "")
         self._refresh_time_left()
-        if self._message is not None:
-            state, text = self._message
-            self.status.set_message(state, text())
-        else:
-            self.status.set_message(State.INFO, self._prompt())
         self.sign_out.setText(QCoreApplication.translate("Staff", "Sign out"))
         self.sign_out.setVisible(session is not None and self.phase is Phase.SIGNED_IN)
         self.cancel.setText(QCoreApplication.translate("Staff", "Cancel"))

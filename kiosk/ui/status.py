@@ -9,6 +9,7 @@ so a theme switch recolours every line without the widgets knowing the theme.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
@@ -124,7 +125,7 @@ class StatusLine(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.label, 1)
-        self.set_message(State.INFO, "")
+        self._show(State.INFO, "")
 
     @property
     def state(self) -> State:
@@ -134,6 +135,13 @@ class StatusLine(QWidget):
         return self.label.text()
 
     def set_message(self, state: State, text: str) -> None:
+        """Show `text` in `state`. Cheap when nothing changed: panels that re-word themselves every
+        second do not re-polish their lines each time."""
+        if state is not self._state or text != self.label.text():
+            self._show(state, text)
+        self.setVisible(bool(text))
+
+    def _show(self, state: State, text: str) -> None:
         self._state = state
         self.setProperty("state", state.value)
         self.icon.set_state(state)
@@ -151,3 +159,25 @@ class StatusLine(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.icon.set_state(self._state)
         super().changeEvent(event)
+
+
+class Told(StatusLine):
+    """A status line whose message is kept as a function of the language: worded again on a
+    language change (the resident's language switch reaches the staff's panels too)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self._words: Callable[[], str] | None = None
+        super().__init__(parent)
+
+    def tell(self, state: State, words: Callable[[], str]) -> None:
+        self._words = words
+        self.set_message(state, words())
+
+    def clear(self) -> None:
+        self._words = None
+        super().clear()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange and self._words is not None:
+            self.set_message(self.state, self._words())

@@ -43,11 +43,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
-    QDate,
     QEvent,
     QRectF,
     QSize,
@@ -60,7 +60,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -101,9 +100,10 @@ from kiosk.reader.session import PinStatus
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.keypad import PinKeypad
 from kiosk.ui.screens import item_name
-from kiosk.ui.status import StatusLine
+from kiosk.ui.status import StatusLine, Told
 from kiosk.ui.texts import arg, identity_refusal_text
 from kiosk.ui.theme import Metrics, State
+from kiosk.ui.widgets import date_edit, narrow
 from kiosk.ui.workers import TaskRunner
 
 _log = logging.getLogger(__name__)
@@ -392,49 +392,12 @@ class Choice(QWidget):
         self.button.setChecked(checked)
 
 
-def narrow(box: QComboBox) -> QComboBox:
-    """A combo box that does not ask for its longest entry's width (the 要綱's item texts are long):
-    the closed box elides, the open list shows every entry whole."""
-    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(12)
-    box.view().setTextElideMode(Qt.TextElideMode.ElideNone)
-    return box
-
-
 def check_choice(parent: QWidget) -> Choice:
     return Choice(QCheckBox(), parent)
 
 
 def radio_choice(parent: QWidget) -> Choice:
     return Choice(QRadioButton(), parent)
-
-
-def say(line: StatusLine, state: State, text: str) -> None:
-    """`set_message` only on a change: the panel updates every second, a re-polish each time is waste."""
-    if line.state is not state or line.text() != text:
-        line.set_message(state, text)
-
-
-class Told(StatusLine):
-    """A status line whose message is kept as a function of the language: worded again on a
-    language change (the resident's language switch reaches the staff's panel too)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        self._words: Callable[[], str] | None = None
-        super().__init__(parent)
-
-    def tell(self, state: State, words: Callable[[], str]) -> None:
-        self._words = words
-        self.set_message(state, words())
-
-    def clear(self) -> None:
-        self._words = None
-        super().clear()
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.LanguageChange and self._words is not None:
-            self.set_message(self.state, self._words())
 
 
 class ActionButton(QWidget):
@@ -453,7 +416,7 @@ class ActionButton(QWidget):
 
     def set_open(self, enabled: bool, state: State = State.INFO, why: str = "") -> None:
         self.button.setEnabled(enabled)
-        say(self.why, state, "" if enabled else why)
+        self.why.set_message(state, "" if enabled else why)
         self.button.setAccessibleDescription("" if enabled else why)
 
 
@@ -646,6 +609,11 @@ class _Shown:
     birth_date: date
     expiry: date
 
+    def wipe(self) -> None:
+        """Zero-fill the images: a read whose visit ended meanwhile is never shown."""
+        for image in (self.name, self.address, self.photo):
+            image.fill(0)
+
 
 class DocumentsBox(QGroupBox):
     """(b) Documents checked by hand (要綱 2-4–2-6; a proxy's, 要綱 2-12)."""
@@ -654,17 +622,16 @@ class DocumentsBox(QGroupBox):
         super().__init__(parent)
         self.kind = narrow(QComboBox(self))
         self.kind.addItem("", None)
-        for kind in PhotoIdKind:
-            self.kind.addItem(kind_text(kind), kind)
-            self.kind.setItemData(self.kind.count() - 1, kind.english, Qt.ItemDataRole.ToolTipRole)
-        self.kind.insertSeparator(self.kind.count())
-        for other in OtherIdKind:
-            self.kind.addItem(kind_text(other), other)
-            self.kind.setItemData(self.kind.count() - 1, other.english, Qt.ItemDataRole.ToolTipRole)
+        for group in (list(PhotoIdKind), list(OtherIdKind)):
+            if self.kind.count() > 1:  # a line between the photo IDs and the other documents
+                self.kind.insertSeparator(self.kind.count())
+            for kind in group:
+                self.kind.addItem(kind_text(kind), kind)
+                self.kind.setItemData(self.kind.count() - 1, kind.english, Qt.ItemDataRole.ToolTipRole)
         self.no_validity = check_choice(self)
-        self.valid_until = _date_edit(self)
+        self.valid_until = date_edit(self)
         self.issued_caption = QLabel(self)
-        self.issued_on = _date_edit(self)
+        self.issued_on = date_edit(self)
         self.valid_caption = QLabel(self)
         self.add = QPushButton(self)
         self.list = QListWidget(self)
@@ -717,7 +684,7 @@ class DocumentsBox(QGroupBox):
         self.list.clear()  # the documents' dates go with the visit
         self.kind.setCurrentIndex(0)
         for edit in (self.valid_until, self.issued_on):
-            edit.setDate(QDate(today.year, today.month, today.day))
+            edit.setDate(today)
         self.no_validity.setChecked(False)
         self.inquiry_answer.setChecked(False)
         self.letter_of_attorney.setChecked(False)
@@ -818,13 +785,6 @@ class VisualBox(QGroupBox):
         self.different.setText(QCoreApplication.translate("VisitPanel", "Not the same person"))
         self.reason.retranslate()
         self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the comparison"))
-
-
-def _date_edit(parent: QWidget) -> QDateEdit:
-    edit = QDateEdit(parent)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    return edit
 
 
 def document_text(doc: PresentedDocument) -> str:
@@ -992,15 +952,12 @@ class VisitPanel(QWidget):
         self.status.clear()
         self._update()
 
-    def show_face_check(self, record: FaceCheckRecord) -> None:
-        """A face check of this visit has decided: accepted, or staff's visual comparison offered."""
-        self._face_check = record
-        self._copy_photo_to_visual()
-        self._update()
-
     def _face_checked(self, record: object) -> None:
+        """A face check of this visit has decided: accepted, or staff's visual comparison offered."""
         if isinstance(record, FaceCheckRecord):
-            self.show_face_check(record)
+            self._face_check = record
+            self._copy_photo_to_visual()
+            self._update()
 
     # -- visit events ---------------------------------------------------------------------------
 
@@ -1087,7 +1044,7 @@ class VisitPanel(QWidget):
             )
             return
         read = functools.partial(_read_card_face, visit, code_b)
-        if not self._run(read, self._card_face_read, self.code_b.status):
+        if not self._run(read, self._card_face_read, self.code_b.status, dropped=_Shown.wipe):
             code_b.wipe()
 
     def _card_face_read(self, shown: object) -> None:
@@ -1282,9 +1239,17 @@ class VisitPanel(QWidget):
 
     # -- running work ---------------------------------------------------------------------------
 
-    def _run(self, call: Callable[[], object], then: Callable[[object], None], where: Told) -> bool:
+    def _run(
+        self,
+        call: Callable[[], object],
+        then: Callable[[object], None],
+        where: Told,
+        *,
+        dropped: Callable[[Any], None] | None = None,
+    ) -> bool:
         """`call` off the UI thread; `then` with its result, or the error shown at `where` — both
-        only while the visit that started it is still the panel's."""
+        only while the visit that started it is still the panel's. A result that comes too late
+        goes to `dropped` (to wipe what it holds)."""
         visit = self._visit
 
         def finish() -> bool:
@@ -1295,6 +1260,8 @@ class VisitPanel(QWidget):
         def delivered(result: object) -> None:
             if finish():
                 then(result)
+            elif dropped is not None:
+                dropped(result)
 
         def failed(error: object) -> None:
             if finish():
@@ -1384,7 +1351,7 @@ class VisitPanel(QWidget):
         block = self._override_block()
         established = identity is not None and identity.established is not None
         self._show_summary()
-        say(self.access, State.WARNING, block if visit is not None else "")
+        self.access.set_message(State.WARNING, block if visit is not None else "")
         self.reauth.setVisible(visit is not None and self._operator is not None and bool(block))
 
         # who is applying: until the procedure's flow opens (it reads the presentation then)
@@ -1532,7 +1499,7 @@ class VisitPanel(QWidget):
             s.card.setText(QCoreApplication.translate("VisitPanel", "No card"))
             for label in (s.procedure, s.presenter, s.identity):
                 label.setText(none)
-            say(s.staff, State.INFO, "")
+            s.staff.set_message(State.INFO, "")
             return
         s.card.setText(arg(QCoreApplication.translate("VisitPanel", "%1…"), visit.reading.card_hex[:8]))
         s.procedure.setText(
@@ -1554,13 +1521,12 @@ class VisitPanel(QWidget):
         else:
             s.identity.setText(QCoreApplication.translate("VisitPanel", "Not confirmed yet"))
         if self._why is not None and (identity is None or identity.established is None):
-            say(
-                s.staff,
+            s.staff.set_message(
                 State.WARNING,
                 arg(QCoreApplication.translate("VisitPanel", "Staff needed: %1"), why_text(self._why)),
             )
         else:
-            say(s.staff, State.INFO, "")
+            s.staff.set_message(State.INFO, "")
 
     def _show_dates(self) -> None:
         if self._card_dates is None:
@@ -1586,8 +1552,7 @@ class VisitPanel(QWidget):
     def _drop_keypad(self) -> None:
         keypad, self.code_b.keypad = self.code_b.keypad, None
         if keypad is not None:
-            keypad.hide()  # wipes whatever was typed
-            keypad.deleteLater()
+            keypad.discard()  # wipes whatever was typed
 
     def _drop_card_face(self) -> None:
         self._card_dates = None  # the images are zero-filled by their views

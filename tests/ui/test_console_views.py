@@ -745,6 +745,37 @@ def test_nobody_signed_in_nothing_to_switch(
     qtbot.waitUntil(switch.take_out.isEnabled, timeout=5000)
 
 
+def test_an_open_switch_does_not_keep_the_operator_active(
+    qtbot,
+    sessions: sessionmaker[Session],
+    operator: dict[str, str | None],
+    mode_clock: FakeClock,
+    metrics: Metrics,
+) -> None:
+    """`operator_of()` counts as the operator's activity (OperatorGate.operator_of): the timer asks
+    only while nobody is known to be signed in, or a switch left on screen would never let the
+    session reach its idle limit."""
+    asked: list[str | None] = []
+
+    def operator_of() -> str | None:
+        asked.append(operator["id"])
+        return operator["id"]
+
+    switch = ServiceModeSwitch(sessions, operator_of, metrics, clock=mode_clock)
+    qtbot.addWidget(switch)
+    with qtbot.waitSignal(switch.mode_changed, timeout=WAIT):
+        pass
+    switch.operator_timer.setInterval(10)
+    switch.show()
+    operator["id"] = "op-0042"
+    qtbot.waitUntil(switch.take_out.isEnabled, timeout=5000)  # the timer noticed the sign-in
+    before = len(asked)
+    qtbot.wait(200)  # twenty ticks
+    assert len(asked) == before
+    switch.update_operator()  # what the console calls when the sign-in changes
+    assert asked[before:] == ["op-0042"]
+
+
 def test_take_out_of_service_and_put_back(
     qtbot,
     sessions: sessionmaker[Session],

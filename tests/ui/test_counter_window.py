@@ -4,6 +4,7 @@ pcscd/vpcd with the central as its own process are in tests/e2e."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from kiosk.flows.counter.visit import Visit
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
+from kiosk.ui.receipt import receipt_document
 from kiosk.ui.theme import DEFAULT_SETTINGS, Metrics, TextSize
 
 OPERATOR = "staff-007"
@@ -116,6 +118,24 @@ def test_wrong_identity_pin_shows_tries_and_card_pull_ends_the_visit(qtbot, wind
         window.card_removed()
     assert ended.args == [Outcome.CARD_REMOVED.value]
     assert window.stack.currentWidget() is window.attract
+
+
+def test_a_pin_submitted_while_the_card_is_busy_is_wiped(qtbot, window) -> None:
+    """The keypad stays on screen while the card checks a PIN: one submitted again meanwhile
+    reaches no card, and is wiped rather than left in memory."""
+    _start(qtbot, window)
+    window.menu.button_for(Item(Procedure.PIN_CHANGE, PinKind.JUKI)).click()
+    _wait_screen(qtbot, window, window.pin)
+    submitted: list[Secret] = []
+    window.pin.keypad.submitted.connect(submitted.append)
+    release = threading.Event()
+    assert window.runner.run(release.wait)  # the reader's runner is busy with a step
+    try:
+        _type(qtbot, window, JUKI_PIN)
+        assert len(submitted) == 1 and submitted[0].wiped
+    finally:
+        release.set()
+        window.runner.wait(5000)
 
 
 def test_a_step_that_failed_does_not_take_the_next_steps_result(qtbot, window) -> None:
@@ -346,6 +366,12 @@ def test_receipt_prints_once_per_press(qtbot, terminal, insert, tmp_path) -> Non
         assert len(pdfs) == 1 and pdfs[0].read_bytes().startswith(b"%PDF")
     finally:
         translations.uninstall()
+
+
+def test_the_receipt_footer_fills_each_marker_once(qapp) -> None:
+    """A terminal id that happens to contain `%2` is printed as it is, not filled with the time."""
+    footer = receipt_document("Result", "Procedure: x", "T-%2").toPlainText().splitlines()[-1]
+    assert footer.startswith("Terminal T-%2, printed 2"), footer
 
 
 def test_a_closed_window_keeps_no_idle_timer(qtbot, window) -> None:

@@ -144,6 +144,20 @@ def test_hiding_wipes_what_was_typed(qtbot, make) -> None:
     assert keypad.field.length == 0 and got == []
 
 
+def test_discarding_wipes_even_a_keypad_never_shown(qtbot, metrics: Metrics) -> None:
+    """A keypad that was never on screen gets no hide event: `discard` wipes it all the same."""
+    keypad = PinKeypad(PinKind.AUTH, metrics, use=PinUse.NEW, rng=random.Random(7))
+    qtbot.addWidget(keypad)
+    for char in "4725":
+        keypad.press(ord(char))
+    keypad.confirm()  # the first entry of a new PIN, kept for the confirmation
+    keypad.press(ord("4"))
+    first, typed = keypad._first, keypad._entry.reveal()
+    assert first is not None and keypad.step is Step.CONFIRM and any(typed)
+    keypad.discard()
+    assert first.wiped and not any(typed) and keypad.entry_length == 0
+
+
 def test_hardware_keys(qtbot, make) -> None:
     keypad, got = make(PinKind.SIGN)
     for k in (Qt.Key.Key_T, Qt.Key.Key_A, Qt.Key.Key_R, Qt.Key.Key_O, Qt.Key.Key_4, Qt.Key.Key_3):

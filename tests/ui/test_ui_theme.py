@@ -6,10 +6,11 @@ import itertools
 import math
 
 import pytest
-from PySide6.QtCore import QRect, QRectF, QSizeF, Qt
+from PySide6.QtCore import QCoreApplication, QRect, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 
-from kiosk.ui.status import StatusLine, paint_state_icon, state_name
+from kiosk.ui.i18n import Language
+from kiosk.ui.status import StatusLine, Told, paint_state_icon, state_name
 from kiosk.ui.theme import (
     FALLBACK_DPI,
     MIN_TOUCH_MM,
@@ -162,6 +163,28 @@ def test_status_line_gives_every_state_its_words(qapp, translations) -> None:
     assert line.text() == "Check this" and not line.isHidden()
     line.clear()
     assert line.isHidden()
+
+
+def test_a_told_line_words_its_message_again_in_the_new_language(qtbot, translations) -> None:
+    line = Told()
+    qtbot.addWidget(line)
+    line.tell(State.ERROR, lambda: QCoreApplication.translate("StatusLine", "Error"))
+    assert line.text() == "Error"
+    translations.switch(Language.JA)
+    qtbot.waitUntil(lambda: line.text() == "エラー")
+    assert line.state is State.ERROR
+    line.clear()
+    translations.switch(Language.EN)
+    qtbot.wait(50)  # the language change has been delivered
+    assert line.text() == "" and line.isHidden()  # a cleared line keeps no words to bring back
+
+
+def test_the_same_message_again_still_shows_the_line(qapp) -> None:
+    line = StatusLine()
+    line.set_message(State.INFO, "Same")
+    line.hide()  # as a panel does with a line it does not need now
+    line.set_message(State.INFO, "Same")
+    assert not line.isHidden()
 
 
 @pytest.mark.parametrize("contrast", list(Contrast))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from counter_fixtures import insert, server, terminal  # noqa: F401 (fixtures)
@@ -428,6 +428,16 @@ def test_a_face_auth_card_and_the_reset_wipes_the_keypad(qtbot, terminal, insert
         assert panel.visit is None and not panel.code_b.isVisibleTo(panel)
     finally:
         translations.uninstall()
+
+
+def test_a_card_face_read_for_a_visit_already_ended_is_zero_filled(qapp) -> None:
+    """What `_run` hands a late card-face read to: its images are never shown, and wiped."""
+    images = [QImage(16, 8, QImage.Format.Format_Grayscale8) for _ in range(3)]
+    for image in images:
+        image.fill(200)
+    shown = visit_panel._Shown(*images, birth_date=date(1990, 1, 1), expiry=date(2030, 1, 1))
+    shown.wipe()
+    assert all(_all_zero(image) for image in images)
 
 
 def test_words_for_every_code() -> None:
