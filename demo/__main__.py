@@ -22,39 +22,31 @@ On exit (closing the window, Ctrl-C) the central and the harness are stopped by 
 from __future__ import annotations
 
 import argparse
-import collections
-import datetime as dt
 import os
-import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from cryptography import x509
 
 import facekit
-from cardadmin import derive_card_key
 from cardemu.harness import DEFAULT_CONTROL, READER, STAFF_READER, HarnessError, PcscHarness
 from cardemu.personalise import KENKAKU_PIN_B
 from cardemu.residents import ADULT, AUTH_PIN, FACE_AUTH, JUKI_PIN, KENHOJO_PIN, SIGN_PIN, write_residents
 from cardemu.staff import StaffCa
 from cardemu.state import CardState
-from cardemu.supervisor import set_parent_death_signal
 from cardemu.testpki import TestPki
 from central import migrate
 from central.authority import Authority
 from central.db import make_engine as make_central_engine
 from central.service import Central
 from demo import seed
+from demo.central_process import CentralDidNotStart, serve_central
 from kiosk import cli
 from kiosk.flows.counter.assembly import TerminalConfig
-from kiosk.store.db import make_engine, make_sessionmaker
-from kiosk.store.migrate import upgrade
 from kiosk.sync.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,44 +96,20 @@ class CentralProcess:
         self.db_url, self.ca_dir, self.log_path = db_url, ca_dir, log_path
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
-        self._tail: collections.deque[str] = collections.deque(maxlen=50)
 
     def start(self) -> str:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        command = [
-            sys.executable,
-            "-m",
-            "central",
-            "serve",
-            "--url",
-            self.db_url,
-            "--ca-dir",
-            str(self.ca_dir),
-        ]
-        # preexec_fn only calls the pre-resolved prctl: the central dies with the demo, even a killed one.
-        self.process = subprocess.Popen(  # noqa: S603 (our own argv)
-            [*command, "--port", "0"],
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            preexec_fn=set_parent_death_signal,  # noqa: PLW1509
-        )
-        assert self.process.stderr is not None
         log = self.log_path.open("a", encoding="utf-8")
-        found = None
-        for line in self.process.stderr:  # until it says where it listens (or exits: EOF)
+
+        def write(line: str) -> None:
             log.write(line)
-            found = re.search(r"https://127\.0\.0\.1:\d+/pkix/", line)
-            if found:
-                break
-        if not found:
+            log.flush()
+
+        try:
+            # The central dies with the demo, even a killed one.
+            self.process, self.url = serve_central(self.db_url, self.ca_dir, write, die_with_parent=True)
+        except CentralDidNotStart:
             log.close()
-            self.stop()
-            raise RuntimeError(f"the central did not start; see {self.log_path}")
-        # Keep reading its log, or a full pipe would stall the central mid-request.
-        threading.Thread(target=_copy, args=(self.process.stderr, log), daemon=True).start()
-        self.url = found.group(0)
+            raise RuntimeError(f"the central did not start; see {self.log_path}") from None
         return self.url
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -154,13 +122,6 @@ class CentralProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
-
-
-def _copy(source: IO[str], target: IO[str]) -> None:
-    with target:
-        for line in source:
-            target.write(line)
-            target.flush()
 
 
 # -- making the world -----------------------------------------------------------------------------
@@ -189,11 +150,7 @@ def build(world: World, pki: TestPki, staff_ca: StaffCa, ca_dir: Path, central: 
         secret = handle.register_terminal(TERMINAL, seed.MUNICIPALITY)
         url = central.start()
         done = bootstrap(url, TERMINAL, secret, authority.root.cert, world.data_dir / "terminal")
-        seed.write_terminal_files(world.data_dir, authority, pki, staff_ca)
-        engine = make_engine(world.data_dir / "kiosk.db")
-        upgrade(engine)
-        seed.make_staff_card(world.staff_card, staff_ca, make_sessionmaker(engine))
-        engine.dispose()
+        seed.prepare_terminal(world.data_dir, authority, pki, staff_ca, world.staff_card)
         key, _chain, _root = done.identity.load()
         seed.seed_renewable_card(world.resident_card, pki, handle, terminal_id=TERMINAL, terminal_key=key)
         _register_others(world.others, pki, handle)
@@ -217,13 +174,7 @@ def _register_others(directory: Path, pki: TestPki, central: Central) -> None:
         if name == ADULT:
             path.unlink()  # the demo's adult is the seeded one
             continue
-        state = CardState.load(path)
-        state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
-        state.save(path)
-        expiry = dt.date(int(state.expiry[:4]), int(state.expiry[4:6]), int(state.expiry[6:]))
-        central.register_card(
-            state.card_id, state.municipality, f"demo-{name}", expiry, face_auth=name == FACE_AUTH
-        )
+        seed.adopt_card(central, CardState.load(path), path, f"demo-{name}", face_auth=name == FACE_AUTH)
 
 
 # -- the sheet ------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.csr import p10_from_card
 from kiosk.reader.jpki import CertSlot, JpkiKey, JpkiPin, JpkiSession
 from kiosk.reader.transport import Transport
+from kiosk.store.db import make_engine, make_sessionmaker
+from kiosk.store.migrate import upgrade
 from lcmp import jpki_items
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -65,6 +67,7 @@ OPERATOR_NAME = "窓口1"
 STAFF_PIN = "4826"  # the demo staff card's PIN (4 digits, 3 tries)
 SEED_OPERATOR = "staff-2021"  # who served the holder at the counter back then (in the application)
 RECIPIENT_FILE, STAFF_CA_FILE, TRUST_DIR = "central-encryption.pem", "staff-ca.pem", "trust"
+STORE_FILE = "kiosk.db"  # the kiosk store (kiosk/flows/counter/assembly.py)
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,7 @@ def seed_renewable_card(
     today = today or dt.datetime.now(JST).date()
     spec = renewable_adult(today)
     state = personalise(spec, pki)
-    state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state.save(path)
-    central.register_card(state.card_id, MUNICIPALITY, f"demo-{state.card_id.hex()[:8]}", spec.expiry)
+    adopt_card(central, state, path, f"demo-{state.card_id.hex()[:8]}")  # in MUNICIPALITY, the adult's
 
     number = secrets.randbelow(2**62 - 1) + 1  # random, as the kiosk numbers its applications
     application_id = jpki_items.application_id(terminal_id, number)
@@ -163,6 +163,34 @@ def seed_renewable_card(
         connection.close()
     central.confirm_installed(issued.serial, terminal_id=terminal_id, now=issued_at + dt.timedelta(minutes=5))
     return SeededCard(path, spec, issued.certificate, issued_at.date())
+
+
+def adopt_card(
+    central: Central, state: CardState, path: Path, holder_ref: str, *, face_auth: bool = False
+) -> CardState:
+    """A software card for this central: its card-admin key derived from the central's master key
+    (J-LIS issues both), saved at `path`, registered in the card's municipality."""
+    state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state.save(path)
+    expiry = parse_yyyymmdd(state.expiry)
+    central.register_card(state.card_id, state.municipality, holder_ref, expiry, face_auth=face_auth)
+    return state
+
+
+def prepare_terminal(
+    data_dir: Path, authority: Authority, pki: TestPki, staff_ca: StaffCa, staff_card: Path
+) -> str:
+    """The data directory around the terminal identity, as the installer and an administrator
+    leave it: `write_terminal_files`, the store migrated, the staff card at `staff_card` made and
+    enrolled (`make_staff_card`). Returns the operator id."""
+    write_terminal_files(data_dir, authority, pki, staff_ca)
+    engine = make_engine(data_dir / STORE_FILE)
+    try:
+        upgrade(engine)
+        return make_staff_card(staff_card, staff_ca, make_sessionmaker(engine))
+    finally:
+        engine.dispose()
 
 
 def write_terminal_files(data_dir: Path, authority: Authority, pki: TestPki, staff_ca: StaffCa) -> None:

@@ -91,10 +91,6 @@ from pathlib import Path
 from types import TracebackType
 
 import numpy as np
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from PIL import Image
 from PySide6.QtCore import QBuffer, QByteArray, QDate, QIODevice, QPoint, Qt  # noqa: TID251 (a UI tool)
 from PySide6.QtGui import QFont, QFontDatabase, QFontInfo, QFontMetrics, QImage  # noqa: TID251
@@ -115,7 +111,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import facekit
-from cardadmin import derive_card_key
 from cardemu.card import SoftCard
 from cardemu.inprocess import SoftCardConnection
 from cardemu.personalise import personalise
@@ -137,7 +132,6 @@ from kiosk.domain.identity import PhotoIdKind, PresentedDocument
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind, PinUse
 from kiosk.domain.procedures import Item, Procedure
-from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.domain.secret import Secret
 from kiosk.domain.service_mode import OutOfServiceReason, ServiceState
 from kiosk.facecheck.camera import Capture
@@ -147,8 +141,7 @@ from kiosk.flows.counter.assembly import RunningTerminal, TerminalConfig, open_t
 from kiosk.flows.counter.machine import FlowEnded
 from kiosk.flows.health import CheckName, ReaderContext, terminal_checks
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderState
-from kiosk.store.db import make_engine, make_sessionmaker
-from kiosk.store.migrate import upgrade
+from kiosk.sync.bootstrap import bootstrap
 from kiosk.ui.app import CounterMain
 from kiosk.ui.console import HealthView
 from kiosk.ui.counter import CounterWindow
@@ -188,20 +181,6 @@ TAB_VISIT, TAB_LEDGER, TAB_PENDING, TAB_HEALTH, TAB_SERVICE = 1, 2, 3, 4, 5  # C
 
 
 # -- the world behind the windows: central, terminal, cards, camera, matcher ---------------------
-
-
-def _write_pem(path: Path, *objs: x509.Certificate | rsa.RSAPrivateKey) -> Path:
-    data = b""
-    for obj in objs:
-        if isinstance(obj, x509.Certificate):
-            data += obj.public_bytes(serialization.Encoding.PEM)
-        else:
-            data += obj.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-    path.touch(mode=0o600)
-    path.write_bytes(data)
-    return path
 
 
 class Gate:
@@ -298,9 +277,8 @@ class Served:
     """The central's HTTPS endpoint on one port of 127.0.0.1: taken down (its port closed, so every
     exchange is refused) and brought back on the same port."""
 
-    def __init__(self, central: Central, identity_dir: Path, context: ssl.SSLContext) -> None:
+    def __init__(self, central: Central, context: ssl.SSLContext) -> None:
         self.central = central
-        self.identity_dir = identity_dir  # the bootstrapped terminal identity (terminal.key, …)
         self._context = context
         self._port = 0  # the first start picks a free one
         self._server: CentralHttpServer | None = None
@@ -330,28 +308,15 @@ class Served:
 @contextmanager
 def central_server(directory: Path) -> Iterator[Served]:
     """The real central as `central serve` runs it (HTTPS, mutual TLS) on 127.0.0.1 in a thread of
-    this process, with this terminal registered and bootstrapped."""
+    this process, with the sample residents' municipalities."""
     authority = Authority.create(directory / "ca", root_bits=2048, ca_bits=2048)
     db_url = f"sqlite:///{directory / 'central.db'}"
     migrate.upgrade(db_url)
     central = Central(authority, make_central_engine(db_url))
     for code, name in MUNICIPALITIES.items():
         central.add_municipality(code, name)
-    secret = central.register_terminal(TERMINAL, seed.MUNICIPALITY)
-    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL)]))
-        .sign(terminal_key, hashes.SHA256())
-    )
-    issued = central.bootstrap_terminal(TERMINAL, secret, csr)
-    keys = directory / "terminal"
-    keys.mkdir(mode=0o700)
-    _write_pem(keys / "terminal.key", terminal_key)
-    _write_pem(keys / "terminal.pem", issued.certificate, authority.terminal_ca.cert)
-    _write_pem(keys / "central-root.pem", authority.root.cert)
     tls = ensure_server_tls(authority, ["127.0.0.1"])
-    served = Served(central, keys, server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca)))
+    served = Served(central, server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca)))
     served.start()
     try:
         yield served
@@ -405,32 +370,26 @@ class World:
 
 
 def _card_for(central: Central, source: Path, path: Path) -> SoftCard:
-    """A copy of the card file, personalised under this central's card-admin key (J-LIS issues
-    both) and registered with it."""
+    """A copy of the sample card file, made this central's (`seed.adopt_card`)."""
     shutil.copy2(source, path)
-    state = CardState.load(path)
-    state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
-    state.save(path)
-    expiry = parse_yyyymmdd(state.expiry)
-    central.register_card(state.card_id, state.municipality, f"holder-{path.stem}", expiry)
+    state = seed.adopt_card(central, CardState.load(path), path, f"holder-{path.stem}")
     return SoftCard(state, path)
 
 
 @contextmanager
 def world(sample: Sample, directory: Path) -> Iterator[World]:
     """A fresh central, terminal data directory and copies of the cards: every language starts
-    from the same state. The terminal is opened as `kiosk counter` opens it (`open_terminal`)."""
+    from the same state. The terminal is enrolled as `kiosk terminal bootstrap` enrols it (CMP with
+    its one-time secret), its data directory laid out as the demo's (`seed.prepare_terminal`), and
+    it is opened as `kiosk counter` opens it (`open_terminal`)."""
     directory.mkdir(parents=True)
     with central_server(directory / "central") as served:
         central = served.central
         data = directory / "data"
-        shutil.copytree(served.identity_dir, data / "terminal")
-        seed.write_terminal_files(data, central.authority, sample.pki, sample.staff_ca)
-        engine = make_engine(data / "kiosk.db")
-        upgrade(engine)
+        secret = central.register_terminal(TERMINAL, seed.MUNICIPALITY)
+        bootstrap(served.url, TERMINAL, secret, central.authority.root.cert, data / "terminal")
         staff_path = directory / "staff.json"
-        seed.make_staff_card(staff_path, sample.staff_ca, make_sessionmaker(engine))  # enrolled as op-001
-        engine.dispose()
+        seed.prepare_terminal(data, central.authority, sample.pki, sample.staff_ca, staff_path)  # op-001
         cards = {name: _card_for(central, path, directory / path.name) for name, path in sample.cards.items()}
         specs = resident_specs()
         code_b = {name: specs[name].pin_b for name in cards}

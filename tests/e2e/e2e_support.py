@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import os
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 from cryptography import x509
@@ -27,6 +23,8 @@ from central import migrate
 from central.authority import Authority
 from central.db import make_engine
 from central.service import Central
+from demo.central_process import CentralDidNotStart, serve_central
+from kiosk.sync.bootstrap import identity_in
 from kiosk.sync.central import TerminalIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,27 +72,10 @@ class CentralProcess:
 
 
 def _serve(db_url: str, ca_dir: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(  # its own process, as in production
-        [sys.executable, "-m", "central", "serve", "--url", db_url, "--ca-dir", str(ca_dir),
-         "--port", str(port)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
-    )  # fmt: skip
-    assert process.stderr is not None
-    line = process.stderr.readline()
-    found = re.search(r"https://127\.0\.0\.1:(\d+)/pkix/", line)
-    if not found:
-        process.kill()
-        process.wait(5)
-        raise AssertionError(f"central did not start: {line}")
-    # Keep reading its log, or a full pipe would block the central mid-request.
-    threading.Thread(target=_drain, args=(process.stderr,), daemon=True).start()
-    return process, found.group(0)
-
-
-def _drain(stream: IO[str]) -> None:
-    for line in stream:
-        CENTRAL_LOG.append(line.rstrip())
+    try:  # its own process, as in production
+        return serve_central(db_url, ca_dir, lambda line: CENTRAL_LOG.append(line.rstrip()), port=port)
+    except CentralDidNotStart:
+        raise AssertionError(f"central did not start: {list(CENTRAL_LOG)[-5:]}") from None
 
 
 CENTRAL_LOG: collections.deque[str] = collections.deque(maxlen=2000)  # for failure reports
@@ -128,11 +109,11 @@ def enrol_terminal(central: Central, terminal_id: str, directory: Path) -> Termi
     issued = central.bootstrap_terminal(terminal_id, secret, request)
     authority = central.authority
     directory.mkdir(mode=0o700, parents=True)
-    return TerminalIdentity(
-        key_file=write_pem(directory / "terminal.key", terminal_key),
-        cert_file=write_pem(directory / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=write_pem(directory / "central-root.pem", authority.root.cert),
-    )
+    identity = identity_in(directory)  # the file names `kiosk terminal bootstrap` writes
+    write_pem(identity.key_file, terminal_key)
+    write_pem(identity.cert_file, issued.certificate, authority.terminal_ca.cert)
+    write_pem(identity.central_root_file, authority.root.cert)
+    return identity
 
 
 @pytest.fixture
