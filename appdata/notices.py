@@ -1,7 +1,8 @@
 """The central's downstream notices to a terminal (docs/sync-protocol.md, "Notices"): what the
 central decided on its own after the terminal's request was answered — a deferred issuance
 decided, a certificate the terminal requested revoked (破棄 by the confirmation sweep, a
-revocation from another counter, a card reported lost).
+revocation from another counter, a card reported lost), or handed over to the terminal where its
+card came back.
 
 A terminal pulls them with a genm carrying its cursor (the highest `seq` it has applied); the
 genp answer is one `NoticePage` as JSON, signed with the rest of the CMP answer. Shared by the
@@ -21,7 +22,8 @@ from typing import Any, Final
 
 ISSUANCE_DECIDED: Final = "issuance.decided"
 CERTIFICATE_REVOKED: Final = "certificate.revoked"
-KINDS: Final = frozenset({ISSUANCE_DECIDED, CERTIFICATE_REVOKED})
+HANDED_OVER: Final = "issuance.handed_over"
+KINDS: Final = frozenset({ISSUANCE_DECIDED, CERTIFICATE_REVOKED, HANDED_OVER})
 
 PAGE_SIZE: Final = 100  # notices per genp; `more` says another page is waiting
 
@@ -149,6 +151,37 @@ class CertificateRevoked:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise NoticeFormatError(f"bad {CERTIFICATE_REVOKED} payload ({type(exc).__name__})") from exc
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """A certificate this terminal requested is being installed by `to_terminal`, where its card
+    is now (the handover): this terminal must neither write it nor revoke it as 破棄."""
+
+    serial: str  # lower-case hex, no leading zeros
+    cert_kind: str  # "sign" / "auth"
+    application_id: str
+    to_terminal: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "serial": self.serial,
+            "cert_kind": self.cert_kind,
+            "application_id": self.application_id,
+            "to_terminal": self.to_terminal,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> HandedOver:
+        try:
+            return cls(
+                format(int(str(payload["serial"]), 16), "x"),
+                str(payload["cert_kind"]),
+                str(payload["application_id"]),
+                str(payload["to_terminal"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NoticeFormatError(f"bad {HANDED_OVER} payload ({type(exc).__name__})") from exc
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:

@@ -40,7 +40,7 @@ from cardadmin import (
     derive_card_key,
 )
 from cardadmin.operation import AUTH_PIN
-from central import operations, registry
+from central import applications, operations, registry
 from central.authority import Authority
 from central.enums import ApplicationStatus, AuthorizationOutcome, CardStatus, CertStatus
 from central.models import AdminAuthorization, Application, Certificate
@@ -93,7 +93,7 @@ def _check(
         raise _Refusal("no-application")
     if app.status is not ApplicationStatus.APPROVED:
         raise _Refusal("application-not-approved")
-    if terminal_id is not None and app.terminal_id != terminal_id:
+    if terminal_id is not None and applications.installer(app) != terminal_id:
         raise _Refusal("other-terminal")
     if app.card_id != card_id:
         raise _Refusal("other-card")

@@ -284,6 +284,12 @@ def list_applications(
     return [ApplicationRecord.of(row) for row in session.scalars(query)]
 
 
+def installer(app: Application) -> str:
+    """The terminal that writes the application's certificates: the requesting one, unless the
+    issuance was handed over to the terminal where the card came back (central/handover.py)."""
+    return app.installer_terminal_id or app.terminal_id
+
+
 def get_application(session: Session, application_id: str, *, for_update: bool = False) -> Application:
     row = session.get(Application, application_id, with_for_update=for_update)
     if row is None:

@@ -40,7 +40,17 @@ from appdata.status import (
     SuspensionReleased,
 )
 from cardadmin import CARD_ID_LENGTH, AdminOperation
-from central import admin_auth, applications, intake, issuance, notices, registry, terminals
+from central import (
+    admin_auth,
+    applications,
+    certstore,
+    handover,
+    intake,
+    issuance,
+    notices,
+    registry,
+    terminals,
+)
 from central.enums import CaName, CertKind
 from central.errors import (
     CentralError,
@@ -336,6 +346,9 @@ class CmpIntake:
             asked = jpki_items.octets_value(body.items, jpki_items.ADMIN_CHALLENGE)
             if asked is not None:
                 return self._authorize(session, request, asked, terminal_id, now)
+            installed = jpki_items.integer_value(body.items, jpki_items.INSTALLED_SERIAL)
+            if installed is not None:
+                return self._installed(session, request, installed, terminal_id, now)
             answer_item = self._query(session, body.items, terminal_id, now)
             if answer_item is not None:
                 return self._reply(request, lcmp.Genp((answer_item,)), now)
@@ -387,6 +400,12 @@ class CmpIntake:
                           for c in view.certificates),
                 )  # fmt: skip
             return lcmp.InfoTypeAndValue.utf8(jpki_items.CARD_STATUS, card.to_json())
+        handover_card = jpki_items.octets_value(items, jpki_items.HANDOVER_QUERY)
+        if handover_card is not None:
+            if len(handover_card) != CARD_ID_LENGTH:
+                raise _Refusal(lcmp.FailureInfo.badDataFormat, "handover query: a card id is 16 bytes")
+            answer = handover.hand_over(session, handover_card, terminal_id, now)
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.HANDOVER, answer.to_json())
         after = jpki_items.integer_value(items, jpki_items.NOTICES_AFTER)
         if after is not None:
             if after < 0:
@@ -435,6 +454,26 @@ class CmpIntake:
             return self._error(request, lcmp.FailureInfo.notAuthorized, decision.reason or "refused", now)
         return self._reply(
             request, lcmp.Genp((jpki_items.octets_item(jpki_items.ADMIN_RESPONSE, decision.response),)), now
+        )
+
+    def _installed(
+        self, session: Session, request: lcmp.Message, serial: int, terminal_id: str, now: dt.datetime
+    ) -> bytes:
+        """A handed-over certificate is on the card (written and read back): what a certConf says
+        for the terminal's own requests, whose transaction this terminal never had."""
+        assert isinstance(request.body, lcmp.Genm)
+        app_id = self._application_id(request.body.items, terminal_id)
+        row = certstore.get(session, serial)
+        if row.application_id != app_id:
+            raise _Refusal(lcmp.FailureInfo.badCertId, f"certificate {row.serial} is not of {app_id}")
+        app = applications.get_application(session, app_id)
+        if applications.installer(app) != terminal_id:
+            raise _Refusal(lcmp.FailureInfo.notAuthorized, f"{app_id} was not handed over to this terminal")
+        status = issuance.confirm_installed(session, self.authority, serial, now, terminal_id=terminal_id)
+        return self._reply(
+            request,
+            lcmp.Genp((lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_STATUS, status.status.value),)),
+            now,
         )
 
     def _follow_up(self, request: lcmp.Message, terminal_id: str, now: dt.datetime) -> bytes:
@@ -602,6 +641,11 @@ class CmpIntake:
 
     @staticmethod
     def _application_id(items: tuple[lcmp.InfoTypeAndValue, ...], terminal_id: str) -> str:
+        """The terminal's own application by its number; an application handed over to it by
+        the central's id (whose installer is checked where the application is used)."""
+        handed_over = jpki_items.text_value(items, jpki_items.APPLICATION_ID)
+        if handed_over is not None:
+            return handed_over
         number = jpki_items.integer_value(items, jpki_items.APPLICATION_NUMBER)
         if number is None:
             raise _Refusal(lcmp.FailureInfo.badRequest, "application number item missing")

@@ -42,7 +42,7 @@ def _load_csr(csr: x509.CertificateSigningRequest | bytes) -> x509.CertificateSi
 
 def _approved(session: Session, application_id: str, terminal_id: str | None) -> Application:
     app = applications.get_application(session, application_id, for_update=True)
-    if terminal_id is not None and app.terminal_id != terminal_id:
+    if terminal_id is not None and applications.installer(app) != terminal_id:
         raise ApplicationRejected(f"application {application_id} belongs to another terminal")
     if app.status is not ApplicationStatus.APPROVED:
         raise ApplicationRejected(f"application {application_id} is {app.status.value}")
@@ -145,7 +145,9 @@ def confirm_installed(
     if row.kind is CertKind.TERMINAL or row.application_id is None:
         raise ApplicationRejected(f"certificate {row.serial} is not a card certificate")
     app = applications.get_application(session, row.application_id)
-    if terminal_id is not None and app.terminal_id != terminal_id:
+    # Either terminal may say it is on the card: the one that asked for it wrote it before the
+    # handover's notice reached it, or the one it was handed over to.
+    if terminal_id is not None and terminal_id not in (app.terminal_id, applications.installer(app)):
         raise ApplicationRejected(f"certificate {row.serial} was requested by another terminal")
     if row.installed_at is not None:
         return certificate_status(session, row.serial, now)
@@ -228,8 +230,10 @@ def destroy_unconfirmed(
     row = certstore.get(session, serial, for_update=True)
     if row.kind is CertKind.TERMINAL or row.application_id is None:
         raise ApplicationRejected(f"certificate {row.serial} is not a card certificate")
-    if terminal_id is not None and row.terminal_id != terminal_id:
-        raise ApplicationRejected(f"certificate {row.serial} was requested by another terminal")
+    # Only the terminal that installs it now may give it up: not the requester after a handover.
+    installing = applications.installer(applications.get_application(session, row.application_id))
+    if terminal_id is not None and installing != terminal_id:
+        raise ApplicationRejected(f"certificate {row.serial} is installed by another terminal")
     if row.installed_at is None and _destroy(session, row, now):
         refresh_crls(session, authority, [row.issuer], now)
     return certificate_status(session, row.serial, now)

@@ -125,6 +125,9 @@ class Application(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # chosen by the kiosk (UUID)
     terminal_id: Mapped[str] = mapped_column(ForeignKey("terminal.id"), index=True)
+    # The terminal that finishes the issuance when the card came back elsewhere (central/handover.py);
+    # None: the requesting terminal. `terminal_id` stays the record of who received it.
+    installer_terminal_id: Mapped[str | None] = mapped_column(ForeignKey("terminal.id"))
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"), index=True)
     card_id: Mapped[str | None] = mapped_column(ForeignKey("card.card_id"), index=True)
     kind: Mapped[ProcedureKind] = mapped_column(_enum(ProcedureKind, "procedure_kind"))

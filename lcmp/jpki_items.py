@@ -41,6 +41,11 @@ CERTIFICATE_STATUS = _oid("certificate-status")  # UTF8String: CertificateStatus
 # downstream notices (genm asks with the terminal's cursor, genp answers with one page)
 NOTICES_AFTER = _oid("notices-after")  # INTEGER: the highest notice seq the terminal applied
 NOTICE_PAGE = _oid("notice-page")  # UTF8String: appdata.notices.NoticePage JSON
+# handover (docs/sync-protocol.md, "Handover"): another terminal of the municipality finishes an
+# issuance whose card left the terminal that requested it
+HANDOVER_QUERY = _oid("handover-query")  # OCTET STRING: the 16-byte card id at this terminal
+HANDOVER = _oid("handover")  # UTF8String: appdata.handover.HandoverAnswer JSON
+INSTALLED_SERIAL = _oid("installed-serial")  # INTEGER: a handed-over certificate, now on the card
 
 MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
 
@@ -55,6 +60,14 @@ def application_id(terminal_id: str, number: int) -> str:
     if not 0 < number <= MAX_APPLICATION_NUMBER:
         raise ValueError("application number out of range")
     return f"{terminal_id}/{number}"
+
+
+def application_item(application: int | str) -> InfoTypeAndValue:
+    """How a terminal names an application: its own by number, one handed over to it by the
+    central's id (docs/sync-protocol.md, "Handover")."""
+    if isinstance(application, str):
+        return InfoTypeAndValue.utf8(APPLICATION_ID, application)
+    return integer_item(APPLICATION_NUMBER, application)
 
 
 def normalise_bootstrap_secret(secret: str) -> bytes:

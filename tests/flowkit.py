@@ -109,6 +109,28 @@ class CentralServer:
         assert self.central.receive_application(sealed, terminal_id=TERMINAL).approved
 
 
+def enrol(
+    central: Central, terminal_id: str, municipality: str, directory: Path
+) -> tuple[TerminalIdentity, rsa.RSAPrivateKey]:
+    """A terminal registered and bootstrapped at the central, its identity files in `directory`."""
+    secret = central.register_terminal(terminal_id, municipality)
+    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, terminal_id)]))
+        .sign(terminal_key, hashes.SHA256())
+    )
+    issued = central.bootstrap_terminal(terminal_id, secret, csr)
+    authority = central.authority
+    directory.mkdir(mode=0o700, parents=True)
+    identity = TerminalIdentity(
+        key_file=write_pem(directory / "terminal.key", terminal_key),
+        cert_file=write_pem(directory / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
+        central_root_file=write_pem(directory / "central-root.pem", authority.root.cert),
+    )
+    return identity, terminal_key
+
+
 @contextmanager
 def central_server(directory: Path, *, deferred: bool = False) -> Iterator[CentralServer]:
     """As `central serve` runs it (TLS asking for the terminal certificate), bound to 127.0.0.1:0.
@@ -118,21 +140,7 @@ def central_server(directory: Path, *, deferred: bool = False) -> Iterator[Centr
     migrate.upgrade(db_url)
     central = Central(authority, make_central_engine(db_url))
     central.add_municipality(MUNICIPALITY, "世田谷区")
-    secret = central.register_terminal(TERMINAL, MUNICIPALITY)
-    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TERMINAL)]))
-        .sign(terminal_key, hashes.SHA256())
-    )
-    issued = central.bootstrap_terminal(TERMINAL, secret, csr)
-    kiosk_dir = directory / "terminal"
-    kiosk_dir.mkdir(mode=0o700)
-    identity = TerminalIdentity(
-        key_file=write_pem(kiosk_dir / "terminal.key", terminal_key),
-        cert_file=write_pem(kiosk_dir / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=write_pem(kiosk_dir / "central-root.pem", authority.root.cert),
-    )
+    identity, terminal_key = enrol(central, TERMINAL, MUNICIPALITY, directory / "terminal")
     tls = ensure_server_tls(authority, ["127.0.0.1"])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
     intake = CmpIntake(central, deferred_issuance=deferred, check_after=60)

@@ -4,7 +4,9 @@
 - every `poll_interval`: the central's notices pulled into the inbox and applied (a deferred
   decision arrives here first), then pollReqs for delayed issuances still waiting;
 - the recovery worker once at start (entries that need no card: certConf, 破棄 after the card
-  wait) and again whenever a card is inserted (entries for *that* card: write, read back).
+  wait) and again whenever a card is inserted (entries for *that* card: write, read back),
+  after asking the central for certificates of that card another terminal left unfinished
+  (kiosk.flows.handover).
 
 The card is opened only for the recovery pass and closed at once, so a counter flow that starts
 afterwards gets the reader; a flow running when the card arrives is the caller's to coordinate
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.flows.handover import HandoverUnavailable, take_over
 from kiosk.flows.notices import NoticeHandlers
 from kiosk.flows.ports import CentralPort, PresentCard
 from kiosk.flows.recovery import RecoveryReport, recover
@@ -48,7 +51,9 @@ def reader_card(link: CentralLink, preferred_reader: str | None = None) -> CardO
     def opened() -> Iterator[PresentCard]:
         with open_card(preferred_reader) as connection:
             jpki = JpkiSession(Transport(connection))
-            yield PresentCard(jpki.card_id().hex(), jpki, lambda number: CmpAdminAuthorizer(link, number))
+            yield PresentCard(
+                jpki.card_id().hex(), jpki, lambda application: CmpAdminAuthorizer(link, application)
+            )
 
     return opened
 
@@ -111,6 +116,11 @@ class SyncService:
 
     def _recover(self, card: PresentCard | None) -> RecoveryReport:
         with self._recovering:
+            if card is not None:
+                try:  # another terminal's certificate for this card first: then recovered as ours
+                    take_over(self._sessions, self._sealer, self._link, card, clock=self._clock)
+                except HandoverUnavailable as exc:
+                    log.info("no handover asked for this card: %s", exc)
             return recover(
                 self._sessions, self._sealer, self._link, now=self._clock(), card=card, policy=self._policy
             )

@@ -28,6 +28,7 @@ P10CR: Final = lcmp.P10cr.kind
 POLL_REQ: Final = lcmp.PollReq.kind
 CERT_CONF: Final = lcmp.CertConf.kind
 RR: Final = lcmp.Rr.kind
+INSTALLED: Final = "genm-installed"  # a handed-over certificate confirmed (no certConf of ours)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,14 @@ def exchanges(session: Session, entry: IssuanceJournal) -> list[Exchange]:
         if request.header.transaction_id == entry.transaction_id:
             found.append(_exchange(row, request))
     return found
+
+
+def application_ref(session: Session, entry: IssuanceJournal) -> int | str:
+    """How the central knows the entry's application: the central's id of one handed over to
+    this terminal, else this terminal's number (`jpki_items.application_item`)."""
+    if entry.taken_over is not None:
+        return entry.taken_over
+    return application_number(session, entry)
 
 
 def application_number(session: Session, entry: IssuanceJournal) -> int:

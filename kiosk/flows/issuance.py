@@ -120,7 +120,7 @@ class _Issued:
     """What a card step needs of its entry, read in one short transaction."""
 
     der: bytes
-    application_number: int
+    application: int | str  # `exchanges.application_ref`
     key: JpkiKey
 
 
@@ -139,7 +139,7 @@ def _issued(
             raise WrongCard(f"issuance {entry_id} is for another card")
         return _Issued(
             entry.open_certificate(sealer),
-            exchanges.application_number(session, entry),
+            exchanges.application_ref(session, entry),
             CARD_KEYS[CertificateKind(entry.cert_kind)],
         )
 
@@ -189,7 +189,7 @@ def write_certificate(
     written again: that would need a second authorisation for nothing."""
     issued = _issued(sessions, sealer, entry_id, card, IssuanceStep.CERTIFICATE_RECEIVED)
     certificate = x509.load_der_x509_certificate(issued.der)
-    authorizer = card.authorizer_for(issued.application_number)
+    authorizer = card.authorizer_for(issued.application)
     if not can_write(certificate, now, card_key(card, issued.key, authorizer), card_here=True):
         raise CertificateNotWritable(f"issuance {entry_id}: certificate does not fit the card")
     slot = issued.key.certificate
@@ -224,13 +224,24 @@ def read_back(
 def send_confirmation(
     sessions: sessionmaker[Session], sealer: Sealer, link: CentralPort, entry_id: uuid.UUID, *, now: datetime
 ) -> None:
-    """READ_BACK → CONFIRMED with the certConf in the outbox, in one transaction. No card needed."""
+    """READ_BACK → CONFIRMED with the certConf in the outbox, in one transaction. No card needed.
+    A certificate handed over to this terminal is confirmed by a genm naming it instead: the
+    certConf belongs to the requesting terminal's transaction."""
     with sessions.begin() as session:
         entry = journal.get(session, entry_id)
         certificate = x509.load_der_x509_certificate(entry.open_certificate(sealer))
-        exchange = exchanges.certificate_exchange(session, entry)
-        conf = exchanges.cert_conf(exchange, certificate, link.protector)
-        journal.confirm(session, entry_id, Outgoing(exchanges.CERT_CONF, conf), now=now)
+        if entry.taken_over is not None:
+            installed = link.client.prepare_genm(
+                (
+                    jpki_items.application_item(entry.taken_over),
+                    jpki_items.integer_item(jpki_items.INSTALLED_SERIAL, certificate.serial_number),
+                )
+            )
+            journal.confirm(session, entry_id, Outgoing(exchanges.INSTALLED, installed), now=now)
+        else:
+            exchange = exchanges.certificate_exchange(session, entry)
+            conf = exchanges.cert_conf(exchange, certificate, link.protector)
+            journal.confirm(session, entry_id, Outgoing(exchanges.CERT_CONF, conf), now=now)
     log.info("issuance %s: confirmed", entry_id)
 
 
@@ -252,14 +263,14 @@ def install(
     return IssuanceStep.CONFIRMED
 
 
-def revocation_request(link: CentralPort, certificate: x509.Certificate, application_number: int) -> bytes:
+def revocation_request(link: CentralPort, certificate: x509.Certificate, application: int | str) -> bytes:
     """rr for a certificate of this application that will never be installed: 機構 revokes it ex
     officio and counts it as 破棄 (cessationOfOperation, 要領 ケ(カ))."""
     return link.client.prepare_rr(
         certificate.issuer,
         certificate.serial_number,
         x509.ReasonFlags.cessation_of_operation,
-        general_info=(jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, application_number),),
+        general_info=(jpki_items.application_item(application),),
     )
 
 
@@ -277,6 +288,6 @@ def revoke_as_destroyed(
     with sessions.begin() as session:
         entry = journal.get(session, entry_id)
         certificate = x509.load_der_x509_certificate(entry.open_certificate(sealer))
-        rr = revocation_request(link, certificate, exchanges.application_number(session, entry))
+        rr = revocation_request(link, certificate, exchanges.application_ref(session, entry))
         journal.revoke_as_destroyed(session, entry_id, Outgoing(exchanges.RR, rr), reason=reason, now=now)
     log.warning("issuance %s: revoked as destroyed (%s)", entry_id, reason)

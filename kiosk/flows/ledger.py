@@ -20,9 +20,15 @@ Each journal entry is counted by the step it stands at now, which partitions the
 | `awaiting_answer` | 応答待ち | | REQUESTED |
 | `awaiting_card` | 書込み待ち | | CERTIFICATE_RECEIVED, WRITTEN_TO_CARD, READ_BACK |
 | `not_issued` | 発行されず | | ABANDONED: refused, or given up before any certificate |
+| `handed_over` | 他端末へ引継ぎ | | HANDED_OVER: the card came back to another terminal, which installs it |
+| `taken_over` | 他端末から引継ぎ | | another terminal's certificate handed over here (any step) |
+| `taken_over_installed` | うち交付 | | of those, CONFIRMED here |
 
 So `requests = requests_answered + awaiting_answer + not_issued`, `requests_answered = installed +
-destroyed + awaiting_card` and `installed = paid + free`. 職権失効 of an installed certificate is
+destroyed + awaiting_card + handed_over` and `installed = paid + free`. A certificate taken over
+from another terminal (kiosk.flows.handover) was requested, and its fee booked, there: here it
+counts only in the last two columns, on the day it was taken over; the central's ledger counts it
+once, as the municipality's. 職権失効 of an installed certificate is
 a revocation application, not a journal step: the central's ledger counts it, this one does not.
 
 Pure queries: nothing here writes, and the journal's sealed certificates are never opened.
@@ -64,6 +70,9 @@ FIELDS: Final = (
     ("awaiting_answer", "応答待ち"),
     ("awaiting_card", "書込み待ち"),
     ("not_issued", "発行されず"),
+    ("handed_over", "他端末へ引継ぎ"),
+    ("taken_over", "他端末から引継ぎ"),
+    ("taken_over_installed", "うち交付"),
 )
 CSV_HEADER: Final = ("日付", "証明書の種類", *(label for _field, label in FIELDS))
 # Excel opens a CSV as UTF-8 only when it starts with a byte order mark; without it, Japanese
@@ -103,6 +112,9 @@ class LedgerRow:
     awaiting_answer: int = 0
     awaiting_card: int = 0
     not_issued: int = 0
+    handed_over: int = 0
+    taken_over: int = 0
+    taken_over_installed: int = 0
 
 
 @dataclass(frozen=True)
@@ -123,22 +135,30 @@ class StepCount:
     fee: Fee
     count: int
     yen: int
+    taken_over: bool = False  # another terminal's certificate, handed over to this one
 
 
-def columns(step: IssuanceStep, fee: Fee) -> tuple[str, ...]:
+_ANSWERED: Final = ("requests", "requests_answered")
+# step → the fields an entry of this terminal's own request counts in (CONFIRMED adds its fee's)
+_OWN: Final = {
+    IssuanceStep.REQUESTED: ("requests", "awaiting_answer"),
+    IssuanceStep.ABANDONED: ("requests", "not_issued"),
+    IssuanceStep.CONFIRMED: (*_ANSWERED, "installed"),
+    IssuanceStep.REVOKED_AS_DESTROYED: (*_ANSWERED, "destroyed"),
+    IssuanceStep.HANDED_OVER: (*_ANSWERED, "handed_over"),
+    **dict.fromkeys(_AWAITING_CARD, (*_ANSWERED, "awaiting_card")),
+}
+
+
+def columns(step: IssuanceStep, fee: Fee, *, taken_over: bool = False) -> tuple[str, ...]:
     """The LedgerRow fields one entry at `step` with `fee` counts in (the module's table)."""
-    if step is IssuanceStep.REQUESTED:
-        return ("requests", "awaiting_answer")
-    if step is IssuanceStep.ABANDONED:
-        return ("requests", "not_issued")
-    answered = ("requests", "requests_answered")
+    if taken_over:
+        return ("taken_over", "taken_over_installed") if step is IssuanceStep.CONFIRMED else ("taken_over",)
+    if step not in _OWN:
+        raise ValueError(f"no ledger column for step {step!r}")
     if step is IssuanceStep.CONFIRMED:
-        return (*answered, "installed", "paid" if fee is Fee.PAID else "free")
-    if step is IssuanceStep.REVOKED_AS_DESTROYED:
-        return (*answered, "destroyed")
-    if step in _AWAITING_CARD:
-        return (*answered, "awaiting_card")
-    raise ValueError(f"no ledger column for step {step!r}")
+        return (*_OWN[step], "paid" if fee is Fee.PAID else "free")
+    return _OWN[step]
 
 
 def tally(day: date, counts: Iterable[StepCount]) -> Ledger:
@@ -147,7 +167,7 @@ def tally(day: date, counts: Iterable[StepCount]) -> Ledger:
     for c in counts:
         if c.count < 0 or c.yen < 0:
             raise ValueError("counts and amounts are never negative")
-        fields = columns(c.step, c.fee)
+        fields = columns(c.step, c.fee, taken_over=c.taken_over)
         totals[c.cert_kind].update(dict.fromkeys(fields, c.count))
         if "paid" in fields:  # the yen owed to 機構 is for certificates handed over
             totals[c.cert_kind]["fee_yen"] += c.yen
@@ -162,17 +182,23 @@ def daily_ledger(session: Session, day: date) -> Ledger:
             IssuanceJournal.cert_kind,
             IssuanceJournal.step,
             IssuanceJournal.fee,
+            IssuanceJournal.taken_over.is_not(None),
             func.count(),
             func.coalesce(func.sum(IssuanceJournal.fee_yen), 0),
         )
         .where(IssuanceJournal.created_at >= start, IssuanceJournal.created_at < end)
-        .group_by(IssuanceJournal.cert_kind, IssuanceJournal.step, IssuanceJournal.fee)
+        .group_by(
+            IssuanceJournal.cert_kind,
+            IssuanceJournal.step,
+            IssuanceJournal.fee,
+            IssuanceJournal.taken_over.is_not(None),
+        )
     )
     return tally(
         day,
         (
-            StepCount(CertificateKind(kind), IssuanceStep(step), Fee(fee), int(n), int(yen))
-            for kind, step, fee, n, yen in rows
+            StepCount(CertificateKind(kind), IssuanceStep(step), Fee(fee), int(n), int(yen), bool(taken))
+            for kind, step, fee, taken, n, yen in rows
         ),
     )
 

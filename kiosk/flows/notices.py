@@ -7,6 +7,8 @@ transaction (kiosk.sync.notices.pull → kiosk.sync.inbox.apply_inbox):
 |                      |                                     | the stored p10cr, applied like a relay answer |
 | certificate.revoked, | CERTIFICATE_RECEIVED or             | REVOKED_AS_DESTROYED, nothing sent: the      |
 | destroyed (破棄)     | WRITTEN_TO_CARD (certificate serial)| revoked certificate is never written         |
+| issuance.handed_over | CERTIFICATE_RECEIVED or             | HANDED_OVER, nothing sent: the terminal      |
+|                      | WRITTEN_TO_CARD (certificate serial)| where the card is now installs it            |
 | anything else        | —                                   | audit record only                            |
 
 Every notice leaves an audit record. A notice that cannot be used (an answer that does not verify,
@@ -28,8 +30,10 @@ from sqlalchemy.orm import Session
 import lcmp
 from appdata.notices import (
     CERTIFICATE_REVOKED,
+    HANDED_OVER,
     ISSUANCE_DECIDED,
     CertificateRevoked,
+    HandedOver,
     IssuanceDecided,
     NoticeFormatError,
     parse_payload,
@@ -65,7 +69,11 @@ class NoticeHandlers:
         self._clock = clock
 
     def handlers(self) -> dict[str, InboxHandler]:
-        return {ISSUANCE_DECIDED: self.issuance_decided, CERTIFICATE_REVOKED: self.certificate_revoked}
+        return {
+            ISSUANCE_DECIDED: self.issuance_decided,
+            CERTIFICATE_REVOKED: self.certificate_revoked,
+            HANDED_OVER: self.handed_over,
+        }
 
     # -- issuance.decided ---------------------------------------------------------------------
 
@@ -112,6 +120,31 @@ class NoticeHandlers:
                 "certificate %s revoked (%s) while issuance %s is at %s",
                 revoked.serial,
                 revoked.reason,
+                entry.id,
+                entry.step.value,
+            )
+
+    # -- issuance.handed_over -----------------------------------------------------------------
+
+    def handed_over(self, session: Session, notice: InboxMessage) -> None:
+        try:
+            handed = HandedOver.from_payload(parse_payload(notice.payload))
+        except NoticeFormatError as exc:
+            self._rejected(session, notice, str(exc))
+            return
+        entry = self._entry_holding(session, int(handed.serial, 16))
+        details = {
+            "serial": handed.serial,
+            "to_terminal": handed.to_terminal,
+            "issuance": str(entry.id) if entry is not None else None,
+        }
+        self._record(session, notice, "notice.handed_over", details)
+        if entry is not None and entry.step in _NOT_ON_CARD_YET:
+            journal.hand_over(session, entry.id, to_terminal=handed.to_terminal, now=self._clock())
+        elif entry is not None:  # read back here already: our certConf says so too, and is accepted
+            log.info(
+                "certificate %s handed over while issuance %s is at %s",
+                handed.serial,
                 entry.id,
                 entry.step.value,
             )

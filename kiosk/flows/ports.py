@@ -21,9 +21,10 @@ class CentralPort(Protocol):
     protector: lcmp.Protector  # for follow-up messages built here (certConf, pollReq)
 
 
-# The central's card-administration authoriser for one application number: online, because the
-# card's challenge cannot wait in a queue (in production `CmpAdminAuthorizer(link, number)`).
-AuthorizerFor = Callable[[int], AdminAuthorizer]
+# The central's card-administration authoriser for one application (this terminal's number, or
+# the central's id of one handed over to it): online, because the card's challenge cannot wait in
+# a queue (in production `CmpAdminAuthorizer(link, application)`).
+AuthorizerFor = Callable[[int | str], AdminAuthorizer]
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ class _Worker:
         with self.sessions.begin() as session:
             entry = journal.get(session, entry_id)
             der = entry.open_certificate(self.sealer) if entry.sealed_certificate is not None else None
-            number = exchanges.application_number(session, entry)
+            application = exchanges.application_ref(session, entry)
         here = self.card is not None and self.card.card_id == entry.card_id
         can_write = True
         if der is not None:
@@ -153,7 +153,7 @@ class _Worker:
             # the one step whose decision needs the card's key: read it (one APDU, no transaction open)
             if self.card is not None and here and entry.step is IssuanceStep.CERTIFICATE_RECEIVED:
                 key = CARD_KEYS[CertificateKind(entry.cert_kind)]
-                card_key = issuance.card_key(self.card, key, self.card.authorizer_for(number))
+                card_key = issuance.card_key(self.card, key, self.card.authorizer_for(application))
             certificate = x509.load_der_x509_certificate(der)
             can_write = issuance.can_write(certificate, self.now, card_key, card_here=here)
         present = self.card.card_id if self.card is not None else None

@@ -139,6 +139,7 @@ class IssuanceStep(enum.StrEnum):
     CONFIRMED = "confirmed"  # certConf in the outbox: done
     ABANDONED = "abandoned"  # given up before any certificate existed
     REVOKED_AS_DESTROYED = "revoked_as_destroyed"  # 破棄: issued but never installed, revocation requested
+    HANDED_OVER = "handed_over"  # the card came back to another terminal, which installs it
 
 
 class Fee(enum.StrEnum):
@@ -179,6 +180,9 @@ class IssuanceJournal(Base):
     # Server defaults: rows from before migration 0003 recorded no fee and count as free.
     fee: Mapped[Fee] = mapped_column(_enum(Fee, "fee"), default=Fee.FREE, server_default=Fee.FREE.value)
     fee_yen: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Another terminal's application (the central's id) whose certificate was handed over to this
+    # terminal to install (kiosk.flows.handover); None for this terminal's own requests.
+    taken_over: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

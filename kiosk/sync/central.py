@@ -94,15 +94,16 @@ class CentralLink:
 
 
 class CmpAdminAuthorizer:
-    """`kiosk.reader.admin.AdminAuthorizer` backed by the central, for one application."""
+    """`kiosk.reader.admin.AdminAuthorizer` backed by the central, for one application: this
+    terminal's by its number, or one handed over to it by the central's id."""
 
-    def __init__(self, link: CentralLink, application_number: int) -> None:
+    def __init__(self, link: CentralLink, application: int | str) -> None:
         self.link = link
-        self.application_number = application_number
+        self.application = application
 
     def authorize(self, card_id: bytes, challenge: bytes, operation: AdminOperation) -> bytes:
         items = (
-            jpki_items.integer_item(jpki_items.APPLICATION_NUMBER, self.application_number),
+            jpki_items.application_item(self.application),
             jpki_items.octets_item(jpki_items.ADMIN_CHALLENGE, card_id + challenge + operation.encode()),
         )
         try:

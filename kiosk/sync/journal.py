@@ -17,13 +17,15 @@ tested) decides on restart — or when a card is presented again — how to cont
 | WRITTEN_TO_CARD      | card away, within the card wait             | WAIT_FOR_CARD          |
 | WRITTEN_TO_CARD      | card away, card wait over                   | REVOKE_AS_DESTROYED    |
 | READ_BACK            | any                                         | SEND_CONFIRMATION      |
-| CONFIRMED, ABANDONED, REVOKED_AS_DESTROYED | —                     | NOTHING                |
+| CONFIRMED, ABANDONED, REVOKED_AS_DESTROYED, HANDED_OVER | —       | NOTHING                |
 
 "Writable" is for the caller to establish: the card's key for that slot is still the one the
 certificate certifies, and the certificate is within its validity. A written but unconfirmed
 certificate whose card never comes back is revoked too: without a read-back nobody knows it is on
 a card, and 機構 would revoke an unconfirmed certificate after its confirmWaitTime anyway (CMP).
 A revocation for an issued-but-never-installed certificate is the ledger's 破棄 (RULES.md, Records).
+When the card comes back to another terminal of the municipality, the central hands the
+certificate over (`take_over` there, HANDED_OVER here: kiosk.flows.handover).
 
 The store functions below move one entry forward inside the caller's transaction, together with
 the outbox message that step causes (certConf with CONFIRMED, the revocation request with
@@ -80,7 +82,12 @@ class RecoveryInput:
 DEFAULT_POLICY: Final = RecoveryPolicy()
 # Steps an entry never leaves (also the console's pending view's filter).
 FINAL_STEPS: Final = frozenset(
-    {IssuanceStep.CONFIRMED, IssuanceStep.ABANDONED, IssuanceStep.REVOKED_AS_DESTROYED}
+    {
+        IssuanceStep.CONFIRMED,
+        IssuanceStep.ABANDONED,
+        IssuanceStep.REVOKED_AS_DESTROYED,
+        IssuanceStep.HANDED_OVER,
+    }
 )
 
 
@@ -118,17 +125,23 @@ def next_action(state: RecoveryInput, policy: RecoveryPolicy = DEFAULT_POLICY) -
 ALLOWED: Final[dict[IssuanceStep, frozenset[IssuanceStep]]] = {
     IssuanceStep.REQUESTED: frozenset({IssuanceStep.CERTIFICATE_RECEIVED, IssuanceStep.ABANDONED}),
     IssuanceStep.CERTIFICATE_RECEIVED: frozenset(
-        {IssuanceStep.WRITTEN_TO_CARD, IssuanceStep.REVOKED_AS_DESTROYED}
+        {IssuanceStep.WRITTEN_TO_CARD, IssuanceStep.REVOKED_AS_DESTROYED, IssuanceStep.HANDED_OVER}
     ),
     IssuanceStep.WRITTEN_TO_CARD: frozenset(
         # back to CERTIFICATE_RECEIVED when the read-back differs: write again
-        {IssuanceStep.READ_BACK, IssuanceStep.CERTIFICATE_RECEIVED, IssuanceStep.REVOKED_AS_DESTROYED}
+        {
+            IssuanceStep.READ_BACK,
+            IssuanceStep.CERTIFICATE_RECEIVED,
+            IssuanceStep.REVOKED_AS_DESTROYED,
+            IssuanceStep.HANDED_OVER,
+        }
     ),
     IssuanceStep.READ_BACK: frozenset({IssuanceStep.CONFIRMED}),
     # a certificate arriving for an abandoned request was issued after all: revoke it as 破棄
     IssuanceStep.ABANDONED: frozenset({IssuanceStep.REVOKED_AS_DESTROYED}),
     IssuanceStep.CONFIRMED: frozenset(),
     IssuanceStep.REVOKED_AS_DESTROYED: frozenset(),
+    IssuanceStep.HANDED_OVER: frozenset(),
 }
 
 
@@ -231,6 +244,73 @@ def start_issuance(
         },
         now=now,
     )
+    return entry
+
+
+def take_over(
+    session: Session,
+    *,
+    application_id: uuid.UUID,
+    central_application: str,
+    card_id: str,
+    cert_kind: CertificateKind,
+    certificate: bytes,
+    sealer: Sealer,
+    now: datetime,
+    actor: str = ACTOR_DEFAULT,
+) -> IssuanceJournal:
+    """A new entry at CERTIFICATE_RECEIVED for another terminal's certificate the central handed
+    over to this one (the card came back here): from there it goes on as this terminal's own.
+    Booked free here: the requesting terminal booked the fee with its request."""
+    if not session.in_transaction():
+        raise RuntimeError("journal steps run inside the caller's transaction")
+    entry = IssuanceJournal(
+        id=uuid.uuid4(),
+        application_id=application_id,
+        card_id=card_id.lower(),
+        cert_kind=cert_kind,
+        step=IssuanceStep.CERTIFICATE_RECEIVED,
+        attempts=0,
+        taken_over=central_application,
+        created_at=now,
+        updated_at=now,
+    )
+    entry.seal_certificate(sealer, certificate)
+    session.add(entry)
+    session.flush()
+    append_audit(
+        session,
+        actor=actor,
+        action="issuance.taken_over",
+        subject=f"issuance:{entry.id}",
+        details={
+            "application": str(application_id),
+            "central_application": central_application,
+            "cert_kind": cert_kind.value,
+        },
+        now=now,
+    )
+    return entry
+
+
+def taken_over(
+    session: Session, central_application: str, cert_kind: CertificateKind
+) -> IssuanceJournal | None:
+    """The entry already made for that handed-over certificate, if any."""
+    return session.scalars(
+        select(IssuanceJournal).where(
+            IssuanceJournal.taken_over == central_application, IssuanceJournal.cert_kind == cert_kind
+        )
+    ).first()
+
+
+def hand_over(
+    session: Session, journal_id: uuid.UUID, *, to_terminal: str, now: datetime, actor: str = "central"
+) -> IssuanceJournal:
+    """The central handed the certificate to `to_terminal`, where the card is now: this terminal
+    neither writes it nor revokes it (破棄) any more. Nothing is sent."""
+    entry = _load(session, journal_id)
+    _advance(session, entry, IssuanceStep.HANDED_OVER, now=now, actor=actor, note=f"to {to_terminal}")
     return entry
 
 

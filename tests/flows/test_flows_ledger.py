@@ -69,12 +69,26 @@ COLUMNS = [
     (S.CONFIRMED, FREE, ("requests", "requests_answered", "installed", "free")),
     (S.REVOKED_AS_DESTROYED, PAID, ("requests", "requests_answered", "destroyed")),
     (S.REVOKED_AS_DESTROYED, FREE, ("requests", "requests_answered", "destroyed")),
+    (S.HANDED_OVER, PAID, ("requests", "requests_answered", "handed_over")),  # fee booked here
+]
+
+# another terminal's certificate taken over here: step → fields (never a request of this terminal's)
+TAKEN_OVER = [
+    (S.CERTIFICATE_RECEIVED, ("taken_over",)),
+    (S.WRITTEN_TO_CARD, ("taken_over",)),
+    (S.CONFIRMED, ("taken_over", "taken_over_installed")),
+    (S.REVOKED_AS_DESTROYED, ("taken_over",)),
 ]
 
 
 @pytest.mark.parametrize(("step", "fee", "fields"), COLUMNS)
 def test_columns(step: S, fee: Fee, fields: tuple[str, ...]) -> None:
     assert columns(step, fee) == fields
+
+
+@pytest.mark.parametrize(("step", "fields"), TAKEN_OVER)
+def test_columns_of_a_certificate_taken_over(step: S, fields: tuple[str, ...]) -> None:
+    assert columns(step, FREE, taken_over=True) == fields
 
 
 def test_every_step_has_columns() -> None:
@@ -105,18 +119,22 @@ def test_jst_day_refuses_a_naive_time() -> None:
 
 def test_tally_identities_over_every_step_and_fee() -> None:
     counts = [
-        StepCount(kind, step, fee, n, 300 * n if fee is PAID else 0)
-        for n, (kind, step, fee) in enumerate(itertools.product(KINDS, S, Fee), start=1)
+        StepCount(kind, step, fee, n, 300 * n if fee is PAID else 0, taken)
+        for n, (kind, step, fee, taken) in enumerate(itertools.product(KINDS, S, Fee, (False, True)), start=1)
+        if not (taken and step in (S.REQUESTED, S.ABANDONED, S.HANDED_OVER))  # never taken over so
     ]
     ledger = tally(DAY, counts)
     assert [r.cert_kind for r in ledger.rows] == list(KINDS)
     for row in ledger.rows:
-        assert row.requests == sum(c.count for c in counts if c.cert_kind is row.cert_kind)
+        own = [c for c in counts if c.cert_kind is row.cert_kind and not c.taken_over]
+        assert row.requests == sum(c.count for c in own)
         assert row.requests == row.requests_answered + row.awaiting_answer + row.not_issued
-        assert row.requests_answered == row.installed + row.destroyed + row.awaiting_card
+        assert row.requests_answered == row.installed + row.destroyed + row.awaiting_card + row.handed_over
         assert row.installed == row.paid + row.free
+        assert row.taken_over == sum(c.count for c in counts if c.cert_kind is row.cert_kind and c.taken_over)
+        assert row.taken_over_installed <= row.taken_over
         paid_confirmed = next(
-            c for c in counts if (c.cert_kind, c.step, c.fee) == (row.cert_kind, S.CONFIRMED, PAID)
+            c for c in own if (c.cert_kind, c.step, c.fee) == (row.cert_kind, S.CONFIRMED, PAID)
         )
         assert row.fee_yen == paid_confirmed.yen  # only certificates handed over owe a fee
 
@@ -295,8 +313,24 @@ def test_csv_for_excel() -> None:
     rows = list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
     assert rows == [
         list(CSV_HEADER),
-        ["2026-11-22", "署名用電子証明書", "1", "1", "0", "0", "0", "0", "1", "0", "0", "0"],
-        ["2026-11-22", "利用者証明用電子証明書", "2", "2", "2", "2", "0", "400", "0", "0", "0", "0"],
+        ["2026-11-22", "署名用電子証明書", "1", "1", "0", "0", "0", "0", "1", "0", "0", "0", "0", "0", "0"],
+        [
+            "2026-11-22",
+            "利用者証明用電子証明書",
+            "2",
+            "2",
+            "2",
+            "2",
+            "0",
+            "400",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+            "0",
+        ],
     ]
     assert CSV_HEADER[:2] == ("日付", "証明書の種類")
     assert CSV_HEADER[2:] == tuple(label for _name, label in FIELDS)

@@ -238,3 +238,33 @@ def test_downgrade_to_0002_keeps_the_journal(engine: Engine) -> None:
     upgrade(engine)  # and up again: the fee was not kept by the older schema, so it is free now
     with Session(engine) as session:
         assert session.scalars(select(IssuanceJournal.fee)).one() is Fee.FREE
+
+
+# -- 0004: handover --------------------------------------------------------------------------------
+
+
+def test_upgrade_from_0003_keeps_the_journal_and_allows_the_handover(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "old.db")
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(APPLICATION_ROW)
+            conn.exec_driver_sql(_journal_row(fee=("paid", 300)))
+        upgrade(engine)
+        with Session(engine) as session:
+            entry = session.scalars(select(IssuanceJournal)).one()
+            assert (entry.fee, entry.fee_yen, entry.step.value, entry.taken_over) == (
+                Fee.PAID,
+                300,
+                "confirmed",
+                None,
+            )
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE issuance_journal SET step = 'handed_over'")
+        # The rebuilt table keeps every constraint of 0001 and 0003.
+        with pytest.raises(IntegrityError, match="issuance_step"), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE issuance_journal SET step = 'bogus'")
+        with pytest.raises(IntegrityError, match="fee"), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE issuance_journal SET fee_yen = 0")
+    finally:
+        engine.dispose()

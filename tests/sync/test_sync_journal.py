@@ -55,6 +55,7 @@ TABLE = [
     (S.CONFIRMED, OLD, True, True, 1, A.NOTHING),
     (S.ABANDONED, FRESH, True, True, 0, A.NOTHING),
     (S.REVOKED_AS_DESTROYED, FRESH, True, True, 1, A.NOTHING),
+    (S.HANDED_OVER, OLD, True, True, 0, A.NOTHING),  # the terminal where the card is now installs it
 ]
 
 
