@@ -2,9 +2,11 @@
 backlog, disk space (ANCHORS.md E: peripheral diagnostics, readiness report).
 
 Each check is a `Probe`: a function returning a `Finding` — a status (ok / degraded / failed), a
-plain sentence for staff, and a precise detail for the log and for support. `HealthChecks.run`
-runs them all at once, each on its own thread with its own time limit, and never raises: a probe
-that raises, or does not answer in time, is a failed check with that as its detail.
+plain sentence for staff (a `HealthMessage`: an English template with `%1`-style markers and
+their values, which the console translates whole and then fills; `english` renders it for the
+log), and a precise detail for the log and for support. `HealthChecks.run` runs them all at once,
+each on its own thread with its own time limit, and never raises: a probe that raises, or does
+not answer in time, is a failed check with that as its detail.
 
 A probe that overruns keeps its thread (a blocked PC/SC call or socket read cannot be interrupted
 from Python); the thread is a daemon, and until it ends the next run reports the check as still
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import shutil
 import threading
 import time
@@ -71,10 +74,46 @@ class CheckName(enum.StrEnum):
     DISK = "disk"
 
 
+_MARKER: Final = re.compile(r"%([1-9])")
+
+
+@dataclass(frozen=True)
+class HealthMessage:
+    """One plain sentence for staff: an English template whose varying parts are `%1`…`%9`
+    markers, and the values for them. The template is what gets translated (whole, because word
+    order differs between languages) and the values are filled in afterwards, so a sentence with a
+    number in it is translated too. Every template is a literal in this module, which the console
+    marks for translation (tests hold the two together)."""
+
+    template: str
+    args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Each value fills a marker and each marker has its value: a slip here would show staff a
+        # bare "%2" or lose a number, in every language.
+        used = {int(n) for n in _MARKER.findall(self.template)}
+        if used != set(range(1, len(self.args) + 1)):
+            raise ValueError(f"{self.template!r} has markers {sorted(used)} for {len(self.args)} value(s)")
+
+    @property
+    def english(self) -> str:
+        """The sentence in English (the log, the CLI), filled in one pass as the console fills it,
+        so a value containing "%2" is never substituted again."""
+        return _MARKER.sub(lambda m: self.args[int(m.group(1)) - 1], self.template)
+
+    def __str__(self) -> str:
+        return self.english
+
+
+def say(template: str, *args: str) -> HealthMessage:
+    """A staff sentence: `template` must be a literal, so the console's table can mark it."""
+    return HealthMessage(template, args)
+
+
 @dataclass(frozen=True)
 class Finding:
     status: HealthStatus
-    message: str  # one plain sentence for staff
+    message: HealthMessage  # one plain sentence for staff
     detail: str  # what exactly was seen, for the log and support
 
 
@@ -84,14 +123,14 @@ class Probe:
     run: Callable[[], Finding]
     timeout: float  # seconds
     # The plain sentence when the probe raises or overruns (its detail says which).
-    unavailable: str
+    unavailable: HealthMessage
 
 
 @dataclass(frozen=True)
 class CheckResult:
     name: CheckName
     status: HealthStatus
-    message: str
+    message: HealthMessage
     detail: str
     seconds: float
 
@@ -245,21 +284,23 @@ def reader_probe(
             with context() as pcsc:
                 states = pcsc.states()
         except ReaderUnavailable as exc:
-            return Finding(HealthStatus.FAILED, "The card reader service (pcscd) is not available.", str(exc))
+            return Finding(
+                HealthStatus.FAILED, say("The card reader service (pcscd) is not available."), str(exc)
+            )
         listed = "; ".join(f"{s.name}: {'card' if s.present else 'empty'}" for s in states)
         if not states:
-            return Finding(HealthStatus.FAILED, "No card reader is connected.", "PC/SC lists no reader")
+            return Finding(HealthStatus.FAILED, say("No card reader is connected."), "PC/SC lists no reader")
         if preferred is not None and not any(
             s.name == preferred or s.name.startswith(preferred) for s in states
         ):
             return Finding(
                 HealthStatus.FAILED,
-                "The terminal's card reader is not connected.",
+                say("The terminal's card reader is not connected."),
                 f"no reader {preferred!r} among: {listed}",
             )
-        return Finding(HealthStatus.OK, "The card reader is connected.", listed)
+        return Finding(HealthStatus.OK, say("The card reader is connected."), listed)
 
-    return Probe(CheckName.READER, run, timeout, "The card reader could not be checked.")
+    return Probe(CheckName.READER, run, timeout, say("The card reader could not be checked."))
 
 
 # --- camera -------------------------------------------------------------------------------------------
@@ -275,31 +316,31 @@ def camera_probe(source: CameraSource | str, *, frame_timeout: float = 5.0) -> P
         try:
             capture.start()
         except CameraUnavailable as exc:
-            return Finding(HealthStatus.FAILED, "The camera cannot be opened.", str(exc))
+            return Finding(HealthStatus.FAILED, say("The camera cannot be opened."), str(exc))
         try:
             frame = next(capture.frames(timeout=frame_timeout), None)
             took = time.monotonic() - started
             if frame is None:
                 detail = f"{capture.source}: ended before a picture"
-                return Finding(HealthStatus.FAILED, "The camera gives no picture.", detail)
+                return Finding(HealthStatus.FAILED, say("The camera gives no picture."), detail)
             height, width = frame.image.shape[:2]
             del frame  # not kept: wiped once the capture drops it too (stop, below)
             detail = f"{capture.source}: a {width}×{height} picture after {took:.2f} s"
-            return Finding(HealthStatus.OK, "The camera works.", detail)
+            return Finding(HealthStatus.OK, say("The camera works."), detail)
         except TimeoutError:
             return Finding(
                 HealthStatus.FAILED,
-                "The camera gives no picture.",
+                say("The camera gives no picture."),
                 f"{capture.source}: opened, no picture within {frame_timeout:g} s",
             )
         except CameraLost as exc:
-            return Finding(HealthStatus.FAILED, "The camera stopped working.", str(exc))
+            return Finding(HealthStatus.FAILED, say("The camera stopped working."), str(exc))
         finally:
             capture.stop()
 
     # Opening, the first picture and stopping (which waits for a read in progress) each take up to
     # frame_timeout.
-    return Probe(CheckName.CAMERA, run, 3 * frame_timeout + 2.0, "The camera could not be checked.")
+    return Probe(CheckName.CAMERA, run, 3 * frame_timeout + 2.0, say("The camera could not be checked."))
 
 
 # --- central ------------------------------------------------------------------------------------------
@@ -332,23 +373,23 @@ def central_probe(
         try:
             page = notices.fetch(link, after)
         except CentralUnreachable as exc:
-            return Finding(HealthStatus.FAILED, "The central (機構) cannot be reached.", str(exc))
+            return Finding(HealthStatus.FAILED, say("The central (機構) cannot be reached."), str(exc))
         except QueryRefused as exc:
-            return Finding(HealthStatus.FAILED, "The central (機構) refuses this terminal.", str(exc))
+            return Finding(HealthStatus.FAILED, say("The central (機構) refuses this terminal."), str(exc))
         except lcmp.CmpError as exc:  # e.g. an answer not signed by our central
             return Finding(
                 HealthStatus.FAILED,
-                "The central's (機構) answer could not be verified.",
+                say("The central's (機構) answer could not be verified."),
                 f"{type(exc).__name__}: {exc}",
             )
         took = time.monotonic() - started
         waiting = f"{len(page.notices)}{'+' if page.more else ''} notice(s) waiting after {after}"
         detail = f"signed answer in {took:.2f} s; {waiting}"
         if took > policy.central_slow_after:
-            return Finding(HealthStatus.DEGRADED, "The central (機構) answers slowly.", detail)
-        return Finding(HealthStatus.OK, "The central (機構) answers.", detail)
+            return Finding(HealthStatus.DEGRADED, say("The central (機構) answers slowly."), detail)
+        return Finding(HealthStatus.OK, say("The central (機構) answers."), detail)
 
-    return Probe(CheckName.CENTRAL, run, timeout, "The central (機構) could not be checked.")
+    return Probe(CheckName.CENTRAL, run, timeout, say("The central (機構) could not be checked."))
 
 
 # --- outbox ---------------------------------------------------------------------------------------------
@@ -380,7 +421,7 @@ def outbox_probe(
                 .limit(1)
             ).first()
         if oldest is None:
-            return Finding(HealthStatus.OK, "Nothing is waiting to be sent.", "outbox: 0 pending")
+            return Finding(HealthStatus.OK, say("Nothing is waiting to be sent."), "outbox: 0 pending")
         age = clock() - oldest.created_at
         minutes = max(0, int(age.total_seconds() // 60))
         detail = (
@@ -389,14 +430,20 @@ def outbox_probe(
             + (f", last error: {oldest.last_error}" if oldest.last_error else "")
         )
         if age >= policy.outbox_failed_after:
-            message = f"Messages to the central have not gone out for {age.days} day(s) or more."
+            message = say("Messages to the central have not gone out for %1 day(s) or more.", str(age.days))
             return Finding(HealthStatus.FAILED, message, detail)
         if age >= policy.outbox_degraded_after:
-            message = f"Messages to the central are delayed: {count} waiting, the oldest for {minutes} min."
+            message = say(
+                "Messages to the central are delayed: %1 waiting, the oldest for %2 min.",
+                str(count),
+                str(minutes),
+            )
             return Finding(HealthStatus.DEGRADED, message, detail)
-        return Finding(HealthStatus.OK, f"{count} message(s) are on their way to the central.", detail)
+        return Finding(
+            HealthStatus.OK, say("%1 message(s) are on their way to the central.", str(count)), detail
+        )
 
-    return Probe(CheckName.OUTBOX, run, timeout, "The messages waiting to be sent could not be counted.")
+    return Probe(CheckName.OUTBOX, run, timeout, say("The messages waiting to be sent could not be counted."))
 
 
 # --- disk -------------------------------------------------------------------------------------------------
@@ -430,16 +477,18 @@ def disk_probe(
 
     def run() -> Finding:
         if not data_dir.is_dir():
-            return Finding(HealthStatus.FAILED, "The data folder is missing.", f"{data_dir}: not a directory")
+            return Finding(
+                HealthStatus.FAILED, say("The data folder is missing."), f"{data_dir}: not a directory"
+            )
         total, _used, free = usage(data_dir)
         detail = f"{data_dir}: {_size(free)} free of {_size(total)}"
         if free < policy.disk_failed_below:
-            return Finding(HealthStatus.FAILED, f"The disk is full: {_size(free)} left.", detail)
+            return Finding(HealthStatus.FAILED, say("The disk is full: %1 left.", _size(free)), detail)
         if free < policy.disk_degraded_below:
-            return Finding(HealthStatus.DEGRADED, f"Disk space is low: {_size(free)} left.", detail)
-        return Finding(HealthStatus.OK, f"{_size(free)} of disk space free.", detail)
+            return Finding(HealthStatus.DEGRADED, say("Disk space is low: %1 left.", _size(free)), detail)
+        return Finding(HealthStatus.OK, say("%1 of disk space free.", _size(free)), detail)
 
-    return Probe(CheckName.DISK, run, timeout, "The disk space could not be checked.")
+    return Probe(CheckName.DISK, run, timeout, say("The disk space could not be checked."))
 
 
 # --- the terminal's set ----------------------------------------------------------------------------------

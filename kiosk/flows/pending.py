@@ -1,9 +1,14 @@
 """Work the terminal still owes, for the staff console: messages waiting in the outbox and
-certificates whose issuance has not reached a final step.
+certificates whose issuance has not reached a final step, and the console's one action on it,
+"send now".
 
-Read only, in the caller's session. Only the columns shown are selected: an outbox payload and a
-journal's sealed certificate are never read, so nothing personal can reach a console screen (the
-signing certificate names its holder) and a screen refresh does not page megabytes of messages.
+The lists are read in the caller's session. Only the columns shown are selected: an outbox payload
+and a journal's sealed certificate are never read, so nothing personal can reach a console screen
+(the signing certificate names its holder) and a screen refresh does not page megabytes of
+messages.
+
+"Send now" is an operation by staff, so it is recorded (規則 73-3): one `outbox.send_now` record in
+the audit chain, naming the signed-in operator, in the same transaction as the change.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.store.audit import append_audit
 from kiosk.store.models import CertificateKind, IssuanceJournal, IssuanceStep, OutboxMessage, OutboxState
 from kiosk.sync.journal import (
     DEFAULT_POLICY,
@@ -24,6 +31,9 @@ from kiosk.sync.journal import (
     RecoveryPolicy,
     next_action,
 )
+from kiosk.sync.outbox import retry_now
+
+SEND_NOW_ACTION: Final = "outbox.send_now"
 
 
 @dataclass(frozen=True)
@@ -140,3 +150,49 @@ def pending_work(session: Session, *, now: datetime, policy: RecoveryPolicy = DE
     return PendingWork(
         now, pending_messages(session, now=now), unfinished_issuances(session, now=now, policy=policy)
     )
+
+
+# -- "send now" -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendNow:
+    """What a "send now" found and did."""
+
+    msg_id: uuid.UUID
+    seq: int | None  # None: no such message in the outbox
+    pending: bool  # True: it was waiting and is now due at once; False: nothing to do
+
+
+def send_now(session: Session, msg_id: uuid.UUID, *, operator_id: str, now: datetime) -> SendNow:
+    """Make a pending message due at once for the signed-in operator, with its audit record, in
+    the caller's write transaction. A message already delivered (or unknown) is left as it is,
+    and the tap is recorded all the same: every operation by staff is (規則 73-3).
+
+    Raises ValueError without writing anything when `operator_id` is blank: who may send is the
+    console's business, but an operation nobody is named for cannot be recorded."""
+    if not session.in_transaction():
+        raise RuntimeError("send_now runs inside the caller's transaction")
+    operator = operator_id.strip()
+    if not operator:
+        raise ValueError("send now needs the signed-in operator's id")
+    # The number staff see on the screen, for the record (None: the message is not in the outbox).
+    seq = session.scalar(select(OutboxMessage.seq).where(OutboxMessage.msg_id == msg_id))
+    was_pending = retry_now(session, msg_id, now=now)
+    append_audit(
+        session,
+        actor=operator,
+        action=SEND_NOW_ACTION,
+        subject=f"outbox:{msg_id}",
+        details={"seq": seq, "pending": was_pending},  # ids and a flag: nothing personal
+        now=now,
+    )
+    return SendNow(msg_id, seq, was_pending)
+
+
+def send_message_now(
+    sessions: sessionmaker[Session], msg_id: uuid.UUID, *, operator_id: str, now: datetime
+) -> SendNow:
+    """`send_now` in its own committed transaction (the console's button)."""
+    with sessions.begin() as session:
+        return send_now(session, msg_id, operator_id=operator_id, now=now)

@@ -112,7 +112,7 @@ class CounterMain(QWidget):
             self.counter, self.gate.operator_of, lambda: self.gate.fresh_for_override, metrics
         )
         self.ledger = LedgerView(running.reads, metrics)
-        self.pending = PendingView(terminal.sessions, metrics, reads=running.reads)
+        self.pending = PendingView(terminal.sessions, self.gate.operator_of, metrics, reads=running.reads)
         self.health = HealthView(
             terminal_checks(
                 sessions=running.reads,

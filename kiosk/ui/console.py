@@ -48,7 +48,14 @@ from kiosk.domain.service_mode import (
     ServiceState,
     accepts_residents,
 )
-from kiosk.flows.health import CheckName, CheckResult, HealthChecks, HealthReport, HealthStatus
+from kiosk.flows.health import (
+    CheckName,
+    CheckResult,
+    HealthChecks,
+    HealthMessage,
+    HealthReport,
+    HealthStatus,
+)
 from kiosk.flows.ledger import (
     FIELDS,
     JST,
@@ -60,12 +67,18 @@ from kiosk.flows.ledger import (
     jst_day,
     to_csv,
 )
-from kiosk.flows.pending import PendingMessage, PendingWork, UnfinishedIssuance, pending_work
+from kiosk.flows.pending import (
+    PendingMessage,
+    PendingWork,
+    SendNow,
+    UnfinishedIssuance,
+    pending_work,
+    send_message_now,
+)
 from kiosk.flows.service_mode import ModeChange, current_mode, set_mode
 from kiosk.store.coltypes import utcnow
 from kiosk.store.models import CertificateKind, IssuanceStep
 from kiosk.sync.journal import RecoveryAction
-from kiosk.sync.outbox import retry_now
 from kiosk.ui.status import StatusLine, Told
 from kiosk.ui.texts import arg
 from kiosk.ui.theme import Metrics, State
@@ -96,6 +109,9 @@ FIELD_SOURCE = {
     "awaiting_answer": QT_TRANSLATE_NOOP("Console", "Awaiting 機構's answer"),
     "awaiting_card": QT_TRANSLATE_NOOP("Console", "Awaiting the card write"),
     "not_issued": QT_TRANSLATE_NOOP("Console", "Not issued"),
+    "handed_over": QT_TRANSLATE_NOOP("Console", "Passed to another terminal"),
+    "taken_over": QT_TRANSLATE_NOOP("Console", "Taken over from another terminal"),
+    "taken_over_installed": QT_TRANSLATE_NOOP("Console", "of which written here"),
 }
 
 KIND_SOURCE = {
@@ -111,6 +127,7 @@ STEP_SOURCE = {
     IssuanceStep.CONFIRMED: QT_TRANSLATE_NOOP("Console", "Confirmed"),
     IssuanceStep.ABANDONED: QT_TRANSLATE_NOOP("Console", "Given up"),
     IssuanceStep.REVOKED_AS_DESTROYED: QT_TRANSLATE_NOOP("Console", "Revoked as destroyed (破棄)"),
+    IssuanceStep.HANDED_OVER: QT_TRANSLATE_NOOP("Console", "Passed to another terminal"),
 }
 
 ACTION_SOURCE = {
@@ -152,9 +169,9 @@ HEALTH_STATUS_SOURCE = {
     HealthStatus.FAILED: QT_TRANSLATE_NOOP("Console", "not working"),
 }
 
-# kiosk.flows.health's fixed sentences (tests check each is one of its literals, and that no
-# literal is missing). Its sentences with a number in them (disk space, outbox backlog) are
-# shown in its English.
+# kiosk.flows.health's sentences: the templates of its HealthMessages, with `%1`-style markers
+# for the numbers it fills in (tests check each is one of its literals, and that no literal is
+# missing). Marked here so that lupdate extracts them.
 HEALTH_MESSAGE_SOURCE = frozenset(
     {
         QT_TRANSLATE_NOOP("Console", "The card reader service (pcscd) is not available."),
@@ -174,8 +191,16 @@ HEALTH_MESSAGE_SOURCE = frozenset(
         QT_TRANSLATE_NOOP("Console", "The central (機構) answers."),
         QT_TRANSLATE_NOOP("Console", "The central (機構) could not be checked."),
         QT_TRANSLATE_NOOP("Console", "Nothing is waiting to be sent."),
+        QT_TRANSLATE_NOOP("Console", "%1 message(s) are on their way to the central."),
+        QT_TRANSLATE_NOOP(
+            "Console", "Messages to the central are delayed: %1 waiting, the oldest for %2 min."
+        ),
+        QT_TRANSLATE_NOOP("Console", "Messages to the central have not gone out for %1 day(s) or more."),
         QT_TRANSLATE_NOOP("Console", "The messages waiting to be sent could not be counted."),
         QT_TRANSLATE_NOOP("Console", "The data folder is missing."),
+        QT_TRANSLATE_NOOP("Console", "%1 of disk space free."),
+        QT_TRANSLATE_NOOP("Console", "Disk space is low: %1 left."),
+        QT_TRANSLATE_NOOP("Console", "The disk is full: %1 left."),
         QT_TRANSLATE_NOOP("Console", "The disk space could not be checked."),
     }
 )
@@ -215,11 +240,10 @@ def health_status_name(status: HealthStatus) -> str:
     return QCoreApplication.translate("Console", HEALTH_STATUS_SOURCE[status])
 
 
-def health_message(english: str) -> str:
-    """A health check's plain sentence in the UI language (its English when it carries a number)."""
-    if english in HEALTH_MESSAGE_SOURCE:
-        return QCoreApplication.translate("Console", english)
-    return english
+def health_message(message: HealthMessage) -> str:
+    """A health check's plain sentence in the UI language: its template translated whole, then
+    filled with its values (a template without a translation stays English, as any source does)."""
+    return arg(QCoreApplication.translate("Console", message.template), *message.args)
 
 
 def grouped_hex(value: bytes) -> str:
@@ -247,6 +271,11 @@ def duration_text(span: timedelta) -> str:
 
 
 # -- shared pieces ---------------------------------------------------------------------------------
+
+
+def _signed_in_id(operator_id: str | None) -> str | None:
+    """The operator's id from `operator_of()`, None when nobody (or a blank id) is signed in."""
+    return operator_id if operator_id is not None and operator_id.strip() else None
 
 
 def _table(rows: int, columns: int, metrics: Metrics, parent: QWidget) -> QTableWidget:
@@ -489,22 +518,25 @@ def read_pending(reads: sessionmaker[Session], clock: Clock) -> PendingWork:
         return pending_work(session, now=clock())
 
 
-def send_message_now(sessions: sessionmaker[Session], msg_id: uuid.UUID, clock: Clock) -> bool:
-    """Make a pending message due at once (kiosk.sync.outbox.retry_now, which records no
-    operator); False when it was no longer pending."""
-    with sessions.begin() as session:
-        return retry_now(session, msg_id, now=clock())
+def send_as(sessions: sessionmaker[Session], clock: Clock, msg_id: uuid.UUID, operator_id: str) -> SendNow:
+    """The audited "send now" (kiosk.flows.pending.send_now), timed when it runs."""
+    return send_message_now(sessions, msg_id, operator_id=operator_id, now=clock())
 
 
 @dataclass(frozen=True)
 class _Sent:
-    seq: int
-    pending: bool  # retry_now's answer
+    seq: int  # as listed on the screen
+    pending: bool  # False: it had gone out meanwhile
 
 
 class PendingView(ConsoleView):
     """Messages waiting in the outbox (each with "Send now") and certificates whose issuance is
-    not finished; refreshed every `refresh_every_s` seconds while shown, and on demand."""
+    not finished; refreshed every `refresh_every_s` seconds while shown, and on demand.
+
+    "Send now" is an operation by staff and is recorded with the signed-in operator
+    (`operator_of()`, as ServiceModeSwitch asks it); with nobody signed in it is refused and
+    nothing is written. The operator is asked at the tap only: `operator_of()` counts as their
+    activity (`OperatorGate.operator_of`), so a view left open must not keep asking."""
 
     MESSAGE_COLUMNS = 8
     ISSUANCE_COLUMNS = 8
@@ -512,6 +544,7 @@ class PendingView(ConsoleView):
     def __init__(
         self,
         sessions: sessionmaker[Session],
+        operator_of: Callable[[], str | None],
         metrics: Metrics,
         *,
         reads: sessionmaker[Session] | None = None,
@@ -522,6 +555,7 @@ class PendingView(ConsoleView):
     ) -> None:
         super().__init__(metrics, parent)
         self._sessions = sessions
+        self._operator_of = operator_of
         self._reads = reads or sessions
         self._clock = clock
         self.work: PendingWork | None = None
@@ -566,12 +600,23 @@ class PendingView(ConsoleView):
         return self.reader.run(functools.partial(read_pending, self._reads, self._clock))
 
     def send_now(self, msg_id: uuid.UUID) -> bool:
-        """The "Send now" of one message: due at once, in a write transaction off the UI thread."""
+        """The "Send now" of one message for the signed-in operator: due at once, with its audit
+        record, in a write transaction off the UI thread. Refused while nobody is signed in."""
         message = self._message(msg_id)
         if message is None:
             return False
-        seq, sessions, clock = message.seq, self._sessions, self._clock
-        if not self.actions.run(lambda: _Sent(seq, send_message_now(sessions, msg_id, clock))):
+        operator = _signed_in_id(self._operator_of())  # at the tap: the session may have ended
+        if operator is None:
+            self.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate(
+                    "Console", "Nobody is signed in: sign in with your staff card first."
+                ),
+            )
+            return False
+        seq = message.seq
+        send = functools.partial(send_as, self._sessions, self._clock, msg_id, operator)
+        if not self.actions.run(lambda: _Sent(seq, send().pending)):
             return False
         self._sending = seq
         return True
@@ -1012,7 +1057,7 @@ class ServiceModeSwitch(ConsoleView):
 
     def update_operator(self) -> None:
         """Ask who is signed in, then enable what they may do now; explain when nobody is."""
-        self._signed_in = self._operator(self._operator_of())
+        self._signed_in = _signed_in_id(self._operator_of())
         self._enable()
 
     def _notice_sign_in(self) -> None:
@@ -1040,10 +1085,6 @@ class ServiceModeSwitch(ConsoleView):
         self.operator_timer.stop()
         super().hideEvent(event)
 
-    @staticmethod
-    def _operator(value: str | None) -> str | None:
-        return value if value is not None and value.strip() else None
-
     def _take_out(self) -> None:
         self._change(ServiceState.OUT_OF_SERVICE, self.chosen_reason)
 
@@ -1052,7 +1093,7 @@ class ServiceModeSwitch(ConsoleView):
 
     def _change(self, state: ServiceState, reason: OutOfServiceReason | None) -> bool:
         # Asked at the tap, not when the button was enabled: the session may have ended since.
-        self._signed_in = operator = self._operator(self._operator_of())
+        self._signed_in = operator = _signed_in_id(self._operator_of())
         if operator is None:
             self._enable()
             self.status.tell(

@@ -29,6 +29,7 @@ from kiosk.flows.health import (
     DiskUsage,
     Finding,
     HealthChecks,
+    HealthMessage,
     HealthPolicy,
     HealthStatus,
     Probe,
@@ -38,6 +39,7 @@ from kiosk.flows.health import (
     disk_probe,
     outbox_probe,
     reader_probe,
+    say,
     stored_cursor,
     terminal_checks,
 )
@@ -53,11 +55,43 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def _probe(name: CheckName, run: Callable[[], Finding], timeout: float = 2.0) -> Probe:
-    return Probe(name, run, timeout, f"The {name.value} could not be checked.")
+    return Probe(name, run, timeout, say(f"The {name.value} could not be checked."))
 
 
 def _fine() -> Finding:
-    return Finding(OK, "fine", "all good")
+    return Finding(OK, say("fine"), "all good")
+
+
+# --- the sentences ---------------------------------------------------------------------------------
+
+
+def test_a_message_is_a_template_and_its_values() -> None:
+    message = say("Messages to the central are delayed: %1 waiting, the oldest for %2 min.", "2", "15")
+    assert message == HealthMessage(
+        "Messages to the central are delayed: %1 waiting, the oldest for %2 min.", ("2", "15")
+    )
+    assert message.english == "Messages to the central are delayed: 2 waiting, the oldest for 15 min."
+    assert str(message) == message.english  # what a log line shows
+    assert say("The camera works.").english == "The camera works."
+
+
+def test_values_are_filled_in_one_pass() -> None:
+    # A value that happens to contain a marker is shown as it is, never substituted again.
+    assert say("%1 and %2", "%2", "x").english == "%2 and x"
+    assert say("%2 before %1", "a", "b").english == "b before a"  # markers in any order
+
+
+@pytest.mark.parametrize(
+    ("template", "args"),
+    [
+        ("Disk space is low: %1 left.", ()),  # a marker without its value
+        ("The camera works.", ("1",)),  # a value without its marker
+        ("%1 and %3", ("a", "b", "c")),  # a value left out
+    ],
+)
+def test_markers_and_values_must_match(template: str, args: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="marker"):
+        HealthMessage(template, args)
 
 
 # --- the runner -----------------------------------------------------------------------------------
@@ -69,7 +103,7 @@ def test_a_probe_that_raises_is_a_failed_check() -> None:
 
     report = HealthChecks([_probe(CheckName.DISK, broken), _probe(CheckName.OUTBOX, _fine)]).run()
     disk = report.check(CheckName.DISK)
-    assert (disk.status, disk.message, disk.detail) == (
+    assert (disk.status, disk.message.english, disk.detail) == (
         FAILED, "The disk could not be checked.", "RuntimeError: the driver said no"
     )  # fmt: skip
     assert report.check(CheckName.OUTBOX).status is OK
@@ -79,7 +113,7 @@ def test_a_probe_that_raises_is_a_failed_check() -> None:
 def test_probes_run_at_once_each_within_its_limit() -> None:
     def slow() -> Finding:
         time.sleep(0.4)
-        return Finding(DEGRADED, "slow", "0.4 s")
+        return Finding(DEGRADED, say("slow"), "0.4 s")
 
     names = (CheckName.READER, CheckName.CAMERA, CheckName.CENTRAL)
     started = time.monotonic()
@@ -223,7 +257,7 @@ def test_reader_probe(
     detail: str,
 ) -> None:
     result = HealthChecks([reader_probe(preferred=preferred, context=Readers(answer))]).run().checks[0]
-    assert (result.status, result.message) == (status, message)
+    assert (result.status, result.message.english) == (status, message)
     assert detail in result.detail
 
 
@@ -242,19 +276,19 @@ def _clip(path: Path, frames: int = 12) -> Path:
 
 def test_camera_probe_on_a_clip(tmp_path: Path) -> None:
     result = HealthChecks([camera_probe(str(_clip(tmp_path / "camera.avi")))]).run().checks[0]
-    assert (result.status, result.message) == (OK, "The camera works.")
+    assert (result.status, result.message.english) == (OK, "The camera works.")
     assert "a 160×120 picture" in result.detail
 
 
 def test_camera_probe_on_a_missing_or_damaged_source(tmp_path: Path) -> None:
     missing = HealthChecks([camera_probe(str(tmp_path / "none.avi"))]).run().checks[0]
-    assert (missing.status, missing.message) == (FAILED, "The camera cannot be opened.")
+    assert (missing.status, missing.message.english) == (FAILED, "The camera cannot be opened.")
     assert "no such file" in missing.detail
     damaged = tmp_path / "damaged.avi"
     damaged.write_bytes(os.urandom(4096))
     result = HealthChecks([camera_probe(str(damaged))]).run().checks[0]
     assert result.status is FAILED
-    assert result.message in ("The camera cannot be opened.", "The camera gives no picture.")
+    assert result.message.english in ("The camera cannot be opened.", "The camera gives no picture.")
 
 
 @pytest.fixture
@@ -275,7 +309,7 @@ def test_camera_probe_on_a_camera_that_sends_no_picture(stream: MjpegServer) -> 
     started = time.monotonic()
     result = HealthChecks([camera_probe(stream.url, frame_timeout=1.0)]).run().checks[0]
     assert result.status is FAILED
-    assert result.message in ("The camera cannot be opened.", "The camera gives no picture.")
+    assert result.message.english in ("The camera cannot be opened.", "The camera gives no picture.")
     assert time.monotonic() - started < 3 * 1.0 + 2.0 + 1.0  # within the probe's own limit
 
 
@@ -286,7 +320,7 @@ def test_central_probe_against_the_real_central(
     server: CentralServer, sessions: sessionmaker[Session]
 ) -> None:
     result = HealthChecks([central_probe(server.link(), stored_cursor(sessions))]).run().checks[0]
-    assert (result.status, result.message) == (OK, "The central (機構) answers.")
+    assert (result.status, result.message.english) == (OK, "The central (機構) answers.")
     assert "0 notice(s) waiting after 0" in result.detail
 
 
@@ -296,7 +330,7 @@ def test_central_probe_says_when_it_answers_slowly(
     policy = HealthPolicy(central_slow_after=0.0)  # any real exchange takes longer than nothing
     probe = central_probe(server.link(), stored_cursor(sessions), policy=policy)
     result = HealthChecks([probe]).run().checks[0]
-    assert (result.status, result.message) == (DEGRADED, "The central (機構) answers slowly.")
+    assert (result.status, result.message.english) == (DEGRADED, "The central (機構) answers slowly.")
 
 
 def test_central_probe_for_a_terminal_the_central_revoked(
@@ -305,7 +339,7 @@ def test_central_probe_for_a_terminal_the_central_revoked(
     link = server.link()
     server.central.revoke_terminal(TERMINAL)
     result = HealthChecks([central_probe(link, stored_cursor(sessions))]).run().checks[0]
-    assert (result.status, result.message) == (FAILED, "The central (機構) refuses this terminal.")
+    assert (result.status, result.message.english) == (FAILED, "The central (機構) refuses this terminal.")
     assert f"terminal {TERMINAL} not active" in result.detail  # the central's signed refusal
 
 
@@ -318,7 +352,7 @@ def _free_port() -> int:
 def test_central_probe_on_a_closed_port(server: CentralServer) -> None:
     link = CentralLink(f"https://127.0.0.1:{_free_port()}/pkix/", server.identity, timeout=5)
     result = HealthChecks([central_probe(link, lambda: 0)]).run().checks[0]
-    assert (result.status, result.message) == (FAILED, "The central (機構) cannot be reached.")
+    assert (result.status, result.message.english) == (FAILED, "The central (機構) cannot be reached.")
     assert "refused" in result.detail.lower()
 
 
@@ -330,7 +364,7 @@ def test_central_probe_on_a_central_that_never_answers(server: CentralServer) ->
         link = CentralLink(url, server.identity, timeout=30)
         result = HealthChecks([central_probe(link, lambda: 0, timeout=0.5)]).run().checks[0]
     assert (result.status, result.detail) == (FAILED, "no answer within 0.5 s")
-    assert result.message == "The central (機構) could not be checked."
+    assert result.message.english == "The central (機構) could not be checked."
 
 
 # --- outbox ---------------------------------------------------------------------------------------
@@ -371,14 +405,15 @@ def test_outbox_probe(
     Relay(sessions, _unreachable, verify_receipt=_never, clock=clock).run_once()
     clock.now = T0 + age
     result = HealthChecks([outbox_probe(sessions, clock=clock)]).run().checks[0]
-    assert (result.status, result.message) == (status, message)
+    assert (result.status, result.message.english) == (status, message)
+    assert "%1" in result.message.template and result.message.args  # the numbers are values
     assert "outbox: 2 pending; oldest #1 p10cr queued 2026-11-22 09:00:00Z" in result.detail
     assert "1 attempt(s), last error: send failed: CentralUnreachable: connection refused" in result.detail
 
 
 def test_outbox_probe_on_an_empty_outbox(sessions: sessionmaker[Session]) -> None:
     result = HealthChecks([outbox_probe(sessions, clock=FakeClock(T0))]).run().checks[0]
-    assert (result.status, result.message) == (OK, "Nothing is waiting to be sent.")
+    assert (result.status, result.message.english) == (OK, "Nothing is waiting to be sent.")
 
 
 # --- disk -----------------------------------------------------------------------------------------
@@ -387,19 +422,22 @@ GB = 1024**3
 
 
 @pytest.mark.parametrize(
-    ("free", "status", "message"),
+    ("free", "status", "message", "template"),
     [
-        (2 * GB, OK, "2.0 GB of disk space free."),
-        (2 * GB - 1, DEGRADED, "Disk space is low: 2.0 GB left."),
-        (256 * 1024**2, DEGRADED, "Disk space is low: 256.0 MB left."),
-        (256 * 1024**2 - 1, FAILED, "The disk is full: 256.0 MB left."),
-        (500, FAILED, "The disk is full: 500 bytes left."),
+        (2 * GB, OK, "2.0 GB of disk space free.", "%1 of disk space free."),
+        (2 * GB - 1, DEGRADED, "Disk space is low: 2.0 GB left.", "Disk space is low: %1 left."),
+        (256 * 1024**2, DEGRADED, "Disk space is low: 256.0 MB left.", "Disk space is low: %1 left."),
+        (256 * 1024**2 - 1, FAILED, "The disk is full: 256.0 MB left.", "The disk is full: %1 left."),
+        (500, FAILED, "The disk is full: 500 bytes left.", "The disk is full: %1 left."),
     ],
 )
-def test_disk_thresholds(tmp_path: Path, free: int, status: HealthStatus, message: str) -> None:
+def test_disk_thresholds(
+    tmp_path: Path, free: int, status: HealthStatus, message: str, template: str
+) -> None:
     probe = disk_probe(tmp_path, usage=lambda _path: DiskUsage(100 * GB, 100 * GB - free, free))
     result = HealthChecks([probe]).run().checks[0]
-    assert (result.status, result.message) == (status, message)
+    assert (result.status, result.message.english) == (status, message)
+    assert result.message.template == template  # the size is a value, filled in after translation
 
 
 def test_disk_probe_on_the_real_file_system(tmp_path: Path) -> None:
@@ -412,7 +450,7 @@ def test_disk_probe_on_the_real_file_system(tmp_path: Path) -> None:
         assert result.status is status
         assert str(tmp_path) in result.detail
     missing = HealthChecks([disk_probe(tmp_path / "gone")]).run().checks[0]
-    assert (missing.status, missing.message) == (FAILED, "The data folder is missing.")
+    assert (missing.status, missing.message.english) == (FAILED, "The data folder is missing.")
 
 
 # --- all five ---------------------------------------------------------------------------------------

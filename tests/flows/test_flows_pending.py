@@ -3,6 +3,7 @@ delivering to a local stand-in for the central."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import fields
@@ -10,11 +11,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kiosk_store_fixtures import FakeClock
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.flows.pending import PendingMessage, UnfinishedIssuance, pending_work
-from kiosk.store.models import Application, CertificateKind, OutboxMessage, ProcedureKind
+from kiosk.flows.pending import (
+    SEND_NOW_ACTION,
+    PendingMessage,
+    SendNow,
+    UnfinishedIssuance,
+    pending_work,
+    send_message_now,
+    send_now,
+)
+from kiosk.store.audit import verify_chain
+from kiosk.store.models import (
+    Application,
+    AuditRecord,
+    CertificateKind,
+    OutboxMessage,
+    OutboxState,
+    ProcedureKind,
+)
 from kiosk.store.models import IssuanceStep as S
 from kiosk.store.sealed import Sealer
 from kiosk.sync import journal
@@ -150,3 +167,93 @@ def _verified(message: OutboxMessage, receipt: Receipt) -> VerifiedReceipt:
 
 def _unreachable(message: OutboxMessage) -> Receipt:
     raise CentralUnreachable("connection refused")
+
+
+# --- "send now" -------------------------------------------------------------------------------------
+
+
+def _audit(sessions: sessionmaker[Session]) -> list[AuditRecord]:
+    with sessions() as session:
+        return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+
+
+def _due(sessions: sessionmaker[Session], seq: int) -> tuple[OutboxState, datetime]:
+    with sessions() as session:
+        message = session.get(OutboxMessage, seq)
+        assert message is not None
+        return message.state, message.next_attempt_at
+
+
+def _failed_once(sessions: sessionmaker[Session]) -> uuid.UUID:
+    """Message #1, tried once while the central was down: due again only after its back-off."""
+    with sessions.begin() as s:
+        msg_id = enqueue(s, "p10cr", b"a request", now=T0).msg_id
+    assert Relay(sessions, _unreachable, verify_receipt=_verified, clock=FakeClock(T0)).run_once().error
+    assert _due(sessions, 1)[1] > T0
+    return msg_id
+
+
+def test_send_now_is_recorded_with_the_operator(sessions: sessionmaker[Session]) -> None:
+    msg_id = _failed_once(sessions)
+    now = T0 + timedelta(seconds=30)
+    result = send_message_now(sessions, msg_id, operator_id="op-0042", now=now)
+    assert result == SendNow(msg_id, 1, pending=True)
+    assert _due(sessions, 1) == (OutboxState.PENDING, now)  # due at once
+    (record,) = _audit(sessions)
+    assert (record.actor, record.action, record.subject, record.at) == (
+        "op-0042", SEND_NOW_ACTION, f"outbox:{msg_id}", now
+    )  # fmt: skip
+    assert json.loads(record.details) == {"seq": 1, "pending": True}  # no payload, nothing personal
+    with sessions() as session:
+        assert verify_chain(session).ok
+
+
+def test_send_now_on_a_delivered_or_unknown_message_is_recorded_and_changes_nothing(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        delivered = enqueue(s, "notice.ack", b"an acknowledgement", now=T0).msg_id
+    assert Relay(sessions, _accepted, verify_receipt=_verified, clock=FakeClock(T0)).run_once().error is None
+    before = _due(sessions, 1)
+    assert before[0] is OutboxState.SENT
+    later = T0 + timedelta(minutes=1)
+    assert send_message_now(sessions, delivered, operator_id="op-7", now=later) == SendNow(
+        delivered, 1, False
+    )
+    assert _due(sessions, 1) == before
+    unknown = uuid.uuid4()
+    assert send_message_now(sessions, unknown, operator_id="op-7", now=later) == SendNow(unknown, None, False)
+    # The taps are operations all the same (規則 73-3): both on record.
+    assert [(r.actor, r.subject, json.loads(r.details)) for r in _audit(sessions)] == [
+        ("op-7", f"outbox:{delivered}", {"seq": 1, "pending": False}),
+        ("op-7", f"outbox:{unknown}", {"seq": None, "pending": False}),
+    ]
+    with sessions() as session:
+        assert verify_chain(session).ok
+
+
+@pytest.mark.parametrize("operator_id", ["", "   "])
+def test_send_now_without_an_operator_writes_nothing(
+    sessions: sessionmaker[Session], operator_id: str
+) -> None:
+    msg_id = _failed_once(sessions)
+    before = _due(sessions, 1)
+    with pytest.raises(ValueError, match="operator"):
+        send_message_now(sessions, msg_id, operator_id=operator_id, now=T0 + timedelta(seconds=30))
+    assert _due(sessions, 1) == before
+    assert _audit(sessions) == []
+
+
+def test_the_change_and_its_record_roll_back_together(sessions: sessionmaker[Session]) -> None:
+    msg_id = _failed_once(sessions)
+    before = _due(sessions, 1)
+    with pytest.raises(RuntimeError, match="later"), sessions.begin() as session:
+        assert send_now(session, msg_id, operator_id="op-1", now=T0 + timedelta(seconds=30)).pending
+        raise RuntimeError("something later in the same transaction failed")
+    assert _due(sessions, 1) == before
+    assert _audit(sessions) == []
+
+
+def test_send_now_needs_the_callers_transaction(sessions: sessionmaker[Session]) -> None:
+    with sessions() as session, pytest.raises(RuntimeError, match="transaction"):
+        send_now(session, uuid.uuid4(), operator_id="op-1", now=T0)

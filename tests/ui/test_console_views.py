@@ -10,8 +10,10 @@ the host's one pcscd belongs to the pcsc-marked tests)."""
 from __future__ import annotations
 
 import ast
+import json
 import threading
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from kiosk_store_fixtures import FakeClock, db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QCoreApplication, QDate, QTranslator
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,8 +42,10 @@ from kiosk.flows.health import (
     disk_probe,
     outbox_probe,
     reader_probe,
+    say,
 )
 from kiosk.flows.ledger import BOM, FIELDS, KIND_NAMES, KINDS, audit_anchor, daily_ledger, to_csv
+from kiosk.flows.pending import SEND_NOW_ACTION
 from kiosk.flows.service_mode import AUDIT_ACTION, current_mode, set_mode
 from kiosk.reader.pcsc import ReaderState
 from kiosk.store.audit import GENESIS, verify_chain
@@ -81,6 +85,7 @@ from kiosk.ui.console import (
 )
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.screens import AttractScreen
+from kiosk.ui.texts import arg
 from kiosk.ui.theme import Metrics, State
 
 SIGN, AUTH = CertificateKind.SIGN, CertificateKind.AUTH
@@ -207,31 +212,80 @@ def test_every_code_has_words() -> None:
     assert REASON_SOURCE == REASON_TEXT
 
 
-def _health_literals() -> set[str]:
-    """The fixed sentences kiosk.flows.health gives staff: Finding's message, Probe's unavailable."""
+def _health_templates() -> set[str]:
+    """The templates kiosk.flows.health gives staff: the first argument of every say() (its
+    Findings' messages and its Probes' "could not be checked" sentences). Each must be a literal,
+    or no table could mark it for translation."""
     tree = ast.parse(Path(health.__file__).read_text(encoding="utf-8"))
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            position = {"Finding": 1, "Probe": 3}.get(node.func.id)
-            if position is not None and len(node.args) > position:
-                arg = node.args[position]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    found.add(arg.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "say":
+            template = node.args[0]
+            assert isinstance(template, ast.Constant) and isinstance(template.value, str), ast.dump(node)
+            found.add(template.value)
     return found
 
 
 def test_the_health_sentences_are_the_flows_own() -> None:
-    literals = _health_literals()
-    assert len(literals) > 10  # the scan sees them at all
-    assert literals == set(HEALTH_MESSAGE_SOURCE)
+    templates = _health_templates()
+    assert len(templates) > 20  # the scan sees them at all
+    assert templates == set(HEALTH_MESSAGE_SOURCE)
+    assert {t for t in templates if "%1" in t}  # the sentences with numbers are templates too
+
+
+class Catalogue(QTranslator):
+    """A stand-in catalogue for context Console: what a translation could be, whatever the real one
+    says. Anything else is left to the source, as a catalogue without the entry does."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        super().__init__()
+        self.entries = entries
+        self.asked: list[str] = []
+
+    def isEmpty(self) -> bool:
+        return False  # Qt sends no LanguageChange for an empty translator
+
+    def translate(
+        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
+    ) -> str | None:
+        # None is Qt's null string, "not in this catalogue"; an empty string would be a translation.
+        if context != "Console":
+            return None
+        self.asked.append(source)
+        return self.entries.get(source)
+
+
+@pytest.fixture
+def catalogue(qapp) -> Iterator[Catalogue]:
+    installed = Catalogue(
+        {
+            # Values in another order than the English: they go where the translation puts them.
+            "Messages to the central are delayed: %1 waiting, the oldest for %2 min.": "遅延 %2 分（%1 件）",
+            "Disk space is low: %1 left.": "残り %1",
+        }
+    )
+    qapp.installTranslator(installed)
+    yield installed
+    qapp.removeTranslator(installed)
+
+
+def test_a_health_template_is_translated_whole_then_filled(catalogue: Catalogue) -> None:
+    delayed = say("Messages to the central are delayed: %1 waiting, the oldest for %2 min.", "3", "20")
+    assert health_message(delayed) == "遅延 20 分（3 件）"
+    assert catalogue.asked == [delayed.template]  # looked up by its template, never the filled text
+    assert health_message(say("Disk space is low: %1 left.", "1.2 GB")) == "残り 1.2 GB"
+    # No entry (yet): the English source, filled all the same.
+    assert health_message(say("The disk is full: %1 left.", "80.0 MB")) == "The disk is full: 80.0 MB left."
+    assert health_message(say("The camera works.")) == "The camera works."
 
 
 def test_health_messages_in_japanese(qapp, translations: Translations) -> None:
     translations.switch(Language.JA)
-    assert health_message("No card reader is connected.") == "カードリーダーが接続されていません。"
-    # A sentence with a number is the flow's own English (it has no fixed source to translate).
-    assert health_message("Disk space is low: 1.2 GB left.") == "Disk space is low: 1.2 GB left."
+    assert health_message(say("No card reader is connected.")) == "カードリーダーが接続されていません。"
+    # A sentence with a number: its template as the catalogue has it, with the number filled in.
+    low = health_message(say("Disk space is low: %1 left.", "1.2 GB"))
+    assert low == arg(QCoreApplication.translate("Console", "Disk space is low: %1 left."), "1.2 GB")
+    assert "1.2 GB" in low and "%1" not in low
 
 
 # --- the 交付記録簿 --------------------------------------------------------------------------------
@@ -398,13 +452,26 @@ def pending_view(
     qtbot,
     sessions: sessionmaker[Session],
     reads: sessionmaker[Session],
+    operator: dict[str, str | None],
     metrics: Metrics,
 ) -> PendingView:
+    operator["id"] = "op-0042"  # signed in unless a test signs them out
     view = PendingView(
-        sessions, metrics, reads=reads, clock=FakeClock(T0 + timedelta(days=1, hours=2)), refresh_every_s=3600
+        sessions,
+        lambda: operator["id"],
+        metrics,
+        reads=reads,
+        clock=FakeClock(T0 + timedelta(days=1, hours=2)),
+        refresh_every_s=3600,
     )
     qtbot.addWidget(view)
     return view
+
+
+def _send_now_records(sessions: sessionmaker[Session]) -> list[tuple[str, str, dict[str, object]]]:
+    return [
+        (r.actor, r.subject, json.loads(r.details)) for r in _audit(sessions) if r.action == SEND_NOW_ACTION
+    ]
 
 
 def _msg_id(sessions: sessionmaker[Session], seq: int) -> uuid.UUID:
@@ -474,6 +541,39 @@ def test_pending_work_with_send_now(
     assert _cells(pending_view, "messages")[0][5] == jst_text(now)
     assert pending_view.status.state is State.SUCCESS
     assert pending_view.status.text() == "Message #1 goes out with the next sending."
+    # The tap is in the operation record (規則 73-3), under the signed-in operator, chain intact.
+    assert _send_now_records(sessions) == [
+        ("op-0042", f"outbox:{first_id}", {"seq": 1, "pending": True}),
+    ]
+    (record,) = [r for r in _audit(sessions) if r.action == SEND_NOW_ACTION]
+    assert record.at == now
+    with sessions() as session:
+        assert verify_chain(session).ok
+
+
+def test_send_now_with_nobody_signed_in_is_refused(
+    qtbot,
+    pending_view: PendingView,
+    sessions: sessionmaker[Session],
+    operator: dict[str, str | None],
+) -> None:
+    with sessions.begin() as s:
+        enqueue(s, "notice.ack", b"an acknowledgement", now=T0 + timedelta(days=2))  # due later
+    with qtbot.waitSignal(pending_view.reader.succeeded, timeout=WAIT):
+        pending_view.show()
+    msg_id = _msg_id(sessions, 1)
+    operator["id"] = None  # the session ended while the list was on screen
+    pending_view.send_buttons[msg_id].click()
+    assert not pending_view.actions.busy  # nothing was started
+    assert pending_view.status.state is State.WARNING
+    assert pending_view.status.text() == "Nobody is signed in: sign in with your staff card first."
+    with sessions() as session:
+        message = session.get(OutboxMessage, 1)
+        assert message is not None and message.next_attempt_at == T0 + timedelta(days=2)
+    assert _audit(sessions) == []
+    operator["id"] = "  "  # a blank id is nobody either
+    assert not pending_view.send_now(msg_id)
+    assert _audit(sessions) == []
 
 
 def test_send_now_on_a_message_delivered_meanwhile(
@@ -492,6 +592,7 @@ def test_send_now_on_a_message_delivered_meanwhile(
         pending_view.send_buttons[msg_id].click()
     assert pending_view.status.state is State.INFO
     assert pending_view.status.text() == "Message #1 has already been sent."
+    assert _send_now_records(sessions) == [("op-0042", f"outbox:{msg_id}", {"seq": 1, "pending": False})]
     assert pending_view.work is not None and pending_view.work.empty
     assert pending_view.messages.rowCount() == 0
     assert pending_view.summary.text().startswith("Nothing is waiting")
@@ -504,7 +605,12 @@ def test_pending_work_refreshes_on_its_timer_while_shown(
     metrics: Metrics,
 ) -> None:
     view = PendingView(
-        sessions, metrics, reads=reads, clock=FakeClock(T0 + timedelta(hours=1)), refresh_every_s=0.05
+        sessions,
+        lambda: None,
+        metrics,
+        reads=reads,
+        clock=FakeClock(T0 + timedelta(hours=1)),
+        refresh_every_s=0.05,
     )
     qtbot.addWidget(view)
     assert not view.timer.isActive()  # hidden: no queries
@@ -673,7 +779,26 @@ def test_a_degraded_check_and_the_japanese_words(
     translations.switch(Language.JA)
     qtbot.waitUntil(lambda: row.state.text() == "ディスク容量：要確認")
     assert view.status.text() == "要確認の項目があります。下をご覧ください。"
-    assert row.message.text() == "Disk space is low: 1.0 GB left."  # a number in it: the flow's English
+    # A number in it: the template in the catalogue's words, the size filled in.
+    template = QCoreApplication.translate("Console", "Disk space is low: %1 left.")
+    assert row.message.text() == arg(template, "1.0 GB")
+
+
+def test_a_health_sentence_follows_the_language_with_its_numbers(
+    qtbot, metrics: Metrics, tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """A row already on screen is translated again, values and all, when the language changes."""
+    qapp = QCoreApplication.instance()
+    qapp.removeTranslator(catalogue)  # shown in English first
+    low = disk_probe(tmp_path, usage=lambda _path: DiskUsage(100 * 1024**3, 0, 1024**3))
+    view = HealthView(HealthChecks([low]), metrics, camera_busy=lambda: False, every_minutes=None)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.report_ready, timeout=WAIT):
+        view.run_checks()
+    row = view.rows[CheckName.DISK]
+    assert row.message.text() == "Disk space is low: 1.0 GB left."
+    qapp.installTranslator(catalogue)  # widgets get LanguageChange from the event loop
+    qtbot.waitUntil(lambda: row.message.text() == "残り 1.0 GB")
 
 
 # --- in service / out of service ------------------------------------------------------------------
@@ -869,7 +994,9 @@ def test_views_never_run_store_work_on_the_ui_thread(
 
     event.listen(engine, "before_cursor_execute", note)
     try:
-        pending = PendingView(sessions, metrics, reads=reads, clock=FakeClock(T0), refresh_every_s=3600)
+        pending = PendingView(
+            sessions, lambda: "op-1", metrics, reads=reads, clock=FakeClock(T0), refresh_every_s=3600
+        )
         ledger = LedgerView(reads, metrics, clock=FakeClock(T0))
         qtbot.addWidget(pending)
         qtbot.addWidget(ledger)
