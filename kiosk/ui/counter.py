@@ -4,6 +4,15 @@ thread (one `TaskRunner` for the reader: a second tap cannot send a second comma
 Session rules (ANCHORS.md §2 E): a new session starts in Japanese with default display settings;
 removing the card ends the visit at once; the idle timeout (with its visible countdown) ends it
 too, but never while a card write runs — the flow's `writing` flag holds the timer.
+
+Staff's panel (kiosk.ui.visit_panel) acts on the same visit: its 照合番号B read runs on the
+resident's card on the panel's own thread, bracketed by `begin_staff_read` / `end_staff_read`.
+Meanwhile the resident's Cancel is deferred, not refused: it is taken at once (the screen says the
+visit ends in a moment) and carried out when the read finishes. Ending the visit releases the
+card, which must not happen under a command in flight; refusing the tap instead would leave a dead
+button on the resident's screen for the second or two the read takes, and the resident would have
+to tap again. The idle timeout waits for the read as it waits for a card write. Taking the card out
+still ends the visit at once: the read then fails on its own and its result is dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, Signal
 from PySide6.QtWidgets import QApplication, QStackedLayout, QVBoxLayout, QWidget
 
 from appdata.model import DisclosureKind
+from kiosk.domain.identity import PinCheck
 from kiosk.domain.pin_rules import PinKind, PinUse
 from kiosk.domain.procedures import Decision, Item, Procedure
 from kiosk.domain.secret import Secret
@@ -28,12 +38,12 @@ from kiosk.flows.counter.certificates import CERTIFICATE_PENDING, CertificateFlo
 from kiosk.flows.counter.disclosure import DisclosureFlow
 from kiosk.flows.counter.face_switch import FaceSwitchFlow
 from kiosk.flows.counter.found_card import FoundCardFlow
-from kiosk.flows.counter.identity import PinAttempt
+from kiosk.flows.counter.identity import IdentityStep, PinAttempt
 from kiosk.flows.counter.machine import FlowEnded, Outcome
 from kiosk.flows.counter.pins import PinChangeFlow, PinResetFlow
 from kiosk.flows.counter.revocation import RevocationFlow
 from kiosk.flows.counter.terminal import CounterTerminal
-from kiosk.flows.counter.visit import NotEligible, Visit
+from kiosk.flows.counter.visit import NotAccepted, NotEligible, Visit
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.session import PinStatus
@@ -79,7 +89,8 @@ class CounterWindow(QWidget):
     visit_ended = Signal(str)  # outcome value, for the staff console and tests
     visit_started = Signal()  # the card was read: the staff console shows this visit
     # Staff must check the resident's identity at the console: "pin-failed", "pin-blocked",
-    # "face-auth-card", "asked" (the resident does not know the PIN) or "card-not-in-operation".
+    # "face-auth-card", "asked" (the resident does not know the PIN), "card-not-in-operation" or
+    # "proxy" (a proxy stands at the counter: the holder's PIN is not asked, staff check the proxy).
     identity_needed = Signal(str)
     face_checked = Signal(object)  # FaceCheckRecord: the staff panel offers what follows
 
@@ -104,6 +115,9 @@ class CounterWindow(QWidget):
         self.runner.failed.connect(self._on_failure)
         self.visit: Visit | None = None
         self.card_present = False
+        self._staff_reading = False  # staff's panel has a card command running (照合番号B)
+        self._cancel_waiting = False  # the resident cancelled during it: ended when it finishes
+        self._staff_why: str | None = None  # why the identity check was handed to staff, if it was
 
         self._camera, self._matcher, self._printer = camera, matcher, printer
         self._face_worker: FaceCheckWorker | None = None
@@ -144,14 +158,11 @@ class CounterWindow(QWidget):
             self.stack.addWidget(screen)
 
     def _connect(self) -> None:
-        def end_cancelled() -> None:
-            self._end(Outcome.CANCELLED, "cancelled")
-
         self.attract.language_chosen.connect(self._start_session)
         self.menu.chosen.connect(self._choose)
         self.menu.finished.connect(self._finish)
         for screen in (self.insert, self.pin, self.choice, self.staff_check):
-            screen.cancelled.connect(end_cancelled)
+            screen.cancelled.connect(self._cancel)
         self.pin.alternative_chosen.connect(lambda: self._need_staff("asked"))
         self.choice.chosen.connect(lambda value: self._on_choice(value) if self._on_choice else None)
         self.result.finished.connect(self._finish)
@@ -176,6 +187,8 @@ class CounterWindow(QWidget):
         self.translations.switch(DEFAULT_LANGUAGE)
         self.display.reset()  # large text and high contrast do not carry over to the next person
         self.visit = None
+        self._cancel_waiting = False
+        self._staff_why = None
         self._show(self.attract)
 
     def _start_session(self, language: Language) -> None:
@@ -259,6 +272,84 @@ class CounterWindow(QWidget):
         self.menu.show_decisions(visit.preflight.decisions, online=visit.preflight.central_reachable)
         self._show(self.menu)
 
+    # -- staff's panel on the same visit ---------------------------------------------------------
+
+    def begin_staff_read(self) -> bool:
+        """Staff's panel is about to run a card command (照合番号B) on its own thread. False, and
+        nothing may be sent, while the resident's step has the card or there is no visit. Until
+        `end_staff_read`, the resident's Cancel and the idle timeout wait (module docstring)."""
+        visit = self.visit
+        if visit is None or visit.ended or self.runner.busy or self._staff_reading:
+            return False
+        self._staff_reading = True
+        return True
+
+    def end_staff_read(self) -> None:
+        """The panel's card command is over (answered, failed or dropped): a cancel that waited
+        for it is carried out now."""
+        self._staff_reading = False
+        if self._cancel_waiting:
+            self._cancel_waiting = False
+            self._end(Outcome.CANCELLED, "cancelled")
+
+    @property
+    def staff_reading(self) -> bool:
+        return self._staff_reading
+
+    def refuse(self, reason: NotAccepted, operator: str) -> bool:
+        """Staff's 受付不可 from the panel: the visit ends REFUSED with `reason` recorded (card
+        released, an open flow closed with it), and the resident's screen says it cannot be done,
+        as other refusals do; their Finish, the idle timeout or taking the card out returns to the
+        attract screen. False while a card command runs (the resident's or staff's): nothing is
+        ended under it. VisitError when the visit may not be refused (`Visit.refuse`)."""
+        visit = self.visit
+        if visit is None or visit.ended or self.runner.busy or self._staff_reading:
+            return False
+        visit.refuse(reason, operator=operator)  # first: a refusal not allowed changes nothing here
+        if self._face_worker is not None:
+            self._face_worker.cancel("visit refused")
+            self._stop_face_check()
+        self.pin.clear_keypad()  # wipes a half-typed PIN
+        self.visit_ended.emit(Outcome.REFUSED.value)  # the staff side resets; `_end` does not repeat it
+        if visit.flow is not None:
+            self._show_outcome()  # the procedure's receipt, closed REFUSED with the reason code
+        else:
+            self._show_result(*outcome_message(Outcome.REFUSED))
+        return True
+
+    def presentation_changed(self) -> None:
+        """Staff recorded who is applying (the panel). A proxy is not asked the holder's 住基 PIN
+        (要綱 2-12: the proxy's own documents are checked): a PIN screen asking it hands the check
+        to staff now. Set back to the holder before anything was checked, the usual path resumes."""
+        visit = self.visit
+        if visit is None or visit.ended or visit.identity is None or self.runner.busy:
+            return  # a PIN being checked now: `_identity_checked` looks at the presentation
+        identity = visit.identity
+        if identity.established is not None:
+            return
+        if visit.by_proxy and self._asking_identity_pin():
+            self._identity_by_proxy(identity)
+        elif not visit.by_proxy and self._staff_why == "proxy" and identity.pin is PinCheck.NOT_DONE:
+            self._route_identity(identity)
+
+    def _asking_identity_pin(self) -> bool:
+        keypad = self.pin.keypad
+        return self.stack.currentWidget() is self.pin and keypad is not None and keypad.kind is PinKind.JUKI
+
+    def _cancel(self) -> None:
+        """The resident's Cancel: the visit ends, unless staff's card command is running — then
+        it ends as soon as that command is over (module docstring)."""
+        if not self._staff_reading:
+            self._end(Outcome.CANCELLED, "cancelled")
+            return
+        self._cancel_waiting = True
+        self.progress.set_step(
+            QCoreApplication.translate(
+                "Counter", "Cancelling. Staff are finishing a step on your card; this takes a moment."
+            )
+        )
+        self._show(self.progress)
+
     # -- the procedure's steps ---------------------------------------------------------------
 
     def _choose(self, item: Item) -> None:
@@ -287,12 +378,20 @@ class CounterWindow(QWidget):
             # check and the 基本4情報 already made stand (Visit).
             self.identity_established()
             return
-        identity = self.visit.begin_identity()
+        self._route_identity(self.visit.begin_identity())
+
+    def _route_identity(self, identity: IdentityStep) -> None:
+        """The first step of the identity check: the 住基 PIN, or staff at once where it cannot serve."""
+        visit = self.visit
+        assert visit is not None and visit.reading is not None
+        if visit.by_proxy:
+            # The PIN is the holder's: a proxy is never asked it (not even to say "I do not know").
+            self._identity_by_proxy(identity)
+            return
         if identity.face_auth_card:
             self._need_staff("face-auth-card")
             return
-        assert self.visit.reading is not None
-        if self.visit.reading.snapshot.pin_blocked(PinKind.JUKI):
+        if visit.reading.snapshot.pin_blocked(PinKind.JUKI):
             self._need_staff("pin-blocked")
             return
         if not identity.pin_path_open:
@@ -301,7 +400,12 @@ class CounterWindow(QWidget):
             identity.pin_path_closed()
             self._need_staff("card-not-in-operation")
             return
+        self._staff_why = None
         self._ask_identity_pin()
+
+    def _identity_by_proxy(self, identity: IdentityStep) -> None:
+        identity.by_proxy()
+        self._need_staff("proxy")
 
     def _ask_pin(
         self,
@@ -359,6 +463,10 @@ class CounterWindow(QWidget):
 
     def _identity_checked(self, attempt: object) -> None:
         assert isinstance(attempt, PinAttempt) and self.visit is not None
+        if not attempt.verified and self.visit.by_proxy and self.visit.identity is not None:
+            # staff recorded a proxy while the PIN was being checked: no second try is asked
+            self._identity_by_proxy(self.visit.identity)
+            return
         if not attempt.verified and attempt.blocked:
             self._need_staff("pin-blocked")
             return
@@ -371,6 +479,7 @@ class CounterWindow(QWidget):
         """The resident waits; staff check identity at the console (要領 B, 要綱 2-4)."""
         if why == "asked" and self.visit is not None and self.visit.identity is not None:
             self.visit.identity.pin_unknown()
+        self._staff_why = why
         self._show(self.staff_check)  # drops the keypad, wiping a half-typed PIN
         self.identity_needed.emit(why)
 
@@ -761,8 +870,8 @@ class CounterWindow(QWidget):
 
     def _on_idle(self) -> None:
         flow = self.visit.flow if self.visit is not None else None
-        if flow is not None and flow.writing:
-            self.idle.start()  # a card write runs: the visit goes on
+        if (flow is not None and flow.writing) or self._staff_reading:
+            self.idle.start()  # a card write, or staff's read of the card, runs: the visit goes on
             return
         self._end(Outcome.TIMED_OUT, "idle")
 
@@ -772,9 +881,12 @@ class CounterWindow(QWidget):
             self._face_worker.cancel("visit ended")
             self._stop_face_check()
         self.pin.clear_keypad()  # wipes a half-typed PIN
-        if self.visit is not None:
-            end_visit(self.visit, outcome, code)
-        self.visit_ended.emit(outcome.value)
+        visit = self.visit
+        reported = visit is not None and visit.ended  # staff's 受付不可 ended and reported it already
+        if visit is not None:
+            end_visit(visit, outcome, code)
+        if not reported:
+            self.visit_ended.emit(outcome.value)
         self._reset_session()
 
 

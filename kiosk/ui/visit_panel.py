@@ -17,17 +17,28 @@ is applying, and the identity check staff make when the resident's PIN cannot be
   (c) the visual face comparison (規則 64条の5 第1号) where the window's face check
   (`face_checked`, or `Visit.face_record`) offered it.
   Once the identity step has a result, the resident's window goes on (`identity_established`).
+  A refused card-face check stands for the visit: it is not recorded again. A proxy (任意代理人)
+  recorded under "who is applying" is never asked the holder's 住基 PIN: the resident's window
+  hands the identity check straight to the proxy's documents (`CounterWindow.presentation_changed`).
+- **Fees** (交付記録簿 有償 / 無償, per certificate): free unless staff record a paid fee with its
+  amount in whole yen (1 to `MAX_FEE_YEN`), until the procedure's flow opens (`Visit.set_fee`).
+- **Cannot accept (受付不可)**: staff end the visit with a reason code from a fixed list; the visit
+  ends REFUSED and the resident's window shows it cannot be done (`CounterWindow.refuse`).
 
 Overrides are attributed to the operator (規則 73-3), so every override button stays disabled,
 with a sentence saying why, unless an operator is signed in, the visit began under their sign-in,
 and their staff card + PIN is fresh (`override_allowed`, 5 minutes). Reasons come from
-`reasons_for` (a picklist, never free text: the record is kept for years).
+`reasons_for` (a picklist, never free text: the record is kept for years). A fee and a 受付不可
+are no overrides (no fresh staff card asked) but are recorded in the visit's operator's name, so
+they too need that operator signed in.
 
 Card and store work runs on a `TaskRunner` of the panel (results for a visit that has meanwhile
 ended are dropped); a code-B read is refused while the resident's window has a card command
-running. 照合番号B exists only as the keypad's `Secret`, wiped by the card layer. The card face is
-shown, never saved: the panel keeps `QImage`s only, zero-filled on every reset (a visit ended, a
-new one started), like the camera preview; `Visit.end` drops the `CardFace` itself.
+running, and while it runs the resident's Cancel waits for it (`CounterWindow.begin_staff_read`,
+whose module says why the cancel is deferred rather than refused). 照合番号B exists only as the
+keypad's `Secret`, wiped by the card layer. The card face is shown, never saved: the panel keeps
+`QImage`s only, zero-filled on every reset (a visit ended, a new one started), like the camera
+preview; `Visit.end` drops the `CardFace` itself.
 
 `operator_of()` counts as the operator's activity (`OperatorGate.operator_of`), so it is called on
 events (a visit, an identity request, a staff action, `refresh()`), never by the panel's timer —
@@ -65,6 +76,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -76,7 +88,7 @@ from PySide6.QtWidgets import (
 )
 
 from appdata.model import IdentityMethod
-from kiosk.domain.eligibility import Presenter
+from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import (
     IdentityDecision,
     OtherIdKind,
@@ -92,8 +104,9 @@ from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Procedure
 from kiosk.domain.secret import Secret
 from kiosk.facecheck.fallback import NextStep
+from kiosk.flows.counter.certificates import FREE, MAX_FEE_YEN, ORDER, Fee
 from kiosk.flows.counter.identity import IdentityRefused, IdentityStep
-from kiosk.flows.counter.visit import Presentation, Visit
+from kiosk.flows.counter.visit import NotAccepted, Presentation, Visit, VisitError
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.reader.errors import CardRemoved, InvalidPin, PinBlocked
 from kiosk.reader.session import PinStatus
@@ -139,6 +152,37 @@ WHY_SOURCE = {
         "VisitPanel",
         "The card is not in operation at 機構 (suspended, or its status cannot be checked now): its PIN "
         "cannot confirm identity.",
+    ),
+    "proxy": QT_TRANSLATE_NOOP(
+        "VisitPanel",
+        "A proxy (任意代理人) is applying: check the proxy's documents. The holder's PIN is not asked.",
+    ),
+}
+
+CERTIFICATE_SOURCE = {
+    Certificate.SIGNING: QT_TRANSLATE_NOOP("VisitPanel", "Signing certificate (署名用電子証明書)"),
+    Certificate.USER_AUTH: QT_TRANSLATE_NOOP(
+        "VisitPanel", "User authentication certificate (利用者証明用電子証明書)"
+    ),
+}
+
+NOT_ACCEPTED_SOURCE = {
+    NotAccepted.SURFACE_CHECK_FAILED: QT_TRANSLATE_NOOP(
+        "VisitPanel",
+        "The chip does not match the printed card, or the resident could not state their resident-record "
+        "details (要領 第2-1-(1)-ア-(イ)-B)",
+    ),
+    NotAccepted.NO_ACCEPTABLE_DOCUMENTS: QT_TRANSLATE_NOOP(
+        "VisitPanel", "No acceptable identity documents (要綱 2-4, 2-5, 2-6)"
+    ),
+    NotAccepted.NOT_THE_SAME_PERSON: QT_TRANSLATE_NOOP(
+        "VisitPanel", "The person is not the one in the card's photo (規則 64条の5)"
+    ),
+    NotAccepted.REPRESENTATION_NOT_PROVEN: QT_TRANSLATE_NOOP(
+        "VisitPanel", "The representative's or proxy's papers are not in order (要綱 2-10, 2-12)"
+    ),
+    NotAccepted.OTHER: QT_TRANSLATE_NOOP(
+        "VisitPanel", "Another reason (note it in the office's own records)"
     ),
 }
 
@@ -225,6 +269,46 @@ def method_text(method: IdentityMethod) -> str:
 
 def pin_form_text(form: PinRequestForm) -> str:
     return _tr(PIN_FORM_SOURCE[form])
+
+
+def certificate_text(certificate: Certificate) -> str:
+    return _tr(CERTIFICATE_SOURCE[certificate])
+
+
+def not_accepted_text(reason: NotAccepted) -> str:
+    return _tr(NOT_ACCEPTED_SOURCE[reason])
+
+
+def fee_text(fee: Fee) -> str:
+    if not fee.paid:
+        return QCoreApplication.translate("VisitPanel", "free (無償)")
+    return arg(QCoreApplication.translate("VisitPanel", "paid (有償), %1 yen"), str(fee.yen))
+
+
+# Full-width digits, as a Japanese input method types them, read as the ASCII ones.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def parse_yen(text: str) -> int | None:
+    """The amount staff typed, in whole yen from 1 to MAX_FEE_YEN; None when it is not that.
+    ASCII and full-width digits only: anything else — a sign, a decimal point, a separator, "円",
+    another script's digits — is refused rather than guessed at."""
+    digits = text.strip().translate(_FULL_WIDTH_DIGITS)
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    yen = int(digits)
+    return yen if 1 <= yen <= MAX_FEE_YEN else None
+
+
+def requested_certificates(visit: Visit) -> tuple[Certificate, ...]:
+    """The certificates a fee can be recorded for: the chosen issuance's or renewal's; before the
+    resident chose, every kind (staff may take the fee first); none for another procedure."""
+    item = visit.item
+    if item is None:
+        return ORDER
+    if item.procedure in (Procedure.NEW_ISSUANCE, Procedure.RENEWAL) and isinstance(item.target, Certificate):
+        return (item.target,)
+    return ()
 
 
 def not_signed_in_text() -> str:
@@ -513,6 +597,8 @@ class CodeBBox(QGroupBox):
         super().__init__(parent)
         self.explain = QLabel(self)
         self.explain.setWordWrap(True)
+        self.proxy_note = QLabel(self)  # a proxy: the read is for the 基本4情報, not a surface check
+        self.proxy_note.setWordWrap(True)
         self.read = ActionButton(self)
         self.keypad_holder = QVBoxLayout()
         self.keypad: PinKeypad | None = None
@@ -548,6 +634,7 @@ class CodeBBox(QGroupBox):
         face_row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.addWidget(self.explain)
+        layout.addWidget(self.proxy_note)
         layout.addWidget(self.read)
         layout.addLayout(self.keypad_holder)
         layout.addWidget(self.face)
@@ -572,6 +659,14 @@ class CodeBBox(QGroupBox):
                 "Key in 照合番号B from the printed card, compare what the chip holds with the printed card, "
                 "and ask the resident for details of their resident record. Both must be right, otherwise "
                 "the application cannot be accepted (受付不可).",
+            )
+        )
+        self.proxy_note.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "A proxy is applying: read the card with 照合番号B for the application's name, address and "
+                "date of birth (the proxy does not know the holder's PINs). The proxy's identity is checked "
+                "with their documents below.",
             )
         )
         self.read.button.setText(QCoreApplication.translate("VisitPanel", "Read the card with 照合番号B"))
@@ -787,6 +882,166 @@ class VisualBox(QGroupBox):
         self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the comparison"))
 
 
+class FeeRow(QWidget):
+    """One certificate's fee: free (the default) or paid, with its amount in yen."""
+
+    def __init__(self, certificate: Certificate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.certificate = certificate
+        self.caption = QLabel(self)
+        self.caption.setWordWrap(True)
+        self.free = radio_choice(self)
+        self.paid = radio_choice(self)
+        self.group = QButtonGroup(self)  # one group per row: each certificate has its own choice
+        self.group.addButton(self.free.button)
+        self.group.addButton(self.paid.button)
+        self.amount = QLineEdit(self)
+        self.amount.setMaxLength(8)  # room for a typo to be seen and refused, not for a novel
+        self.yen = QLabel(self)
+        amount_row = QHBoxLayout()
+        amount_row.addWidget(self.paid, 1)
+        amount_row.addWidget(self.amount)
+        amount_row.addWidget(self.yen)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.free)
+        layout.addLayout(amount_row)
+        self.paid.toggled.connect(self.amount.setEnabled)
+        self.show_fee(FREE)
+
+    def show_fee(self, fee: Fee) -> None:
+        """What the visit has recorded for this certificate."""
+        (self.paid if fee.paid else self.free).setChecked(True)
+        self.amount.setText(str(fee.yen) if fee.paid else "")
+        self.amount.setEnabled(fee.paid)
+
+    def fee(self) -> Fee | None:
+        """The fee as entered; None while "paid" has no valid amount."""
+        if not self.paid.isChecked():
+            return FREE
+        yen = parse_yen(self.amount.text())
+        return Fee(paid=True, yen=yen) if yen is not None else None
+
+    def retranslate(self) -> None:
+        self.caption.setText(certificate_text(self.certificate))
+        self.free.setText(QCoreApplication.translate("VisitPanel", "Free (無償)"))
+        self.paid.setText(QCoreApplication.translate("VisitPanel", "Paid (有償)"))
+        self.yen.setText(QCoreApplication.translate("VisitPanel", "yen"))
+        self.amount.setAccessibleName(
+            arg(
+                QCoreApplication.translate("VisitPanel", "Fee in yen for the %1"),
+                certificate_text(self.certificate),
+            )
+        )
+        self.amount.setPlaceholderText(
+            arg(QCoreApplication.translate("VisitPanel", "1–%1"), str(MAX_FEE_YEN))
+        )
+
+
+class FeeBox(QGroupBox):
+    """The fee of each certificate requested, as the 交付記録簿 books it (有償 / 無償)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.explain = QLabel(self)
+        self.explain.setWordWrap(True)
+        self.rows = {certificate: FeeRow(certificate, self) for certificate in ORDER}
+        self.none = QLabel(self)  # the procedure issues no certificate
+        self.none.setWordWrap(True)
+        self.record = ActionButton(self)
+        self.status = Told(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.explain)
+        for row in self.rows.values():
+            layout.addWidget(row)
+        for widget in (self.none, self.record, self.status):
+            layout.addWidget(widget)
+
+    def reset(self, visit: Visit | None) -> None:
+        for certificate, row in self.rows.items():
+            row.show_fee(visit.fee_for(certificate) if visit is not None else FREE)
+        self.status.clear()
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Fees (交付記録簿)"))
+        self.explain.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "Issuance is free. Record a fee only if one was collected for a certificate: it goes to "
+                "the issuance ledger as paid, with its amount.",
+            )
+        )
+        for row in self.rows.values():
+            row.retranslate()
+        self.none.setText(
+            QCoreApplication.translate("VisitPanel", "No certificate is issued in this procedure.")
+        )
+        self.record.button.setText(QCoreApplication.translate("VisitPanel", "Record the fees"))
+
+
+class NotAcceptedPicker(QComboBox):
+    """Why the application cannot be accepted (`NotAccepted`), after an empty first entry."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        narrow(self)
+        # Kept here, not as item data: a StrEnum would come back from QVariant as a plain str.
+        self._reasons: tuple[NotAccepted | None, ...] = (None, *NotAccepted)
+        for _reason in self._reasons:
+            self.addItem("")
+        self.retranslate()
+
+    def reason(self) -> NotAccepted | None:
+        index = self.currentIndex()
+        return self._reasons[index] if 0 <= index < len(self._reasons) else None
+
+    def choose(self, reason: NotAccepted) -> None:
+        self.setCurrentIndex(self._reasons.index(reason))
+
+    def reset(self) -> None:
+        self.setCurrentIndex(0)
+
+    def retranslate(self) -> None:
+        self.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose a reason…"))
+        for i, reason in enumerate(self._reasons[1:], start=1):
+            self.setItemText(i, not_accepted_text(reason))
+        self.setAccessibleName(
+            QCoreApplication.translate("VisitPanel", "Why the application cannot be accepted")
+        )
+
+
+class RefuseBox(QGroupBox):
+    """受付不可: staff end the visit, with the reason code recorded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.explain = QLabel(self)
+        self.explain.setWordWrap(True)
+        self.reason = NotAcceptedPicker(self)
+        self.end = ActionButton(self)
+        self.status = Told(self)
+        layout = QVBoxLayout(self)
+        for widget in (self.explain, self.reason, self.end, self.status):
+            layout.addWidget(widget)
+
+    def reset(self) -> None:
+        self.reason.reset()
+        self.status.clear()
+
+    def retranslate(self) -> None:
+        self.setTitle(QCoreApplication.translate("VisitPanel", "Cannot accept (受付不可)"))
+        self.explain.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "When the application cannot be accepted, end the visit here. The resident's screen says "
+                "it cannot be done, and the reason is recorded.",
+            )
+        )
+        self.reason.retranslate()
+        self.end.button.setText(QCoreApplication.translate("VisitPanel", "Cannot accept: end the visit"))
+
+
 def document_text(doc: PresentedDocument) -> str:
     if doc.valid_until is None:
         text = arg(QCoreApplication.translate("VisitPanel", "%1, no validity period"), kind_text(doc.kind))
@@ -862,6 +1117,8 @@ class VisitPanel(QWidget):
         self.documents = DocumentsBox(self)
         self.visual = VisualBox(metrics, self)
         self.status = Told(self)  # the identity check's outcome
+        self.fees = FeeBox(self)
+        self.refusal = RefuseBox(self)
         self._lay_out()
         self._connect()
         self._timer = QTimer(self)
@@ -886,6 +1143,8 @@ class VisitPanel(QWidget):
             self.code_b,
             self.documents,
             self.visual,
+            self.fees,
+            self.refusal,
         ):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -906,8 +1165,14 @@ class VisitPanel(QWidget):
             self.code_b.expired_override,
             self.documents.reason,
             self.visual.reason,
+            self.refusal.reason,
         ):
             box.currentIndexChanged.connect(lambda _i: self._update())
+        for row in self.fees.rows.values():
+            row.group.buttonToggled.connect(lambda *_a: self._update())
+            row.amount.textChanged.connect(lambda _t: self._update())
+        self.fees.record.button.clicked.connect(self._record_fees)
+        self.refusal.end.button.clicked.connect(self._refuse)
         self.documents.list.itemSelectionChanged.connect(self._update)
         self.documents.kind.currentIndexChanged.connect(lambda _i: self._update())
         self.visual.group.buttonToggled.connect(lambda *_a: self._update())
@@ -949,6 +1214,8 @@ class VisitPanel(QWidget):
         self.code_b.expired_override.reset()
         self.code_b.status.clear()
         self.documents.reset(date.today())
+        self.fees.reset(None)
+        self.refusal.reset()
         self.status.clear()
         self._update()
 
@@ -968,6 +1235,7 @@ class VisitPanel(QWidget):
             self._visit = visit
             if visit is not None:
                 self.presentation.reset(visit.presentation)
+                self.fees.reset(visit)
                 self._face_check = visit.face_record
                 if visit.reading is not None:
                     self.documents.reset(visit.today)
@@ -1015,9 +1283,96 @@ class VisitPanel(QWidget):
                     QCoreApplication.translate("VisitPanel", "Recorded: %1."), presenter_text(presenter)
                 ),
             )
+            if presenter is not Presenter.PROXY and self._why == "proxy":
+                self._why = None  # the holder after all: the resident's window asks the PIN again
+            # A proxy is not asked the holder's PIN: the resident's window hands the check over now.
+            self.counter.presentation_changed()
             self._update()
 
         self._run(functools.partial(visit.present, presentation), done, box.status)
+
+    # -- fees -------------------------------------------------------------------------------------
+
+    def _fee_changes(self, visit: Visit) -> list[tuple[Certificate, Fee]] | None:
+        """The fees entered that differ from the visit's; None while one is not a valid fee."""
+        changes: list[tuple[Certificate, Fee]] = []
+        for certificate in requested_certificates(visit):
+            fee = self.fees.rows[certificate].fee()
+            if fee is None:
+                return None
+            if fee != visit.fee_for(certificate):
+                changes.append((certificate, fee))
+        return changes
+
+    def _record_fees(self) -> None:
+        visit = self._visit
+        if visit is None or not self._may_act(override=False, own_visit=True):
+            return
+        changes = self._fee_changes(visit)
+        if not changes:
+            return
+        operator = self._operator
+        assert operator is not None
+
+        def record() -> None:
+            for certificate, fee in changes:
+                visit.set_fee(certificate, fee, operator=operator)
+
+        def done(_result: object) -> None:
+            def words() -> str:
+                parts = [
+                    arg(
+                        QCoreApplication.translate("VisitPanel", "%1: %2"),
+                        certificate_text(certificate),
+                        fee_text(fee),
+                    )
+                    for certificate, fee in changes
+                ]
+                return arg(QCoreApplication.translate("VisitPanel", "Recorded: %1."), "; ".join(parts))
+
+            self.fees.status.tell(State.SUCCESS, words)
+            self._update()
+
+        self._run(record, done, self.fees.status)
+
+    # -- 受付不可 ---------------------------------------------------------------------------------
+
+    def _refuse(self) -> None:
+        visit, reason = self._visit, self.refusal.reason.reason()
+        if visit is None or reason is None or not self._may_act(override=False, own_visit=True):
+            return
+        operator = self._operator
+        assert operator is not None
+        try:
+            # On the UI thread, as every visit's ending is: the card is released here, and no card
+            # command may start in between (the window refuses while one runs).
+            ended = self.counter.refuse(reason, operator)
+        except VisitError as exc:
+            _log.warning("visit panel: refusal not allowed: %s", exc)
+            self.refusal.status.tell(
+                State.ERROR,
+                lambda: QCoreApplication.translate("VisitPanel", "This visit can no longer be refused."),
+            )
+            self._update()
+            return
+        if not ended:
+            self.refusal.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate("VisitPanel", "The card is busy. Try again in a moment."),
+            )
+            self._update()
+            return
+        # The visit has ended and the panel was reset with it: say what was recorded.
+        self.refusal.status.tell(
+            State.WARNING,
+            lambda: arg(
+                QCoreApplication.translate(
+                    "VisitPanel", "Not accepted (受付不可): the visit has ended. Reason recorded: %1."
+                ),
+                not_accepted_text(reason),
+            ),
+        )
+        self._update()
 
     # -- (a) 照合番号B -------------------------------------------------------------------------
 
@@ -1036,15 +1391,24 @@ class VisitPanel(QWidget):
     def _code_b_entered(self, code_b: object) -> None:
         assert isinstance(code_b, Secret)
         visit = self._visit
-        if visit is None or self.counter.runner.busy or not self._may_act(override=False):
+        if visit is None or not self._may_act(override=False) or not self.counter.begin_staff_read():
             code_b.wipe()
             self.code_b.status.tell(
                 State.WARNING,
                 lambda: QCoreApplication.translate("VisitPanel", "The card is busy. Try again in a moment."),
             )
             return
+        # The resident's window holds its Cancel and idle timeout until the read is over, answered
+        # or not (`after`): ending the visit would release the card under the command.
         read = functools.partial(_read_card_face, visit, code_b)
-        if not self._run(read, self._card_face_read, self.code_b.status, dropped=_Shown.wipe):
+        if not self._run(
+            read,
+            self._card_face_read,
+            self.code_b.status,
+            dropped=_Shown.wipe,
+            after=self.counter.end_staff_read,
+        ):
+            self.counter.end_staff_read()
             code_b.wipe()
 
     def _card_face_read(self, shown: object) -> None:
@@ -1060,12 +1424,20 @@ class VisitPanel(QWidget):
         del shown
         self._copy_photo_to_visual()
         self._show_dates()
-        self.code_b.status.tell(
-            State.INFO,
-            lambda: QCoreApplication.translate(
-                "VisitPanel", "Compare with the printed card, then tick what holds and record the check."
-            ),
-        )
+        if self._visit is not None and self._visit.by_proxy:
+            self.code_b.status.tell(
+                State.INFO,
+                lambda: QCoreApplication.translate(
+                    "VisitPanel", "The card was read. Now check the proxy's documents below."
+                ),
+            )
+        else:
+            self.code_b.status.tell(
+                State.INFO,
+                lambda: QCoreApplication.translate(
+                    "VisitPanel", "Compare with the printed card, then tick what holds and record the check."
+                ),
+            )
         self._update()
 
     def _code_b_failed(self, error: BaseException) -> bool:
@@ -1217,6 +1589,10 @@ class VisitPanel(QWidget):
             return "\n".join([QCoreApplication.translate("VisitPanel", "Not accepted (recorded):"), *texts])
 
         where.tell(State.ERROR, words)
+        identity = self._identity()
+        refused = where is self.code_b.status and identity is not None and identity.surface_refused
+        if refused and self.refusal.reason.reason() is None:  # the likely reason, for staff to confirm
+            self.refusal.reason.choose(NotAccepted.SURFACE_CHECK_FAILED)
         self._update()
 
     def _established(self) -> None:
@@ -1246,15 +1622,19 @@ class VisitPanel(QWidget):
         where: Told,
         *,
         dropped: Callable[[Any], None] | None = None,
+        after: Callable[[], None] | None = None,
     ) -> bool:
         """`call` off the UI thread; `then` with its result, or the error shown at `where` — both
         only while the visit that started it is still the panel's. A result that comes too late
-        goes to `dropped` (to wipe what it holds)."""
+        goes to `dropped` (to wipe what it holds). `after` is called once the call is over, before
+        either (it may end the visit: a cancel that waited for the call)."""
         visit = self._visit
 
         def finish() -> bool:
             self.runner.succeeded.disconnect(delivered)
             self.runner.failed.disconnect(failed)
+            if after is not None:
+                after()
             return self._visit is visit and visit is not None
 
         def delivered(result: object) -> None:
@@ -1333,11 +1713,24 @@ class VisitPanel(QWidget):
         blocked = self._override_blocked()
         return blocked() if blocked is not None else ""
 
-    def _may_act(self, *, override: bool) -> bool:
+    def _not_own_visit(self) -> Callable[[], str] | None:
+        """Why a recorded staff action (no override) cannot be made now, None when it can: it is
+        recorded in the visit's operator's name, so only they, signed in, make it."""
+        if self._operator is None:
+            return not_signed_in_text
+        visit = self._visit
+        if visit is not None and visit.operator != self._operator:
+            return other_operator_text
+        return None
+
+    def _may_act(self, *, override: bool, own_visit: bool = False) -> bool:
         """Checked again at the click: the sign-in (a staff action is the operator's activity) and,
-        for an override, its freshness and whose visit it is."""
+        for an override, its freshness and whose visit it is; `own_visit`: whose visit it is, for a
+        recorded action that is no override (a fee, 受付不可)."""
         self._operator = self._operator_of()
         blocked = self._override_blocked() if override or self._operator is None else None
+        if blocked is None and own_visit:
+            blocked = self._not_own_visit()
         if blocked is not None:
             self.status.tell(State.WARNING, blocked)
             self._update()
@@ -1401,11 +1794,91 @@ class VisitPanel(QWidget):
             self._update_code_b(busy, block)
             self._update_documents(busy, block)
             self._update_visual(busy, block)
+        self._update_fees(busy)
+        self._update_refusal(busy)
+
+    def _update_fees(self, busy: bool) -> None:
+        box, visit = self.fees, self._visit
+        box.setVisible(visit is not None)
+        if visit is None:
+            return
+        shown = requested_certificates(visit)
+        open_ = visit.flow is None and not visit.ended
+        for certificate, row in box.rows.items():
+            row.setVisible(certificate in shown)
+            row.setEnabled(open_)
+            if not open_ and row.fee() != visit.fee_for(certificate):
+                row.show_fee(visit.fee_for(certificate))  # what the request was made with
+        box.none.setVisible(not shown)
+        box.record.setVisible(bool(shown))
+        if not shown:
+            return
+        not_own = self._not_own_visit()
+        changes = self._fee_changes(visit)
+        if not open_:
+            box.record.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel", "The procedure has started: its fees can no longer change."
+                ),
+            )
+        elif not_own is not None:
+            box.record.set_open(False, State.WARNING, not_own())
+        elif changes is None:
+            box.record.set_open(
+                False,
+                State.WARNING,
+                arg(
+                    QCoreApplication.translate(
+                        "VisitPanel", "Enter the amount in yen: a whole number from 1 to %1."
+                    ),
+                    str(MAX_FEE_YEN),
+                ),
+            )
+        elif not changes:
+            box.record.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate("VisitPanel", "The fees shown are the ones recorded."),
+            )
+        else:
+            box.record.set_open(not busy)
+
+    def _update_refusal(self, busy: bool) -> None:
+        box, visit = self.refusal, self._visit
+        box.reason.setEnabled(visit is not None)
+        not_own = self._not_own_visit()
+        if visit is None:
+            box.end.set_open(False, State.INFO, QCoreApplication.translate("VisitPanel", "No visit."))
+        elif visit.flow is not None and visit.flow.closed:
+            box.end.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel", "The procedure has ended: the resident's screen shows its result."
+                ),
+            )
+        elif not_own is not None:
+            box.end.set_open(False, State.WARNING, not_own())
+        elif box.reason.reason() is None:
+            box.end.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate("VisitPanel", "Choose why the application cannot be accepted."),
+            )
+        else:
+            box.end.set_open(not busy and not self.counter.staff_reading)
 
     def _update_code_b(self, busy: bool, block: str) -> None:
         box = self.code_b
         operator_block = block if self._operator is None else ""
-        if not self._surface_allowed():
+        # A proxy: 照合番号B gives the application's 基本4情報 (the holder's PINs are not theirs to
+        # enter), but the surface check, the declaration and the face checks are the holder's.
+        proxy = self._visit is not None and self._visit.by_proxy
+        box.explain.setVisible(not proxy)
+        box.proxy_note.setVisible(proxy)
+        if not self._surface_allowed() and not proxy:
             box.read.set_open(
                 False,
                 State.INFO,
@@ -1422,9 +1895,10 @@ class VisitPanel(QWidget):
             box.read.set_open(not busy and box.keypad is None and self._card_dates is None)
         if box.keypad is not None:
             box.keypad.setEnabled(not busy)
-        shown = self._card_dates is not None
-        box.face.setVisible(shown)
-        box.dates.setVisible(shown)
+        read = self._card_dates is not None
+        box.face.setVisible(read)
+        box.dates.setVisible(read)
+        shown = read and not proxy  # the holder's surface check
         for widget in (box.chip_matches, box.declared):
             widget.setVisible(shown)
         expired = self._expired()
@@ -1438,9 +1912,27 @@ class VisitPanel(QWidget):
                 State.INFO,
                 QCoreApplication.translate("VisitPanel", "No camera is configured, or a check is running."),
             )
-        if not shown:
-            return
-        if operator_block:
+            self._update_surface_confirm(busy, block, expired=expired)
+
+    def _update_surface_confirm(self, busy: bool, block: str, *, expired: bool) -> None:
+        """The card face is shown: the ticks and "Record the check", closed for good once refused."""
+        box = self.code_b
+        operator_block = block if self._operator is None else ""
+        identity = self._identity()
+        refused = identity is not None and identity.surface_refused
+        for widget in (box.chip_matches, box.declared, box.expired_override):
+            widget.setEnabled(not refused)
+        if refused:
+            box.confirm.set_open(
+                False,
+                State.WARNING,
+                QCoreApplication.translate(
+                    "VisitPanel",
+                    "The card-face check was refused (受付不可) and recorded; it is not made again in this "
+                    "visit. End the visit below as not accepted, or check documents by hand.",
+                ),
+            )
+        elif operator_block:
             box.confirm.set_open(False, State.WARNING, operator_block)
         elif expired and block:
             box.confirm.set_open(False, State.WARNING, block)
@@ -1464,6 +1956,17 @@ class VisitPanel(QWidget):
         box.remove.setEnabled(bool(box.list.selectedItems()))
         if block:
             box.confirm.set_open(False, State.WARNING, block)
+        elif proxy and visit is not None and visit.applicant is None:
+            # Accepted now, the resident's window would ask the proxy the holder's card information
+            # PIN for the 基本4情報: they come from 照合番号B first.
+            box.confirm.set_open(
+                False,
+                State.INFO,
+                QCoreApplication.translate(
+                    "VisitPanel",
+                    "Read the card with 照合番号B first: the application's details come from it.",
+                ),
+            )
         elif box.list.count() == 0:
             box.confirm.set_open(
                 False, State.INFO, QCoreApplication.translate("VisitPanel", "Add the documents presented.")
@@ -1568,7 +2071,15 @@ class VisitPanel(QWidget):
         super().changeEvent(event)
 
     def retranslate(self) -> None:
-        for box in (self.summary, self.presentation, self.code_b, self.documents, self.visual):
+        for box in (
+            self.summary,
+            self.presentation,
+            self.code_b,
+            self.documents,
+            self.visual,
+            self.fees,
+            self.refusal,
+        ):
             box.retranslate()
         self.identity_title.setText(QCoreApplication.translate("VisitPanel", "Identity check by staff"))
         self.reauth.setText(QCoreApplication.translate("VisitPanel", "Re-authenticate with my staff card"))

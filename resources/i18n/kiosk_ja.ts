@@ -46,8 +46,16 @@
         <translation>%1時間%2分</translation>
     </message>
     <message>
+        <source>%1 message(s) are on their way to the central.</source>
+        <translation>機構への送信待ちが %1 件あります。</translation>
+    </message>
+    <message>
         <source>%1 min</source>
         <translation>%1分</translation>
+    </message>
+    <message>
+        <source>%1 of disk space free.</source>
+        <translation>ディスクの空き容量：%1。</translation>
     </message>
     <message>
         <source>%1: %2</source>
@@ -128,6 +136,10 @@
     <message>
         <source>Disk space</source>
         <translation>ディスク容量</translation>
+    </message>
+    <message>
+        <source>Disk space is low: %1 left.</source>
+        <translation>ディスクの空き容量が少なくなっています（残り %1）。</translation>
     </message>
     <message>
         <source>Everything checked works.</source>
@@ -214,6 +226,14 @@
         <translation>機構への送信</translation>
     </message>
     <message>
+        <source>Messages to the central are delayed: %1 waiting, the oldest for %2 min.</source>
+        <translation>機構への送信が遅れています：%1 件が待機中、最も古いものは %2 分待っています。</translation>
+    </message>
+    <message>
+        <source>Messages to the central have not gone out for %1 day(s) or more.</source>
+        <translation>機構への送信が %1 日以上止まっています。</translation>
+    </message>
+    <message>
         <source>Messages waiting: %1. Certificates not finished: %2. (%3)</source>
         <translation>送信待ちのメッセージ：%1件。完了していない証明書：%2件。（%3）</translation>
     </message>
@@ -280,6 +300,10 @@
     <message>
         <source>Paid (エ)</source>
         <translation>有償</translation>
+    </message>
+    <message>
+        <source>Passed to another terminal</source>
+        <translation>他端末へ引継ぎ</translation>
     </message>
     <message>
         <source>Pending work</source>
@@ -374,6 +398,10 @@
         <translation>運用を休止する</translation>
     </message>
     <message>
+        <source>Taken over from another terminal</source>
+        <translation>他端末から引継ぎ</translation>
+    </message>
+    <message>
         <source>Terminal health</source>
         <translation>端末の状態</translation>
     </message>
@@ -462,6 +490,10 @@
         <translation>データフォルダーがありません。</translation>
     </message>
     <message>
+        <source>The disk is full: %1 left.</source>
+        <translation>ディスクの空きがありません（残り %1）。</translation>
+    </message>
+    <message>
         <source>The disk space could not be checked.</source>
         <translation>ディスク容量を確認できませんでした。</translation>
     </message>
@@ -542,6 +574,10 @@
         <translation>異常</translation>
     </message>
     <message>
+        <source>of which written here</source>
+        <translation>うち交付</translation>
+    </message>
+    <message>
         <source>under a minute</source>
         <translation>1分未満</translation>
     </message>
@@ -575,6 +611,10 @@
     <message>
         <source>Cancelled. Nothing was changed on your card.</source>
         <translation>中止しました。カードには何も変更していません。</translation>
+    </message>
+    <message>
+        <source>Cancelling. Staff are finishing a step on your card; this takes a moment.</source>
+        <translation>中止しています。職員がカードの処理を終えるまで、少しお待ちください。</translation>
     </message>
     <message>
         <source>Certificate named: serial number %1.</source>
@@ -1621,8 +1661,16 @@
         <translation>%1、有効期限 %2</translation>
     </message>
     <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
         <source>%1…</source>
         <translation>%1…</translation>
+    </message>
+    <message>
+        <source>1–%1</source>
+        <translation>1～%1</translation>
     </message>
     <message>
         <source>A face-auth card: it has no PIN the resident can use.</source>
@@ -1635,6 +1683,14 @@
     <message>
         <source>A legal representative without the applicant (法定代理人)</source>
         <translation>法定代理人（本人不在）</translation>
+    </message>
+    <message>
+        <source>A proxy (任意代理人) is applying: check the proxy&apos;s documents. The holder&apos;s PIN is not asked.</source>
+        <translation>任意代理人による申請です。代理人の書類を確認してください。本人の暗証番号は入力させません。</translation>
+    </message>
+    <message>
+        <source>A proxy is applying: read the card with 照合番号B for the application&apos;s name, address and date of birth (the proxy does not know the holder&apos;s PINs). The proxy&apos;s identity is checked with their documents below.</source>
+        <translation>任意代理人による申請です。申請書の氏名・住所・生年月日は、照合番号Bでカードから読み取ってください（代理人は本人の暗証番号を知りません）。代理人の本人確認は、下の書類で行います。</translation>
     </message>
     <message>
         <source>A proxy with a letter of attorney (任意代理人)</source>
@@ -1657,8 +1713,20 @@
         <translation>職員の判断による受付には、職員カードと暗証番号による再認証が必要です（前回の認証から5分を超えています）。再認証してから、もう一度操作してください。</translation>
     </message>
     <message>
+        <source>Another reason (note it in the office&apos;s own records)</source>
+        <translation>その他の理由（窓口の記録に記入してください）</translation>
+    </message>
+    <message>
         <source>Apply</source>
         <translation>反映</translation>
+    </message>
+    <message>
+        <source>Cannot accept (受付不可)</source>
+        <translation>受付不可</translation>
+    </message>
+    <message>
+        <source>Cannot accept: end the visit</source>
+        <translation>受付不可として受付を終了する</translation>
     </message>
     <message>
         <source>Card</source>
@@ -1685,6 +1753,10 @@
         <translation>有効期間が満了したカードで確認する理由を選んでください。</translation>
     </message>
     <message>
+        <source>Choose why the application cannot be accepted.</source>
+        <translation>受付できない理由を選んでください。</translation>
+    </message>
+    <message>
         <source>Choose why you accept the papers.</source>
         <translation>書類を確認した理由を選んでください。</translation>
     </message>
@@ -1705,8 +1777,24 @@
         <translation>書類での確認</translation>
     </message>
     <message>
+        <source>Enter the amount in yen: a whole number from 1 to %1.</source>
+        <translation>金額を円で入力してください（1～%1 の整数）。</translation>
+    </message>
+    <message>
         <source>Face check (camera)</source>
         <translation>顔認証（カメラ）</translation>
+    </message>
+    <message>
+        <source>Fee in yen for the %1</source>
+        <translation>%1の手数料（円）</translation>
+    </message>
+    <message>
+        <source>Fees (交付記録簿)</source>
+        <translation>手数料（交付記録簿）</translation>
+    </message>
+    <message>
+        <source>Free (無償)</source>
+        <translation>無償</translation>
     </message>
     <message>
         <source>I compared the expired card&apos;s photo with the person: it is them</source>
@@ -1733,6 +1821,10 @@
         <translation>本人確認ができました（%1）。住民の画面は次に進みます。</translation>
     </message>
     <message>
+        <source>Issuance is free. Record a fee only if one was collected for a certificate: it goes to the issuance ledger as paid, with its amount.</source>
+        <translation>発行は無償です。証明書の手数料を徴収した場合に限り記録してください。交付記録簿に有償として金額とともに記載されます。</translation>
+    </message>
+    <message>
         <source>Issued on</source>
         <translation>交付日</translation>
     </message>
@@ -1753,6 +1845,10 @@
         <translation>ICチップ内の氏名</translation>
     </message>
     <message>
+        <source>No acceptable identity documents (要綱 2-4, 2-5, 2-6)</source>
+        <translation>有効な本人確認書類がない（要綱 2-4, 2-5, 2-6）</translation>
+    </message>
+    <message>
         <source>No camera is configured, or a check is running.</source>
         <translation>カメラが設定されていないか、照合を実行中です。</translation>
     </message>
@@ -1761,12 +1857,20 @@
         <translation>カードなし</translation>
     </message>
     <message>
+        <source>No certificate is issued in this procedure.</source>
+        <translation>この手続では電子証明書を発行しません。</translation>
+    </message>
+    <message>
         <source>No visit.</source>
         <translation>受付中の住民はいません。</translation>
     </message>
     <message>
         <source>Not accepted (recorded):</source>
         <translation>受付できません（記録しました）：</translation>
+    </message>
+    <message>
+        <source>Not accepted (受付不可): the visit has ended. Reason recorded: %1.</source>
+        <translation>受付不可として受付を終了しました。記録した理由：%1。</translation>
     </message>
     <message>
         <source>Not checked yet</source>
@@ -1793,6 +1897,10 @@
         <translation>暗証番号設定依頼書</translation>
     </message>
     <message>
+        <source>Paid (有償)</source>
+        <translation>有償</translation>
+    </message>
+    <message>
         <source>Photo in the chip</source>
         <translation>ICチップ内の顔写真</translation>
     </message>
@@ -1817,6 +1925,10 @@
         <translation>照合番号Bでカードを読み取る</translation>
     </message>
     <message>
+        <source>Read the card with 照合番号B first: the application&apos;s details come from it.</source>
+        <translation>先に照合番号Bでカードを読み取ってください。申請の記載事項はカードから取得します。</translation>
+    </message>
+    <message>
         <source>Reason for the override</source>
         <translation>職員判断の理由</translation>
     </message>
@@ -1831,6 +1943,10 @@
     <message>
         <source>Record the documents</source>
         <translation>確認した書類を記録</translation>
+    </message>
+    <message>
+        <source>Record the fees</source>
+        <translation>手数料を記録する</translation>
     </message>
     <message>
         <source>Recorded: %1.</source>
@@ -1851,6 +1967,10 @@
     <message>
         <source>Sign in at the staff console: every override is recorded under its operator.</source>
         <translation>職員用画面でサインインしてください。職員の判断による受付は、操作者ごとに記録されます。</translation>
+    </message>
+    <message>
+        <source>Signing certificate (署名用電子証明書)</source>
+        <translation>署名用電子証明書</translation>
     </message>
     <message>
         <source>Something went wrong (%1). Nothing was accepted.</source>
@@ -1897,6 +2017,10 @@
         <translation>カードが機構で運用中ではありません（一時停止中、または現在は運用状況を確認できません）。暗証番号では本人確認ができません。</translation>
     </message>
     <message>
+        <source>The card was read. Now check the proxy&apos;s documents below.</source>
+        <translation>カードを読み取りました。続いて、下で代理人の書類を確認してください。</translation>
+    </message>
+    <message>
         <source>The card was taken out.</source>
         <translation>カードが抜かれました。</translation>
     </message>
@@ -1907,6 +2031,14 @@
     <message>
         <source>The card-face check follows a failed PIN, or serves a face-auth card (要領 第2-1-(1)-ア-(イ)-B). The resident has not tried the PIN: let them try it, or check documents by hand.</source>
         <translation>券面事項の確認は、暗証番号の照合ができなかった場合か、顔認証マイナンバーカードの場合に行います（要領 第2-1-(1)-ア-(イ)-B）。住民の方はまだ暗証番号を入力していません。入力していただくか、書類で確認してください。</translation>
+    </message>
+    <message>
+        <source>The card-face check was refused (受付不可) and recorded; it is not made again in this visit. End the visit below as not accepted, or check documents by hand.</source>
+        <translation>券面事項の確認は受付不可となり、記録されました。この受付ではやり直せません。下の「受付不可」で受付を終了するか、書類を目視で確認してください。</translation>
+    </message>
+    <message>
+        <source>The chip does not match the printed card, or the resident could not state their resident-record details (要領 第2-1-(1)-ア-(イ)-B)</source>
+        <translation>ICチップの券面事項が券面と一致しない、または住民票の記載事項を正しく申告できなかった（要領 第2-1-(1)-ア-(イ)-B）</translation>
     </message>
     <message>
         <source>The document has no validity period</source>
@@ -1921,6 +2053,10 @@
         <translation>顔認証で判定できませんでした。本人とカードの写真（照合番号Bで読み取った場合はICチップ内の写真も）を見比べてください。</translation>
     </message>
     <message>
+        <source>The fees shown are the ones recorded.</source>
+        <translation>表示中の手数料は記録済みです。</translation>
+    </message>
+    <message>
         <source>The identity check was not accepted.</source>
         <translation>本人確認ができませんでした。</translation>
     </message>
@@ -1933,8 +2069,20 @@
         <translation>本人が顔の向きの指示に従えない</translation>
     </message>
     <message>
+        <source>The person is not the one in the card&apos;s photo (規則 64条の5)</source>
+        <translation>カードの写真の本人ではない（規則 64条の5）</translation>
+    </message>
+    <message>
         <source>The person&apos;s appearance changed since the card photo</source>
         <translation>カードの写真から容姿が変わっている</translation>
+    </message>
+    <message>
+        <source>The procedure has ended: the resident&apos;s screen shows its result.</source>
+        <translation>手続は終了しました。住民の画面に結果が表示されています。</translation>
+    </message>
+    <message>
+        <source>The procedure has started: its fees can no longer change.</source>
+        <translation>手続が始まったため、手数料は変更できません。</translation>
     </message>
     <message>
         <source>The procedure has started: who is applying can no longer change.</source>
@@ -1943,6 +2091,10 @@
     <message>
         <source>The relationship is proven (family register, guardianship registry or letter of attorney)</source>
         <translation>関係を確認した（戸籍、登記事項証明書又は委任状）</translation>
+    </message>
+    <message>
+        <source>The representative&apos;s or proxy&apos;s papers are not in order (要綱 2-10, 2-12)</source>
+        <translation>法定代理人または任意代理人の書類が整っていない（要綱 2-10, 2-12）</translation>
     </message>
     <message>
         <source>The resident does not know the resident registry PIN.</source>
@@ -1970,8 +2122,16 @@
         <translation>受付中の住民</translation>
     </message>
     <message>
+        <source>This visit can no longer be refused.</source>
+        <translation>この受付は、もう受付不可にできません。</translation>
+    </message>
+    <message>
         <source>This visit did not begin under your sign-in, so an override would not be recorded in your name. Ask the resident to take out the card and start again.</source>
         <translation>この受付はあなたのサインイン中に始まったものではないため、職員の判断をあなたの名前で記録できません。住民にカードを抜いてもらい、最初からやり直してください。</translation>
+    </message>
+    <message>
+        <source>User authentication certificate (利用者証明用電子証明書)</source>
+        <translation>利用者証明用電子証明書</translation>
     </message>
     <message>
         <source>Valid until</source>
@@ -1986,12 +2146,28 @@
         <translation>ICチップ内の情報が券面の記載と一致する</translation>
     </message>
     <message>
+        <source>When the application cannot be accepted, end the visit here. The resident&apos;s screen says it cannot be done, and the reason is recorded.</source>
+        <translation>申請を受け付けられない場合は、ここで受付を終了してください。住民の画面には手続ができない旨が表示され、理由が記録されます。</translation>
+    </message>
+    <message>
         <source>Who is applying</source>
         <translation>申請者の区分</translation>
     </message>
     <message>
+        <source>Why the application cannot be accepted</source>
+        <translation>受付できない理由</translation>
+    </message>
+    <message>
+        <source>free (無償)</source>
+        <translation>無償</translation>
+    </message>
+    <message>
         <source>one photo ID (要綱2-4(1))</source>
         <translation>顔写真付きの本人確認書類1点（要綱2-4(1)）</translation>
+    </message>
+    <message>
+        <source>paid (有償), %1 yen</source>
+        <translation>有償、%1 円</translation>
     </message>
     <message>
         <source>staff&apos;s visual face comparison</source>
@@ -2012,6 +2188,10 @@
     <message>
         <source>two documents and the inquiry answer (要綱2-4(2))</source>
         <translation>本人確認書類2点と照会回答書（要綱2-4(2)）</translation>
+    </message>
+    <message>
+        <source>yen</source>
+        <translation>円</translation>
     </message>
     <message>
         <source>–</source>

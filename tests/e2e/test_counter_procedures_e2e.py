@@ -766,10 +766,9 @@ def test_proxy_with_the_sealed_pin_form(qtbot, open_desk: OpenDesk) -> None:
     sign_in(qtbot, desk)
     start_visit(qtbot, desk)
     staff_presents(qtbot, desk, Presenter.PROXY)
-    window.menu.button_for(NEW_AUTH).click()
-    wait_keypad(qtbot, desk, PinKind.JUKI)
-    with qtbot.waitSignal(window.identity_needed, timeout=WAIT):
-        window.pin.alternative.click()  # the proxy does not know the holder's PIN
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT) as needed:
+        window.menu.button_for(NEW_AUTH).click()  # a proxy is never asked the holder's PIN
+    assert needed.args == ["proxy"]
     staff_reads_code_b(qtbot, desk)  # the applicant's 基本4情報 from the card
     docs = panel.documents
     assert docs.proxy.isVisible()  # the letter of attorney and the PIN form are asked

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -16,12 +17,14 @@ from kiosk.domain.eligibility import Reason as EligibilityReason
 from kiosk.domain.identity import (
     OtherIdKind,
     PhotoIdKind,
+    PinCheck,
     PinRequestForm,
     PresentedDocument,
     Purpose,
     Refusal,
 )
 from kiosk.domain.overrides import OverrideReason
+from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
 from kiosk.domain.secret import Secret
 from kiosk.facecheck.check import FaceDecision
@@ -29,8 +32,8 @@ from kiosk.facecheck.check import Outcome as FaceOutcome
 from kiosk.facecheck.fallback import next_steps
 from kiosk.facecheck.policy import FacePolicy
 from kiosk.flows.counter.identity import IdentityRefused
-from kiosk.flows.counter.machine import Outcome
-from kiosk.flows.counter.visit import NotEligible, Presentation, Visit
+from kiosk.flows.counter.machine import Ending, Outcome
+from kiosk.flows.counter.visit import NotAccepted, NotEligible, Presentation, Visit, VisitError
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.store.models import AuditRecord
 
@@ -49,6 +52,12 @@ def _audit(terminal) -> list[tuple[str, str]]:
         return [(r.actor, r.action) for r in s.scalars(select(AuditRecord).order_by(AuditRecord.id))]
 
 
+def _details(terminal, action: str) -> list[tuple[str, dict]]:
+    with terminal.sessions() as s:
+        rows = s.scalars(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id))
+        return [(r.actor, json.loads(r.details)) for r in rows]
+
+
 def test_juki_pin_path(terminal, insert) -> None:
     visit = _visit(terminal, insert)
     step = visit.begin_identity()
@@ -65,10 +74,77 @@ def test_failed_pin_then_surface_and_declaration(terminal, insert) -> None:
     with pytest.raises(IdentityRefused, match="follows a failed PIN"):
         step.surface_and_declaration(chip_matches_surface=True, declared=True)
     step.verify_juki_pin(Secret.from_ascii("9999"))
-    refused = step.surface_and_declaration(chip_matches_surface=True, declared=False)
-    assert Refusal.RESIDENT_RECORD_NOT_DECLARED in refused.reasons and step.established is None  # 受付不可
-    step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    assert step.surface_and_declaration(chip_matches_surface=True, declared=True).accepted
     assert step.established.method is IdentityMethod.SURFACE_AND_DECLARATION
+
+
+def test_a_refused_surface_check_is_not_made_again_and_staff_end_the_visit(terminal, insert) -> None:
+    """要領 B: a refused surface check is 受付不可, not a first try; staff end the visit REFUSED."""
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    step.pin_unknown()
+    refused = step.surface_and_declaration(chip_matches_surface=True, declared=False)
+    assert Refusal.RESIDENT_RECORD_NOT_DECLARED in refused.reasons and step.established is None
+    assert step.surface_refused
+    with pytest.raises(IdentityRefused, match="not made again"):
+        step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    again = visit.begin_identity()  # nor through a new identity step of the same visit
+    again.pin_unknown()
+    with pytest.raises(IdentityRefused, match="not made again"):
+        again.surface_and_declaration(chip_matches_surface=True, declared=True)
+    assert again.established is None
+    assert [d["accepted"] for _a, d in _details(terminal, "identity.surface")] == [False]
+
+    with pytest.raises(VisitError, match="operator the visit began under"):
+        visit.refuse(NotAccepted.SURFACE_CHECK_FAILED, operator="staff-999")
+    assert not visit.ended
+    visit.refuse(NotAccepted.SURFACE_CHECK_FAILED, operator=OPERATOR)
+    assert visit.ended and visit.ending == Ending(Outcome.REFUSED, "surface_check_failed")
+    assert _details(terminal, "visit.refused") == [
+        (OPERATOR, {"reason": "surface_check_failed", "rule": "要領 第2-1-(1)-ア-(イ)-B"})
+    ]
+    assert _details(terminal, "visit.end")[-1] == (
+        OPERATOR,
+        {"outcome": "refused", "code": "surface_check_failed"},
+    )
+    with pytest.raises(VisitError, match="has ended"):
+        visit.refuse(NotAccepted.OTHER, operator=OPERATOR)
+
+
+def test_refusing_closes_an_open_procedure_but_not_one_that_ended(terminal, insert) -> None:
+    visit = _visit(terminal, insert)
+    visit.choose(Item(Procedure.PIN_CHANGE, PinKind.JUKI))
+    flow = visit.open_flow()
+    visit.refuse(NotAccepted.NOT_THE_SAME_PERSON, operator=OPERATOR)
+    assert flow.ending == Ending(Outcome.REFUSED, "not_the_same_person")
+    assert [d["rule"] for _a, d in _details(terminal, "visit.refused")] == ["規則 64条の5"]
+
+    _reader, card = insert("adult", register=False)  # the same card, in again
+    ended = Visit(terminal, card, operator=OPERATOR)
+    ended.start()
+    ended.choose(Item(Procedure.PIN_CHANGE, PinKind.JUKI))
+    ended.open_flow().close(Outcome.COMPLETED)
+    with pytest.raises(VisitError, match="already ended"):
+        ended.refuse(NotAccepted.OTHER, operator=OPERATOR)
+    assert not ended.ended
+    assert NotAccepted.OTHER.rule is None and all(r.rule for r in NotAccepted if r is not NotAccepted.OTHER)
+
+
+def test_a_proxy_is_not_asked_the_holders_pin(terminal, insert) -> None:
+    """要綱 2-12: the path is the proxy's own documents; no PIN try of the holder is spent."""
+    visit = _visit(terminal, insert)
+    visit.present(Presentation(Presenter.PROXY, papers=OverrideReason.RELATIONSHIP_PROVEN))
+    assert visit.by_proxy and visit.staff_enters_pin
+    step = visit.begin_identity()
+    step.by_proxy()
+    assert step.pin is PinCheck.NOT_DONE  # not a failed PIN: the card-face path stays closed
+    with pytest.raises(IdentityRefused, match="follows a failed PIN"):
+        step.surface_and_declaration(chip_matches_surface=True, declared=True)
+    assert _details(terminal, "identity.path") == [
+        (OPERATOR, {"path": "proxy_documents", "rule": "要綱 2-12"})
+    ]
+    assert not _details(terminal, "identity.juki_pin")
+    assert visit.reading.snapshot.pins[PinKind.JUKI].tries_left == 3
 
 
 def test_documents_by_hand_kinds_only(terminal, insert) -> None:

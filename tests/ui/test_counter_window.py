@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 import facekit
 from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, resident_specs
-from kiosk.domain.eligibility import Certificate
+from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import PinCheck
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind
@@ -27,7 +27,7 @@ from kiosk.facecheck.matcher import ProcessMatcher
 from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.counter.card import CardAtCounter
 from kiosk.flows.counter.machine import Outcome
-from kiosk.flows.counter.visit import Visit
+from kiosk.flows.counter.visit import Presentation, Visit
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
@@ -183,6 +183,21 @@ def test_a_suspended_card_goes_to_staff_then_new_certificates_follow(qtbot, wind
     # the identity check of this visit stands: no 住基 PIN asked again, straight to the new PIN
     _wait_screen(qtbot, window, window.pin)
     assert window.pin.keypad.kind is PinKind.AUTH and window.pin.keypad.use.name == "NEW"
+
+
+def test_a_proxy_is_not_asked_the_holders_pin(qtbot, window) -> None:
+    """要綱 2-12: with a proxy recorded (the staff panel's work, tests/ui/test_visit_panel.py), the
+    window never shows the 住基 PIN keypad; the identity check goes to staff at once."""
+    _start(qtbot, window)
+    window.visit.present(Presentation(Presenter.PROXY, papers=OverrideReason.RELATIONSHIP_PROVEN))
+    shown: list[object] = []
+    with qtbot.waitSignal(window.identity_needed, timeout=5000) as needed:
+        window.menu.button_for(Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)).click()
+        shown.append(window.pin.keypad)
+    assert needed.args == ["proxy"]
+    assert shown == [None] and window.stack.currentWidget() is window.staff_check
+    assert window.visit.identity.pin is PinCheck.NOT_DONE
+    assert all(pin.tries_left == pin.max_tries for pin in window.reader.card.state.juki.pins.values())
 
 
 def test_no_operator_no_identity_check(qtbot, window) -> None:

@@ -5,6 +5,7 @@ in-process, the kiosk's store and its audit chain."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from appdata.model import IdentityMethod
-from cardemu.residents import ADULT, FACE_AUTH, resident_specs
+from cardemu.residents import ADULT, FACE_AUTH, JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import PhotoIdKind, PinCheck, PinRequestForm
 from kiosk.domain.overrides import OverrideReason
@@ -28,9 +29,12 @@ from kiosk.domain.resident import parse_yyyymmdd
 from kiosk.facecheck.check import FaceDecision
 from kiosk.facecheck.fallback import next_steps
 from kiosk.facecheck.policy import FacePolicy
-from kiosk.flows.counter.visit import Presentation
+from kiosk.flows.counter.certificates import Fee
+from kiosk.flows.counter.machine import Outcome
+from kiosk.flows.counter.visit import NotAccepted, Presentation
 from kiosk.store.audit import verify_chain
-from kiosk.store.models import AuditRecord
+from kiosk.store.models import AuditRecord, CertificateKind, IssuanceJournal
+from kiosk.store.models import Fee as StoreFee
 from kiosk.ui import visit_panel
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
@@ -48,6 +52,7 @@ class Desk:
     window: CounterWindow
     panel: VisitPanel
     access: dict[str, object]  # "operator": the signed-in id or None; "fresh": override allowed
+    reader: object  # the in-process reader with the resident's software card
 
 
 def _desk(qtbot, terminal, insert, resident: str, *, server=None):  # noqa: F811
@@ -72,7 +77,7 @@ def _desk(qtbot, terminal, insert, resident: str, *, server=None):  # noqa: F811
         qtbot.addWidget(widget)
         widget.resize(*size)
         widget.show()
-    return Desk(window, panel, access), translations
+    return Desk(window, panel, access, reader), translations
 
 
 @pytest.fixture
@@ -170,13 +175,7 @@ def test_code_b_card_face_after_the_pin_locks(qtbot, desk, sessions) -> None:  #
     assert panel.code_b.chip_matches.isVisibleTo(panel) and panel.code_b.declared.isVisibleTo(panel)
     assert not panel.code_b.expired_override.isVisibleTo(panel)  # the card is valid
 
-    # the declaration missing: refused in words (受付不可), and recorded
     panel.code_b.chip_matches.setChecked(True)
-    panel.code_b.confirm.button.click()
-    _wait_text(qtbot, panel.code_b.status, "correctly state details of their resident record")
-    assert window.visit.identity.established is None
-    assert window.stack.currentWidget() is window.staff_check  # the resident still waits
-
     panel.code_b.declared.setChecked(True)
     panel.code_b.confirm.button.click()
     # 基本4情報 came with 照合番号B: the resident goes straight on to the new certificate's PIN
@@ -188,7 +187,7 @@ def test_code_b_card_face_after_the_pin_locks(qtbot, desk, sessions) -> None:  #
     assert not panel.code_b.isVisibleTo(panel)
 
     surface = _actions(sessions, "identity.surface")
-    assert [d["accepted"] for _a, d in surface] == [False, True]
+    assert [d["accepted"] for _a, d in surface] == [True]
     assert {a for a, _d in surface} == {OPERATOR}
     assert len(_actions(sessions, "identity.code_b_read")) == 1
     assert not any(resident_specs()[ADULT].pin_b in json.dumps(d) for _a, _n, d in _audit(sessions))
@@ -297,17 +296,32 @@ def test_who_is_applying_is_applied_and_recorded(qtbot, desk, sessions) -> None:
     assert "can no longer change" in box.apply.why.text()
 
 
+def _apply_presenter(qtbot, panel: VisitPanel, presenter: Presenter) -> None:
+    box = panel.presentation
+    box.presenters[presenter].setChecked(True)
+    if presenter is not Presenter.APPLICANT:
+        box.reason.choose(OverrideReason.RELATIONSHIP_PROVEN)
+    box.status.clear()
+    box.apply.button.click()
+    _wait_text(qtbot, box.status, "Recorded")
+
+
 def test_a_proxy_brings_the_sealed_pin_form(qtbot, desk, sessions) -> None:  # noqa: F811
     window, panel = desk.window, desk.panel
     _start(qtbot, window)
-    box = panel.presentation
-    box.presenters[Presenter.PROXY].setChecked(True)
-    box.reason.choose(OverrideReason.RELATIONSHIP_PROVEN)
-    box.apply.button.click()
-    _wait_text(qtbot, box.status, "Recorded")
-    _choose(qtbot, window)
-    with qtbot.waitSignal(window.identity_needed, timeout=5000):
-        window.pin.alternative.click()
+    _apply_presenter(qtbot, panel, Presenter.PROXY)
+    # the holder's 住基 PIN is not asked of a proxy: the check goes straight to staff
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS) as needed:
+        window.menu.button_for(NEW_AUTH).click()
+    assert needed.args == ["proxy"]
+    assert window.stack.currentWidget() is window.staff_check and window.pin.keypad is None
+    assert "proxy" in panel.summary.staff.text()
+    assert window.visit.identity.pin is PinCheck.NOT_DONE
+    assert all(pin.tries_left == pin.max_tries for pin in desk.reader.card.state.juki.pins.values())
+    assert _actions(sessions, "identity.path") == [
+        (OPERATOR, {"path": "proxy_documents", "rule": "要綱 2-12"})
+    ]
+    assert _actions(sessions, "identity.juki_pin") == []  # no PIN try, not even "I do not know"
     docs = panel.documents
     assert docs.proxy.isVisibleTo(panel)  # the letter of attorney and the PIN form are asked
     today = window.visit.today
@@ -318,15 +332,29 @@ def test_a_proxy_brings_the_sealed_pin_form(qtbot, desk, sessions) -> None:  # n
     docs.inquiry_answer.setChecked(True)
     docs.pin_form.setCurrentIndex(visit_panel.index_of(docs.pin_form, PinRequestForm.UNSEALED))
     docs.reason.choose(OverrideReason.DOCUMENTS_SEEN)
+    # the application's 基本4情報 come from 照合番号B first: the proxy knows none of the holder's PINs
+    assert not docs.confirm.button.isEnabled() and "照合番号B first" in docs.confirm.why.text()
+    code_b = panel.code_b
+    assert code_b.isVisibleTo(panel) and code_b.proxy_note.isVisibleTo(panel)
+    assert code_b.read.button.isEnabled()  # no failed PIN needed: the read is not a surface check
+    code_b.read.button.click()
+    _type(code_b.keypad, resident_specs()[ADULT].pin_b)
+    qtbot.waitUntil(lambda: code_b.name_image.has_image, timeout=WAIT_MS)
+    assert "proxy's documents" in code_b.status.text()
+    for widget in (code_b.chip_matches, code_b.declared, code_b.confirm, code_b.face_check):
+        assert not widget.isVisibleTo(panel)  # the surface check and the face are the holder's
+    assert docs.confirm.button.isEnabled()
     docs.confirm.button.click()
     _wait_text(qtbot, docs.status, "sealed in an envelope")  # 要綱 2-12(4)
     assert window.visit.identity.established is None
 
     docs.pin_form.setCurrentIndex(visit_panel.index_of(docs.pin_form, PinRequestForm.SEALED))
     docs.confirm.button.click()
-    _next_pin(qtbot, window, PinKind.KENHOJO)
+    # straight to the new certificate's PIN, keyed by staff from the sealed form: no holder's PIN asked
+    _next_pin(qtbot, window, PinKind.AUTH)
+    assert "sealed PIN request form" in window.pin.explain.text()
     assert window.visit.identity.established.documents == ("PASSPORT",)
-    assert window.visit.staff_enters_pin  # the new PIN comes from the sealed form, keyed by staff
+    assert window.visit.staff_enters_pin
     proxy = _actions(sessions, "override.proxy_documents")
     assert [(a, d["accepted"]) for a, d in proxy] == [(OPERATOR, False), (OPERATOR, True)]
     assert _actions(sessions, "override.manual_documents") == []
@@ -467,3 +495,201 @@ def test_a_resident_who_does_not_know_the_pin_gets_the_card_face_check(qtbot, te
         assert win.visit.reading.snapshot.pins[PinKind.JUKI].tries_left == 3  # nothing spent
     finally:
         translations.uninstall()
+
+
+def test_a_proxy_recorded_while_the_pin_is_asked(qtbot, desk, sessions) -> None:  # noqa: F811
+    """Staff record the proxy after the resident's window asked the 住基 PIN: the keypad goes and
+    staff check the proxy; set back to the holder, the PIN is asked again. No try is spent."""
+    window, panel = desk.window, desk.panel
+    _start(qtbot, window)
+    _choose(qtbot, window)
+    assert window.pin.keypad.kind is PinKind.JUKI
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS) as needed:
+        _apply_presenter(qtbot, panel, Presenter.PROXY)
+    assert needed.args == ["proxy"]
+    assert window.stack.currentWidget() is window.staff_check and window.pin.keypad is None
+    assert panel.documents.proxy.isVisibleTo(panel) and panel.code_b.proxy_note.isVisibleTo(panel)
+
+    _apply_presenter(qtbot, panel, Presenter.APPLICANT)  # a slip: the holder is here after all
+    _next_pin(qtbot, window, PinKind.JUKI)
+    assert "Staff needed" not in panel.summary.staff.text()
+    assert not panel.documents.isVisibleTo(panel)
+    assert all(pin.tries_left == pin.max_tries for pin in desk.reader.card.state.juki.pins.values())
+    assert len(_actions(sessions, "identity.path")) == 1
+
+
+def test_a_refused_card_face_check_closes_and_staff_end_the_visit(qtbot, desk, sessions) -> None:  # noqa: F811
+    """要領 B: a refused check is 受付不可 — not recorded again — and staff end the visit REFUSED."""
+    window, panel = desk.window, desk.panel
+    ended: list[str] = []
+    window.visit_ended.connect(ended.append)
+    _start(qtbot, window)
+    refusal = panel.refusal
+    assert refusal.isVisibleTo(panel) and not refusal.end.button.isEnabled()
+    assert "Choose why" in refusal.end.why.text()
+    _choose(qtbot, window)
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS):
+        window.pin.alternative.click()
+    panel.code_b.read.button.click()
+    _type(panel.code_b.keypad, resident_specs()[ADULT].pin_b)
+    qtbot.waitUntil(lambda: panel.code_b.name_image.has_image, timeout=WAIT_MS)
+    panel.code_b.chip_matches.setChecked(True)  # the declaration was not right
+    panel.code_b.confirm.button.click()
+    _wait_text(qtbot, panel.code_b.status, "correctly state details of their resident record")
+    assert window.visit.identity.established is None and window.visit.identity.surface_refused
+    # closed for this visit, with the sentence saying why; the ticks cannot be changed either
+    assert not panel.code_b.confirm.button.isEnabled()
+    assert "not made again" in panel.code_b.confirm.why.text()
+    assert not panel.code_b.declared.isEnabled()
+    panel.code_b.confirm.button.click()  # a disabled button: nothing recorded
+    assert [d["accepted"] for _a, d in _actions(sessions, "identity.surface")] == [False]
+
+    # 受付不可: the likely reason is chosen for staff; only the visit's operator may end it
+    assert refusal.reason.reason() is NotAccepted.SURFACE_CHECK_FAILED
+    desk.access["operator"] = "staff-999"
+    panel.refresh()
+    assert not refusal.end.button.isEnabled() and "did not begin under your sign-in" in refusal.end.why.text()
+    desk.access["operator"] = OPERATOR
+    panel.refresh()
+    assert refusal.end.button.isEnabled()
+    photo = panel.code_b.photo.image
+    refusal.end.button.click()
+    assert ended == [Outcome.REFUSED.value]
+    assert window.stack.currentWidget() is window.result  # the resident is told, as other refusals
+    assert "cannot be done" in window.result.status.text()
+    assert window.visit.ended and window.visit.ending.code == "surface_check_failed"
+    assert panel.visit is None and _all_zero(photo)  # the panel was reset with the visit
+    assert "Not accepted" in refusal.status.text()
+    assert _actions(sessions, "visit.refused") == [
+        (OPERATOR, {"reason": "surface_check_failed", "rule": "要領 第2-1-(1)-ア-(イ)-B"})
+    ]
+    assert [d for _a, d in _actions(sessions, "visit.end")] == [
+        {"outcome": "refused", "code": "surface_check_failed"}
+    ]
+    window.result.finish.click()  # back to the attract screen; the visit is not ended twice
+    assert window.stack.currentWidget() is window.attract
+    assert ended == [Outcome.REFUSED.value] and len(_actions(sessions, "visit.end")) == 1
+
+
+def test_the_residents_cancel_waits_for_the_code_b_read(qtbot, desk, sessions, monkeypatch) -> None:  # noqa: F811
+    """The read runs on the resident's card: Cancel (and the idle timeout) does not end the visit
+    under it; the cancel is carried out when the read is over."""
+    window, panel = desk.window, desk.panel
+    go = threading.Event()
+    reading = threading.Event()
+    real = visit_panel._read_card_face
+
+    def slow_read(visit, code_b):
+        reading.set()
+        assert go.wait(WAIT_MS / 1000)
+        return real(visit, code_b)
+
+    monkeypatch.setattr(visit_panel, "_read_card_face", slow_read)
+    ended: list[str] = []
+    window.visit_ended.connect(ended.append)
+    _start(qtbot, window)
+    _choose(qtbot, window)
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS):
+        window.pin.alternative.click()
+    visit = window.visit
+    panel.code_b.read.button.click()
+    _type(panel.code_b.keypad, resident_specs()[ADULT].pin_b)
+    assert reading.wait(10) and window.staff_reading
+    assert not panel.refusal.end.button.isEnabled()  # nor does staff's 受付不可 end it meanwhile
+
+    window.staff_check.cancel.click()
+    assert ended == [] and not visit.ended  # deferred: the card is not released under the read
+    assert window.stack.currentWidget() is window.progress
+    assert "Cancelling" in window.progress.step.text()
+    window._on_idle()  # the idle timeout waits for the read too
+    assert ended == [] and not visit.ended
+
+    go.set()
+    qtbot.waitUntil(lambda: ended == [Outcome.CANCELLED.value], timeout=WAIT_MS)
+    assert not window.staff_reading and window.stack.currentWidget() is window.attract
+    assert visit.ended and visit.ending.outcome is Outcome.CANCELLED
+    assert panel.visit is None and not panel.code_b.name_image.has_image  # the late read was dropped
+    actions = [name for _a, name, _d in _audit(sessions)]
+    assert actions.index("identity.code_b_read") < actions.index("visit.end")  # the read finished first
+
+
+def test_a_cancel_without_a_staff_read_ends_the_visit_at_once(qtbot, desk) -> None:
+    window = desk.window
+    _start(qtbot, window)
+    _choose(qtbot, window)
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS):
+        window.pin.alternative.click()
+    with qtbot.waitSignal(window.visit_ended, timeout=5000) as ended:
+        window.staff_check.cancel.click()
+    assert ended.args == [Outcome.CANCELLED.value]
+
+
+def test_fees_per_certificate_on_the_panel(qtbot, desk, sessions) -> None:  # noqa: F811
+    window, panel = desk.window, desk.panel
+    fees = panel.fees
+    _start(qtbot, window)
+    # before the resident chose: a row per kind, free by default, nothing to record
+    assert fees.isVisibleTo(panel)
+    assert all(row.isVisibleTo(panel) and row.free.isChecked() for row in fees.rows.values())
+    assert not fees.record.button.isEnabled() and "ones recorded" in fees.record.why.text()
+
+    sign = fees.rows[Certificate.SIGNING]
+    sign.paid.setChecked(True)
+    assert sign.amount.isEnabled()
+    for typed in ("", "abc", "0", "-200", "2.5", "200円", "10000"):
+        sign.amount.setText(typed)
+        assert not fees.record.button.isEnabled(), typed
+        assert "whole number from 1 to 9999" in fees.record.why.text()
+    sign.amount.setText("２００")  # full-width, as a Japanese input method types it
+    assert fees.record.button.isEnabled()
+
+    desk.access["operator"] = "staff-999"  # the fee is recorded in the visit's operator's name
+    panel.refresh()
+    assert not fees.record.button.isEnabled() and "did not begin under your sign-in" in fees.record.why.text()
+    desk.access["operator"] = OPERATOR
+    panel.refresh()
+    fees.record.button.click()
+    _wait_text(qtbot, fees.status, "Recorded")
+    assert "paid (有償), 200 yen" in fees.status.text()
+    assert window.visit.fee_for(Certificate.SIGNING) == Fee(paid=True, yen=200)
+    assert window.visit.fee_for(Certificate.USER_AUTH) == Fee()
+    assert not fees.record.button.isEnabled()  # what is shown is what is recorded
+
+    # the resident chooses the user-authentication certificate: its row alone; staff take 300 yen
+    _choose(qtbot, window)
+    panel.refresh()
+    assert fees.rows[Certificate.USER_AUTH].isVisibleTo(panel)
+    assert not fees.rows[Certificate.SIGNING].isVisibleTo(panel)
+    auth = fees.rows[Certificate.USER_AUTH]
+    auth.paid.setChecked(True)
+    auth.amount.setText("300")
+    fees.record.button.click()
+    _wait_text(qtbot, fees.status, "300 yen")
+    assert [(a, d) for a, d in _actions(sessions, "visit.fee")] == [
+        (OPERATOR, {"certificate": "signing", "paid": True, "yen": 200}),
+        (OPERATOR, {"certificate": "user_auth", "paid": True, "yen": 300}),
+    ]
+
+    _type(window.pin.keypad, JUKI_PIN)
+    _next_pin(qtbot, window, PinKind.KENHOJO)
+    _type(window.pin.keypad, KENHOJO_PIN)
+    _next_pin(qtbot, window, PinKind.AUTH)
+    panel.refresh()
+    assert not auth.isEnabled() and "can no longer change" in fees.record.why.text()
+    keypad = window.pin.keypad
+    for _ in range(2):
+        _type(keypad, "8642")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.result, timeout=WAIT_MS)
+    assert window.visit.flow.ending.outcome is Outcome.COMPLETED
+    with sessions() as session:
+        entry = session.scalars(select(IssuanceJournal)).one()
+        assert (entry.cert_kind, entry.fee, entry.fee_yen) == (CertificateKind.AUTH, StoreFee.PAID, 300)
+
+
+def test_parse_yen() -> None:
+    typed = ("1", " 200 ", "２００", "9999", "0200", "\u3000３００\u3000")
+    assert [visit_panel.parse_yen(t) for t in typed] == [1, 200, 200, 9999, 200, 300]
+    assert all(
+        visit_panel.parse_yen(t) is None
+        for t in ("", "0", "10000", "-1", "+5", "1,000", "1_000", "2.5", "200円", "١٢", "²")
+    )

@@ -12,7 +12,8 @@
   it before anything is filed, and the same PIN then signs the request.
 - The application goes to 機構 first: card administration is authorised online against it.
 - Each certificate's steps are journalled (`kiosk.flows.issuance`): a pull or crash after the
-  request is resumed by the recovery worker when the card comes back, here or on another visit.
+  request is resumed by the recovery worker when the card comes back, here or at another terminal
+  of the municipality (kiosk.flows.handover).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import functools
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import ClassVar, Final
 
 from cryptography import x509
@@ -72,14 +74,35 @@ class CertState(enum.Enum):
     DONE = "done"
 
 
+# The most one certificate's fee may be: while issuance was not free the office charged a few hundred
+# yen, so an amount of five digits or more is a slip of the keyboard, not a fee.
+MAX_FEE_YEN: Final = 9_999
+
+
 @dataclass(frozen=True)
 class Fee:
+    """What the office collected for one certificate (交付記録簿 (エ) 有償 / (オ) 無償): free, or paid
+    with an amount in whole yen. The same rule as the journal's `check_fee` and the application's fee
+    item (an amount exactly when paid), plus the upper bound, said here so a typo is refused before
+    anything is filed."""
+
     paid: bool = False
     yen: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.yen, int) or isinstance(self.yen, bool):
+            raise ValueError("a fee is a whole number of yen")
         if self.yen < 0 or (self.yen > 0) != self.paid:
             raise ValueError("a fee is paid exactly when it has an amount")
+        if self.yen > MAX_FEE_YEN:
+            raise ValueError(f"a fee is at most {MAX_FEE_YEN} yen")
+
+    @property
+    def store_fee(self) -> StoreFee:
+        return StoreFee.PAID if self.paid else StoreFee.FREE
+
+
+FREE: Final = Fee()
 
 
 @dataclass(frozen=True)
@@ -93,13 +116,16 @@ class Installed:
 
 @dataclass(frozen=True)
 class CertificateRequest:
-    """What the counter established before the flow starts."""
+    """What the counter established before the flow starts.
+
+    `fees`: per certificate, as the 交付記録簿 books it (a paid/free column per certificate); a
+    certificate not named is free. Read-only once made."""
 
     procedure: Procedure  # NEW_ISSUANCE or RENEWAL
     certificates: tuple[Certificate, ...]
     applicant: BasicInfo
     identity: Established
-    fee: Fee = Fee()
+    fees: Mapping[Certificate, Fee] = field(default_factory=dict)
     representative: Representative = field(default_factory=Representative)
     adult_ward: bool = False
 
@@ -108,6 +134,22 @@ class CertificateRequest:
             raise ValueError("a certificate flow issues or renews")
         if not self.certificates or len(set(self.certificates)) != len(self.certificates):
             raise ValueError("name each certificate once")
+        if not set(self.fees) <= set(self.certificates):
+            raise ValueError("a fee is given only for a certificate requested")
+        if not all(isinstance(fee, Fee) for fee in self.fees.values()):
+            raise TypeError("fees are Fee values")
+        # A copy the caller cannot change under the flow (the dataclass is frozen, its dict would not be).
+        object.__setattr__(self, "fees", MappingProxyType(dict(self.fees)))
+
+    def fee_for(self, certificate: Certificate) -> Fee:
+        return self.fees.get(certificate, FREE)
+
+    def application_fee(self) -> tuple[bool, int]:
+        """The application's one fee item (appdata's paid, yen; 機構 books its ledger by it): paid
+        when any certificate is, the sum of their yen. At the counter an application names one
+        certificate, so it is that certificate's fee."""
+        yen = sum(self.fee_for(c).yen for c in self.certificates)
+        return yen > 0, yen
 
 
 class CertificateFlow(applications.ApplicationFlow[CertState]):
@@ -201,11 +243,12 @@ class CertificateFlow(applications.ApplicationFlow[CertState]):
             raise ValueError("every PIN of the procedure is needed first")
         self._go(CertState.APPLYING)
         request = self.request
+        fee_paid, fee_yen = request.application_fee()
         data = self._draft(
             request.procedure,
             certificates=tuple(APP_KIND[c] for c in ORDER if c in request.certificates),
-            fee_paid=request.fee.paid,
-            fee_yen=request.fee.yen,
+            fee_paid=fee_paid,
+            fee_yen=fee_yen,
             representative=request.representative,
             adult_ward=request.adult_ward,
         )
@@ -259,6 +302,7 @@ class CertificateFlow(applications.ApplicationFlow[CertState]):
             progress(certificate, CertState.GENERATING)
         key = CARD_KEY[certificate]
         pin = self._pins[PIN_OF[certificate]]
+        fee = self.request.fee_for(certificate)
         with self.step():
             jpki = self.card.jpki()
             issuer = ChallengeResponseIssuer(jpki, self.terminal.authorizer(self.number))
@@ -281,9 +325,9 @@ class CertificateFlow(applications.ApplicationFlow[CertState]):
                 cert_kind=STORE_KIND[certificate],
                 csr=csr,
                 now=self.terminal.clock(),
-                # One certificate per application at the counter: the application's fee is this one's.
-                fee=StoreFee.PAID if self.request.fee.paid else StoreFee.FREE,
-                fee_yen=self.request.fee.yen,
+                # The ledger books paid / free per certificate: this certificate's own fee.
+                fee=fee.store_fee,
+                fee_yen=fee.yen,
             )
         return entry_id
 

@@ -5,8 +5,10 @@ Paths, as the domain rules (`kiosk.domain.identity`) judge them:
 - the My Number card with its 住基AP PIN entered on the terminal (operator authenticated first,
   the card in operation, the person found in the register — here: 機構's registry of the card);
 - a face-auth card or a failed PIN: chip surface data against the printed card, shown to staff,
-  and the resident's declaration of their resident-record details, else 受付不可;
+  and the resident's declaration of their resident-record details, else 受付不可 (made once: a
+  refusal is not tried again in the visit);
 - other documents (one photo ID, or two of the second list with the inquiry answer): kinds only;
+- a proxy (任意代理人): no 住基 PIN (it is the holder's), the proxy's own documents (要綱 2-12);
 - the face match against the card photo (規則 64条の5 第2号) and, where the machine could not
   decide, the staff's visual comparison (第1号) as an override.
 
@@ -104,6 +106,9 @@ class IdentityStep:
         self.pin = PinCheck.NOT_DONE
         self.established: Established | None = None
         self.last_decision: IdentityDecision | None = None
+        # 要領 B: a refused surface check is 受付不可, not a first try. Once refused it is not made
+        # again in this visit (ticking the boxes again until it passes would defeat the check).
+        self.surface_refused = False
 
     @property
     def face_auth_card(self) -> bool:
@@ -171,6 +176,12 @@ class IdentityStep:
         declaration, or other documents)."""
         self._pin_cannot_succeed("unknown")
 
+    def by_proxy(self) -> None:
+        """要綱 2-12: a proxy (任意代理人) stands at the counter. The 住基 PIN is the holder's and not
+        the proxy's to know, so it is not asked and no try is spent; staff check the proxy's own
+        documents (`proxy`). Recorded as the path taken."""
+        self._record("identity.path", {"path": "proxy_documents", "rule": "要綱 2-12"})
+
     def _pin_cannot_succeed(self, why: str) -> None:
         if self.pin is PinCheck.NOT_DONE:
             self.pin = PinCheck.FAILED
@@ -183,9 +194,12 @@ class IdentityStep:
         declared: bool,
         expired_card_override: OverrideReason | None = None,
     ) -> IdentityDecision:
-        """要領 B (2024): after a failed PIN, or on a face-auth card."""
+        """要領 B (2024): after a failed PIN, or on a face-auth card. Made once: a refusal stands for
+        the visit (`surface_refused`)."""
         if not self.face_auth_card and self.pin is not PinCheck.FAILED:
             raise IdentityRefused("the surface check follows a failed PIN, or serves a face-auth card")
+        if self.surface_refused:
+            raise IdentityRefused("the surface check was refused in this visit (受付不可): not made again")
         decision = self._judge_card(
             photo_confirmed=expired_card_override is not None,
             chip_matches_surface=chip_matches_surface,
@@ -201,6 +215,8 @@ class IdentityStep:
         )
         if decision.accepted:
             self._accept_card(IdentityMethod.SURFACE_AND_DECLARATION, decision, expired_card_override)
+        else:
+            self.surface_refused = True
         return decision
 
     def _judge_card(self, *, photo_confirmed: bool, **established: bool) -> IdentityDecision:

@@ -6,12 +6,17 @@ screens walk through, and the one place a visit ends.
     ─► receipt, on the identity check and 基本4情報 already established in this visit
 
 The visit owns the card: `end` closes the running flow (wiping its PINs) and releases the reader,
-whatever ended it — done, cancel, idle timeout, card pulled.
+whatever ended it — done, cancel, idle timeout, card pulled, staff's 受付不可 (`refuse`).
+
+Staff's actions on the visit (who is applying, each certificate's fee, 受付不可) are recorded with
+the visit's operator as actor; the fee and 受付不可 are refused for anyone else.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +31,7 @@ from kiosk.domain.procedures import Item, Preflight, Procedure
 from kiosk.domain.secret import Secret
 from kiosk.facecheck.check import FaceDecision
 from kiosk.flows.counter.card import CardAtCounter, CardReading, plan
-from kiosk.flows.counter.certificates import CertificateFlow, CertificateRequest, Fee, Installed
+from kiosk.flows.counter.certificates import FREE, CertificateFlow, CertificateRequest, Fee, Installed
 from kiosk.flows.counter.disclosure import DisclosureFlow
 from kiosk.flows.counter.face_switch import FaceSwitchFlow
 from kiosk.flows.counter.found_card import FoundCardFlow, Revoked
@@ -39,11 +44,33 @@ from kiosk.flows.face import FaceCheckRecord, record_face_check
 from kiosk.reader.kenkaku import CardFace
 
 log = logging.getLogger(__name__)
-FREE = Fee()
 
 
 class VisitError(ValueError):
     """A step out of order or one the pre-flight did not offer (for staff and the log)."""
+
+
+class NotAccepted(enum.StrEnum):
+    """Why staff end a visit as 受付不可 (RULES.md "Identity check at the counter", "Who may apply"):
+    a code from a fixed list, never free text — it goes to the audit chain, kept for years."""
+
+    SURFACE_CHECK_FAILED = "surface_check_failed"  # chip vs printed card, or the declaration
+    NO_ACCEPTABLE_DOCUMENTS = "no_acceptable_documents"  # none, expired, or not enough of them
+    NOT_THE_SAME_PERSON = "not_the_same_person"  # the person is not the one on the card photo
+    REPRESENTATION_NOT_PROVEN = "representation_not_proven"  # the papers of a representative / proxy
+    OTHER = "other"  # staff say why in the office's own records, not here
+
+    @property
+    def rule(self) -> str | None:
+        return _NOT_ACCEPTED_RULES.get(self)
+
+
+_NOT_ACCEPTED_RULES = {
+    NotAccepted.SURFACE_CHECK_FAILED: "要領 第2-1-(1)-ア-(イ)-B",
+    NotAccepted.NO_ACCEPTABLE_DOCUMENTS: "要綱 2-4, 2-5, 2-6",
+    NotAccepted.NOT_THE_SAME_PERSON: "規則 64条の5",
+    NotAccepted.REPRESENTATION_NOT_PROVEN: "要綱 2-10, 2-12",
+}
 
 
 class NotEligible(VisitError):
@@ -110,7 +137,13 @@ class Visit:
         self.item: Item | None = None
         self.flow: Flow | None = None  # type: ignore[type-arg]
         self.ended = False
+        self.ending: Ending | None = None  # how the visit ended (set once, by `end`)
         self.presentation = Presentation()
+        # Per certificate, what the office collected (交付記録簿 有償 / 無償); free unless staff say.
+        self.fees: dict[Certificate, Fee] = {}
+        # Staff's panel sets a fee on its own thread while the resident's window may open the flow:
+        # one at a time, so a fee is either in the request or refused, never recorded and lost.
+        self._fees_lock = threading.Lock()
         self.card_face: CardFace | None = None  # the chip's card face, for staff's comparison
         self.face_record: FaceCheckRecord | None = None
 
@@ -142,9 +175,12 @@ class Visit:
     def begin_identity(self) -> IdentityStep:
         if self.reading is None:
             raise VisitError("read the card first")
+        previous = self.identity
         self.identity = IdentityStep(
             self.card, self.reading, operator=self.operator, record=self.record, today=self.today
         )
+        if previous is not None and previous.surface_refused:
+            self.identity.surface_refused = True  # refused once is refused for the whole visit
         return self.identity
 
     def read_applicant(self, pin: Secret) -> BasicInfo:
@@ -188,7 +224,45 @@ class Visit:
     @property
     def staff_enters_pin(self) -> bool:
         """要綱 2-14: a proxy brings the PIN in a sealed form and staff key it in."""
+        return self.by_proxy
+
+    @property
+    def by_proxy(self) -> bool:
+        """A proxy (任意代理人) stands at the counter: the holder's PINs are not theirs to enter."""
         return self.presentation.presenter is Presenter.PROXY
+
+    def _attributed(self, operator: str) -> None:
+        """A staff action is recorded under the visit's operator: only that operator may make it."""
+        if not operator or operator != self.operator:
+            raise VisitError("a staff action is made by the operator the visit began under")
+
+    def fee_for(self, certificate: Certificate) -> Fee:
+        return self.fees.get(certificate, FREE)
+
+    def set_fee(self, certificate: Certificate, fee: Fee, *, operator: str) -> None:
+        """Staff record what the office collected for `certificate` (the ledger's 有償 / 無償), until
+        the procedure's flow opens (its request carries the fees from then on). Attributed to the
+        operator, as every staff action of the visit."""
+        if self.ended:
+            raise VisitError("the visit has ended")
+        self._attributed(operator)
+        with self._fees_lock:
+            if self.flow is not None:
+                raise VisitError("the procedure has started: its fees are set")
+            self.fees[certificate] = fee
+        self.record("visit.fee", {"certificate": certificate.value, "paid": fee.paid, "yen": fee.yen})
+
+    def refuse(self, reason: NotAccepted, *, operator: str) -> None:
+        """Staff end the visit as 受付不可 with a reason code (e.g. the surface check and the
+        declaration failed, 要領 B). A procedure that is open but has not ended is closed REFUSED
+        with it; one that ended, or a card write running, cannot be refused any more."""
+        if self.ended:
+            raise VisitError("the visit has ended")
+        self._attributed(operator)
+        if self.flow is not None and (self.flow.closed or self.flow.writing):
+            raise VisitError("the procedure has already ended or is writing the card")
+        self.record("visit.refused", {"reason": reason.value, "rule": reason.rule})
+        self.end(Outcome.REFUSED, reason.value)
 
     def read_with_code_b(self, code_b: Secret) -> CardFace:
         """Staff key in 照合番号B from the printed card: the 基本4情報 for the application and the
@@ -230,13 +304,13 @@ class Visit:
             raise VisitError("the applicant's 基本4情報 are read first")
         return self.applicant, self.identity.established
 
-    def open_flow(
-        self,
-        *,
-        fee: Fee = FREE,
-        disclosure_kind: DisclosureKind | None = None,
-    ) -> Flow:  # type: ignore[type-arg]
-        """The flow for the chosen item; a disclosure request names its kind (開示 or 訂正)."""
+    def open_flow(self, *, disclosure_kind: DisclosureKind | None = None) -> Flow:  # type: ignore[type-arg]
+        """The flow for the chosen item; a disclosure request names its kind (開示 or 訂正). A
+        certificate's request carries the fee staff set for it (`set_fee`), free otherwise."""
+        with self._fees_lock:
+            return self._open_flow(disclosure_kind)
+
+    def _open_flow(self, disclosure_kind: DisclosureKind | None) -> Flow:  # type: ignore[type-arg]
         if self.item is None or self.reading is None or self.preflight is None:
             raise VisitError("choose a procedure first")
         procedure, target = self.item.procedure, self.item.target
@@ -263,7 +337,7 @@ class Visit:
                 (target,),
                 applicant,
                 identity,
-                fee=fee,
+                fees={target: self.fee_for(target)},
                 representative=self.presentation.representative(),
                 adult_ward=self.presentation.adult_ward,
             )
@@ -353,6 +427,7 @@ class Visit:
         if self.ended:
             return
         self.ended = True
+        self.ending = Ending(outcome, code)
         self.card_face = None  # the photo and surface images go with the visit
         if self.flow is not None:
             self.flow.close(outcome, code)
