@@ -63,6 +63,7 @@ from kiosk.store.models import (
 )
 from kiosk.store.sealed import Sealer
 from kiosk.sync import journal
+from kiosk.sync.bootstrap import identity_in
 from kiosk.sync.central import CentralLink, CmpAdminAuthorizer, TerminalIdentity
 from kiosk.sync.journal import DEFAULT_POLICY, RecoveryPolicy
 from kiosk.sync.relay import Relay
@@ -123,11 +124,10 @@ def enrol(
     issued = central.bootstrap_terminal(terminal_id, secret, csr)
     authority = central.authority
     directory.mkdir(mode=0o700, parents=True)
-    identity = TerminalIdentity(
-        key_file=write_pem(directory / "terminal.key", terminal_key),
-        cert_file=write_pem(directory / "terminal.pem", issued.certificate, authority.terminal_ca.cert),
-        central_root_file=write_pem(directory / "central-root.pem", authority.root.cert),
-    )
+    identity = identity_in(directory)  # the file names `kiosk terminal bootstrap` writes
+    write_pem(identity.key_file, terminal_key)
+    write_pem(identity.cert_file, issued.certificate, authority.terminal_ca.cert)
+    write_pem(identity.central_root_file, authority.root.cert)
     return identity, terminal_key
 
 

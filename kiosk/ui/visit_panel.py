@@ -49,9 +49,10 @@ except while nobody is known to be signed in, when a call touches no session. Th
 
 from __future__ import annotations
 
+import enum
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -403,34 +404,60 @@ def index_of(box: QComboBox, value: object) -> int:
     return next((i for i in range(box.count()) if box.itemData(i) is value), -1)
 
 
-class ReasonPicker(QComboBox):
-    """The override's reasons (`reasons_for`), after an empty first entry: staff choose one."""
+class CodePicker(QComboBox):
+    """A reason code from a fixed list, after an empty first entry: staff choose one. Subclasses
+    word the codes (`_code_text`) and name the box (`_name`), again on a language change."""
 
-    def __init__(self, override: Override, parent: QWidget | None = None) -> None:
+    def __init__(self, codes: Sequence[enum.Enum], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.override = override
         narrow(self)
         # Kept here, not as item data: a StrEnum would come back from QVariant as a plain str.
-        self._reasons: tuple[OverrideReason | None, ...] = (None, *reasons_for(override))
-        for _reason in self._reasons:
+        self._codes: tuple[enum.Enum | None, ...] = (None, *codes)
+        for _code in self._codes:
             self.addItem("")
         self.retranslate()
 
-    def reason(self) -> OverrideReason | None:
+    def _chosen(self) -> enum.Enum | None:
         index = self.currentIndex()
-        return self._reasons[index] if 0 <= index < len(self._reasons) else None
+        return self._codes[index] if 0 <= index < len(self._codes) else None
 
-    def choose(self, reason: OverrideReason) -> None:
-        self.setCurrentIndex(self._reasons.index(reason))
+    def choose(self, code: enum.Enum) -> None:
+        self.setCurrentIndex(self._codes.index(code))
 
     def reset(self) -> None:
         self.setCurrentIndex(0)
 
     def retranslate(self) -> None:
         self.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose a reason…"))
-        for i, reason in enumerate(self._reasons[1:], start=1):
-            self.setItemText(i, override_reason_text(reason))
-        self.setAccessibleName(QCoreApplication.translate("VisitPanel", "Reason for the override"))
+        for i, code in enumerate(self._codes[1:], start=1):
+            assert code is not None
+            self.setItemText(i, self._code_text(code))
+        self.setAccessibleName(self._name())
+
+    def _code_text(self, code: enum.Enum) -> str:
+        raise NotImplementedError
+
+    def _name(self) -> str:
+        raise NotImplementedError
+
+
+class ReasonPicker(CodePicker):
+    """The override's reasons (`reasons_for`)."""
+
+    def __init__(self, override: Override, parent: QWidget | None = None) -> None:
+        super().__init__(reasons_for(override), parent)
+        self.override = override
+
+    def reason(self) -> OverrideReason | None:
+        chosen = self._chosen()
+        return chosen if isinstance(chosen, OverrideReason) else None
+
+    def _code_text(self, code: enum.Enum) -> str:
+        assert isinstance(code, OverrideReason)
+        return override_reason_text(code)
+
+    def _name(self) -> str:
+        return QCoreApplication.translate("VisitPanel", "Reason for the override")
 
 
 class _ClickLabel(QLabel):
@@ -980,35 +1007,22 @@ class FeeBox(QGroupBox):
         self.record.button.setText(QCoreApplication.translate("VisitPanel", "Record the fees"))
 
 
-class NotAcceptedPicker(QComboBox):
-    """Why the application cannot be accepted (`NotAccepted`), after an empty first entry."""
+class NotAcceptedPicker(CodePicker):
+    """Why the application cannot be accepted (`NotAccepted`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        narrow(self)
-        # Kept here, not as item data: a StrEnum would come back from QVariant as a plain str.
-        self._reasons: tuple[NotAccepted | None, ...] = (None, *NotAccepted)
-        for _reason in self._reasons:
-            self.addItem("")
-        self.retranslate()
+        super().__init__(tuple(NotAccepted), parent)
 
     def reason(self) -> NotAccepted | None:
-        index = self.currentIndex()
-        return self._reasons[index] if 0 <= index < len(self._reasons) else None
+        chosen = self._chosen()
+        return chosen if isinstance(chosen, NotAccepted) else None
 
-    def choose(self, reason: NotAccepted) -> None:
-        self.setCurrentIndex(self._reasons.index(reason))
+    def _code_text(self, code: enum.Enum) -> str:
+        assert isinstance(code, NotAccepted)
+        return not_accepted_text(code)
 
-    def reset(self) -> None:
-        self.setCurrentIndex(0)
-
-    def retranslate(self) -> None:
-        self.setItemText(0, QCoreApplication.translate("VisitPanel", "Choose a reason…"))
-        for i, reason in enumerate(self._reasons[1:], start=1):
-            self.setItemText(i, not_accepted_text(reason))
-        self.setAccessibleName(
-            QCoreApplication.translate("VisitPanel", "Why the application cannot be accepted")
-        )
+    def _name(self) -> str:
+        return QCoreApplication.translate("VisitPanel", "Why the application cannot be accepted")
 
 
 class RefuseBox(QGroupBox):

@@ -13,18 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-from testkit import write_pem
+from flowkit import enrol
 
 from central import migrate
 from central.authority import Authority
 from central.db import make_engine
 from central.service import Central
 from demo.central_process import CentralDidNotStart, serve_central
-from kiosk.sync.bootstrap import identity_in
 from kiosk.sync.central import TerminalIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,21 +94,7 @@ def start_central(directory: Path) -> CentralProcess:
 def enrol_terminal(central: Central, terminal_id: str, directory: Path) -> TerminalIdentity:
     """A terminal of `MUNICIPALITY` registered and bootstrapped at the central; its key, certificate
     and the central's root written to `directory` (made here)."""
-    secret = central.register_terminal(terminal_id, MUNICIPALITY)
-    terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, terminal_id)]))
-        .sign(terminal_key, hashes.SHA256())
-    )
-    issued = central.bootstrap_terminal(terminal_id, secret, request)
-    authority = central.authority
-    directory.mkdir(mode=0o700, parents=True)
-    identity = identity_in(directory)  # the file names `kiosk terminal bootstrap` writes
-    write_pem(identity.key_file, terminal_key)
-    write_pem(identity.cert_file, issued.certificate, authority.terminal_ca.cert)
-    write_pem(identity.central_root_file, authority.root.cert)
-    return identity
+    return enrol(central, terminal_id, MUNICIPALITY, directory)[0]
 
 
 @pytest.fixture
