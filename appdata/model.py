@@ -62,6 +62,9 @@ class IdentityMethod(StrEnum):
     SURFACE_AND_DECLARATION = "surface_and_declaration"  # face-auth card / PIN failed (要領, 2024)
     FACE_MACHINE = "face_machine"  # 規則 64条の5 第2号 (camera vs. chip photo)
     FACE_VISUAL = "face_visual"  # 規則 64条の5 第1号 (staff compare)
+    # Unattended PIN reset (通知 (1), 計画 2-①): the other PIN proven by the card's signature and
+    # the machine face match with the presentation-attack challenge (appdata.unattended)
+    OTHER_PIN_AND_FACE = "other_pin_and_face"
 
 
 class Representation(StrEnum):

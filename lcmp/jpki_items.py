@@ -46,6 +46,11 @@ NOTICE_PAGE = _oid("notice-page")  # UTF8String: appdata.notices.NoticePage JSON
 HANDOVER_QUERY = _oid("handover-query")  # OCTET STRING: the 16-byte card id at this terminal
 HANDOVER = _oid("handover")  # UTF8String: appdata.handover.HandoverAnswer JSON
 INSTALLED_SERIAL = _oid("installed-serial")  # INTEGER: a handed-over certificate, now on the card
+# unattended PIN reset (docs/unattended.md): JSON of appdata.unattended in UTF8String items
+RESET_TICKET_REQUEST = _oid("reset-ticket-request")  # genm: TicketRequest
+RESET_TICKET = _oid("reset-ticket")  # genp: TicketAnswer (a ticket or a refusal)
+RESET_PROOF = _oid("reset-proof")  # genm, beside the PIN_RESET APPLICATION_ENVELOPE: ResetProof
+RESET_OUTCOME = _oid("reset-outcome")  # genm: ResetOutcome; genp answers APPLICATION_STATUS "recorded"
 
 MAX_APPLICATION_NUMBER = 2**63 - 1  # what a C long (openssl cmp -geninfo) holds
 
