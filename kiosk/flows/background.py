@@ -7,6 +7,9 @@
   wait) and again whenever a card is inserted (entries for *that* card: write, read back),
   after asking the central for certificates of that card another terminal left unfinished
   (kiosk.flows.handover).
+- the retention purge (kiosk.store.retention) on the poller's thread, when it starts and then
+  every `RetentionPolicy.interval` (a day): delivered messages, applied notices, finished
+  issuances and applications, audit records past ten years.
 
 The card is opened only for the recovery pass and closed at once, so a counter flow that starts
 afterwards gets the reader; a flow running when the card arrives is the caller's to coordinate
@@ -33,6 +36,8 @@ from kiosk.reader.jpki import JpkiSession
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, open_card
 from kiosk.reader.transport import Transport
 from kiosk.store.coltypes import utcnow
+from kiosk.store.retention import DEFAULT_RETENTION, RetentionPolicy, RetentionReport
+from kiosk.store.retention import purge as purge_retention
 from kiosk.store.sealed import Sealer
 from kiosk.sync import notices
 from kiosk.sync.central import CentralLink, CentralUnreachable, CmpAdminAuthorizer
@@ -42,6 +47,7 @@ from kiosk.sync.relay import ReceiptVerifier, Relay, Sender
 log = logging.getLogger(__name__)
 
 CardOpener = Callable[[], contextlib.AbstractContextManager[PresentCard]]
+RETENTION_RETRY = timedelta(hours=1)
 
 
 def reader_card(link: CentralLink, preferred_reader: str | None = None) -> CardOpener:
@@ -71,8 +77,11 @@ class SyncService:
         clock: Callable[[], datetime] = utcnow,
         policy: RecoveryPolicy = DEFAULT_POLICY,
         poll_interval: timedelta = timedelta(seconds=5),
+        retention: RetentionPolicy = DEFAULT_RETENTION,
     ) -> None:
         self._sessions, self._sealer, self._link = sessions, sealer, link
+        self._retention = retention
+        self._next_purge: datetime | None = None  # None: at the poller's start
         self._open_card = open_card
         self._clock = clock
         self._policy = policy
@@ -133,8 +142,27 @@ class SyncService:
             log.info("notices not pulled, central unreachable: %s", exc)
             return None
 
+    def purge_records(self) -> RetentionReport | None:
+        """One retention pass (it logs its counts); None if it failed: tried again in an hour,
+        not at every poll (a store that fails once will likely fail again at once)."""
+        try:
+            report = purge_retention(self._sessions, now=self._clock(), policy=self._retention)
+        except Exception:
+            retry = min(self._retention.interval, RETENTION_RETRY)
+            self._next_purge = self._clock() + retry
+            log.exception("retention purge failed; tried again in %s", retry)
+            return None
+        self._next_purge = self._clock() + self._retention.interval
+        return report
+
+    def _purge_if_due(self) -> None:
+        if self._next_purge is None or self._clock() >= self._next_purge:
+            self.purge_records()
+
     def _poll_loop(self) -> None:
+        self._purge_if_due()  # at start: a kiosk switched off every night still purges
         while not self._stop.wait(self._poll_interval.total_seconds()):
+            self._purge_if_due()
             try:
                 self.pull_notices()
             except Exception:
