@@ -27,6 +27,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -116,6 +117,10 @@ def _load(text: str, what: str) -> dict[str, object]:
     if not isinstance(obj, dict):
         raise UnattendedFormatError(f"{what}: not an object")
     return obj
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _time(value: object) -> dt.datetime:
@@ -239,8 +244,10 @@ class ResetProof:
         obj = _load(text, "reset proof")
         try:
             score, threshold, live = obj["face_score"], obj["face_threshold"], obj["liveness_passed"]
-            if not isinstance(score, int | float) or not isinstance(threshold, int | float):
-                raise UnattendedFormatError("reset proof: face scores are numbers")
+            # json.loads reads NaN and ±Infinity, and a bool is an int: none of them is a score
+            # (an -Infinity distance would pass any threshold).
+            if not all(_finite_number(v) for v in (score, threshold)):
+                raise UnattendedFormatError("reset proof: face scores are finite numbers")
             if not isinstance(live, bool):
                 raise UnattendedFormatError("reset proof: liveness_passed is true or false")
             return cls(

@@ -10,6 +10,9 @@ Checks, in order (the first failure is the refusal reason):
 4. a WRITE CERTIFICATE carries the hash of exactly the certificate issued under this application
    for that EF (or of the issuing CA's certificate for the CA EFs);
 5. PIN reset / lock, key erasure and face-auth operations: an identity check is recorded;
+   an unattended terminal's reset (docs/unattended.md) only under its reset ticket, before the
+   ticket expires and before the terminal has reported the attempt's end — the approval is
+   good for the visit, not for later;
 6. single use: one grant per (application, operation). The same challenge again gets the same
    response (a retried message); a different challenge after a grant is refused — except that
    writing the application's own certificate may be granted again, at most `MAX_WRITE_GRANTS`
@@ -40,9 +43,9 @@ from cardadmin import (
     derive_card_key,
 )
 from cardadmin.operation import AUTH_PIN
-from central import applications, operations, registry
+from central import applications, operations, registry, terminals, unattended
 from central.authority import Authority
-from central.enums import ApplicationStatus, AuthorizationOutcome, CardStatus, CertStatus
+from central.enums import ApplicationStatus, AuthorizationOutcome, CardStatus, CertStatus, TerminalMode
 from central.models import AdminAuthorization, Application, Certificate
 
 log = logging.getLogger(__name__)
@@ -108,7 +111,25 @@ def _check(
         raise _Refusal("certificate-hash-mismatch")
     if operations.needs_identity_check(app.kind, operation.op) and app.identity_checked_at is None:
         raise _Refusal("identity-not-checked")
+    _check_unattended(session, app, terminal_id, now)
     return app
+
+
+def _check_unattended(session: Session, app: Application, terminal_id: str | None, now: dt.datetime) -> None:
+    """An unattended reset is authorised only during its visit: under its ticket, before the
+    ticket expires and before the terminal reported how the attempt ended."""
+    ticket = unattended.ticket_of_application(session, app.id)
+    if ticket is None:
+        if (
+            terminal_id is not None
+            and terminals.get_terminal(session, terminal_id).mode is TerminalMode.UNATTENDED
+        ):
+            raise _Refusal("not-an-unattended-reset")  # e.g. an application from before its mode
+        return
+    if ticket.outcome is not None:
+        raise _Refusal("attempt-ended")
+    if unattended.expired(ticket, now):
+        raise _Refusal("ticket-expired")
 
 
 def authorize(

@@ -9,6 +9,9 @@ Acceptance is decided here, once: an accepted ("approved") application is what c
 and card-administration authorisations may later refer to. A refused one is kept as well (with
 its refusal code and rule) because applications are retained for 15 years (要綱 7).
 
+An unattended terminal's PIN reset comes with its proof (appdata.unattended.ResetProof) and is
+decided by `central.reset_proof` instead of the counter's rules; it uses up its reset ticket.
+
 Two procedures are complete on receipt. 一時停止解除 (a lost card found): accepting it revokes
 the card's held certificates and puts the card back in operation, in the same transaction
 (要領 第4-3, 要綱 5-2); new certificates follow on their own application. 開示・訂正請求: only
@@ -30,11 +33,19 @@ from sqlalchemy.orm import Session, defer
 
 from appdata import envelope
 from appdata.model import ApplicationData, DisclosureKind, IdentityMethod, Procedure, Representation
-from central import operations, policy, registry, terminals
+from appdata.unattended import ResetProof
+from central import operations, policy, registry, reset_proof, terminals, unattended
 from central.authority import Authority
 from central.certstore import serial_key
 from central.enums import ApplicationStatus, CardStatus, CertKind, Fee
-from central.errors import ApplicationRejected, Conflict, EnvelopeError, NotFound, PolicyViolation
+from central.errors import (
+    ApplicationRejected,
+    Conflict,
+    EnvelopeError,
+    NotFound,
+    PolicyViolation,
+    TerminalNotPermitted,
+)
 from central.models import Application, Card, Certificate
 from central.registry import effective_status
 from central.timeutil import jst_day, start_of_jst_day
@@ -179,13 +190,22 @@ def _evaluate(
 
 
 def receive_application(
-    session: Session, authority: Authority, sealed: str, *, terminal_id: str, now: dt.datetime
+    session: Session,
+    authority: Authority,
+    sealed: str,
+    *,
+    terminal_id: str,
+    now: dt.datetime,
+    proof: ResetProof | None = None,
+    settings: unattended.UnattendedSettings = unattended.DEFAULT_SETTINGS,
 ) -> ApplicationRecord:
-    """Accept (or refuse and keep) one sealed application from `terminal_id`.
+    """Accept (or refuse and keep) one sealed application from `terminal_id`; `proof` is what an
+    unattended terminal sends beside its PIN reset (`settings`: the central's face maximum).
 
     Raises EnvelopeError if the envelope cannot be trusted (nothing is stored then: its content,
     even its application id, is unauthenticated), Conflict if the application id was used with
-    a different envelope. An identical envelope sent again returns the stored record.
+    a different envelope, TerminalNotPermitted (nothing stored) if the terminal's mode does not
+    allow the application. An identical envelope sent again returns the stored record.
     """
     terminal = terminals.get_terminal(session, terminal_id)
     try:
@@ -205,17 +225,30 @@ def receive_application(
         if existing.envelope_sha256 == opened.envelope_sha256 and existing.terminal_id == terminal_id:
             return ApplicationRecord.of(existing)
         raise Conflict(f"application id {data.application_id} is in use")
+    try:
+        reset_proof.check_terminal_mode(terminal, data, proof)
+    except TerminalNotPermitted:
+        log.warning(
+            "terminal %s: application %s refused for the terminal's mode", terminal_id, data.application_id
+        )
+        raise
     releasing = data.procedure is Procedure.SUSPENSION_RELEASE
     # A release changes the card: locked from the decision to the change (PostgreSQL; SQLite's
     # BEGIN IMMEDIATE already serialises writers).
     card = session.get(Card, data.card_id, with_for_update=releasing)
+    ticket = unattended.find_ticket(session, proof.ticket_id, for_update=True) if proof is not None else None
     applied = jst_day(opened.issued_at)
-    status, rejection, ops = ApplicationStatus.APPROVED, None, ""
+    status, rejection, refusal, ops = ApplicationStatus.APPROVED, None, None, ""
     try:
-        _evaluate(session, data, card, applied, now)
+        if proof is not None:
+            reset_proof.check_reset(
+                session, data, proof, ticket, card, terminal_id=terminal_id, now=now, settings=settings
+            )
+        else:
+            _evaluate(session, data, card, applied, now)
         ops = " ".join(operations.named_operations(data.procedure, data))
     except PolicyViolation as exc:
-        status, rejection = ApplicationStatus.REJECTED, f"{exc.code} ({exc.rule})"
+        status, rejection, refusal = ApplicationStatus.REJECTED, f"{exc.code} ({exc.rule})", exc.code
     revoked = ""
     if releasing and status is ApplicationStatus.APPROVED and card is not None:
         # 要領 第4-3: accepting the release *is* the revocation of the held certificates.
@@ -245,6 +278,15 @@ def receive_application(
     )
     session.add(row)
     session.flush()
+    if proof is not None:
+        reset_proof.settle_ticket(
+            ticket,
+            application_id=row.id,
+            terminal_id=terminal_id,
+            card_id=data.card_id,
+            refusal=refusal,
+            now=now,
+        )
     log.info(
         "application %s (%s) from terminal %s: %s%s%s",
         row.id,

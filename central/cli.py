@@ -3,12 +3,14 @@
     central init DIR [--organization NAME] [--publication-url URL]
     central db upgrade --url URL
     central municipality add --url URL CODE NAME
-    central terminal register --url URL --municipality CODE TERMINAL_ID
+    central terminal register --url URL --municipality CODE [--mode M] [--reset-pins sign,auth] TERMINAL_ID
     central ledger --url URL [--municipality CODE] [--since DAY] [--until DAY] [--csv]
     central applications --url URL [--kind K] [--status S] [--municipality CODE] [--since DAY] [--until DAY]
+    central reset-attempts --url URL [--municipality C] [--terminal ID] [--card HEX] [--since D] [--until D]
     central crl regenerate --url URL --ca-dir DIR [--out DIR]
+    central retention --url URL --ca-dir DIR [--dry-run [--as-of DAY]] [--batch-size N]
     central terminal bootstrap --url URL --ca-dir DIR --secret S --csr FILE --out FILE TERMINAL_ID
-    central serve --url URL --ca-dir DIR [--host 127.0.0.1] [--port 8443]
+    central serve --url URL --ca-dir DIR [--host 127.0.0.1] [--port 8443] [--reset-… limits]
 
 The database URL may also come from CENTRAL_DB_URL, the CA directory from CENTRAL_CA_DIR.
 """
@@ -30,16 +32,18 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy.orm import Session
 
 from central import ledger as ledger_module
-from central import migrate, terminals
+from central import migrate, terminals, unattended
+from central import retention as retention_module
 from central.applications import ApplicationRecord, list_applications, revoked_text
 from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Authority, Settings
 from central.cmp_intake import CmpIntake
 from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
-from central.enums import ApplicationStatus, ProcedureKind
+from central.enums import ApplicationStatus, ProcedureKind, TerminalMode
 from central.errors import CentralError
 from central.httpd import CentralHttpServer, server_ssl_context
 from central.maintenance import Periodic, maintenance_thread
+from central.registry import card_key
 from central.service import Central
 from central.timeutil import JST
 from central.tls import ensure_server_tls
@@ -48,6 +52,7 @@ _URL = click.option("--url", envvar="CENTRAL_DB_URL", required=True, help="SQLAl
 _CA_DIR = click.option(
     "--ca-dir", envvar="CENTRAL_CA_DIR", required=True, type=click.Path(exists=True, path_type=Path)
 )
+_LIMITS = unattended.DEFAULT_SETTINGS  # `serve` shows these as its defaults
 
 
 @contextmanager
@@ -119,18 +124,34 @@ def terminal() -> None:
 @_URL
 @_CA_DIR
 @click.option("--municipality", "municipality_code", required=True)
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in TerminalMode]),
+    default=TerminalMode.COUNTER.value,
+    show_default=True,
+    help="counter: staff at it; unattended: PIN resets only (docs/unattended.md)",
+)
+@click.option(
+    "--reset-pins",
+    default="",
+    help="unattended: the PINs it may reset, comma-separated (sign, auth); required with --mode unattended",
+)
 @click.argument("terminal_id")
-def terminal_register(url: str, ca_dir: Path, municipality_code: str, terminal_id: str) -> None:
+def terminal_register(  # click passes options by name
+    *, url: str, ca_dir: Path, municipality_code: str, mode: str, reset_pins: str, terminal_id: str
+) -> None:
     """Register a terminal and print its one-time bootstrap secret (shown only now)."""
     authority = Authority.load(ca_dir)
     try:
         with _session(url) as s:
             secret = terminals.register_terminal(
-                s, authority, terminal_id, municipality_code, dt.datetime.now(dt.UTC)
-            )
+                s, authority, terminal_id, municipality_code, dt.datetime.now(dt.UTC),
+                mode=TerminalMode(mode), reset_pins=reset_pins,
+            )  # fmt: skip
     except (CentralError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"terminal {terminal_id} registered")
+    pins = terminals.reset_pins_text(TerminalMode(mode), reset_pins)
+    click.echo(f"terminal {terminal_id} registered ({mode}{': resets ' + pins if pins else ''})")
     click.echo(f"bootstrap secret (shown once; give it to the installer): {secret}")
 
 
@@ -197,6 +218,39 @@ def terminal_bootstrap(  # click passes options by name
     is_flag=True,
     help="answer p10cr `waiting` and issue from a worker; terminals poll (RFC 9483 §4.4)",
 )
+@click.option(
+    "--reset-tickets-per-card",
+    type=int,
+    default=_LIMITS.tickets_per_card,
+    show_default=True,
+    help="unattended PIN reset: tickets opened for one card in the card window, at any terminal",
+)
+@click.option(
+    "--reset-card-window-hours",
+    type=float,
+    default=_LIMITS.card_window / dt.timedelta(hours=1),
+    show_default=True,
+)
+@click.option(
+    "--reset-tickets-per-terminal",
+    type=int,
+    default=_LIMITS.tickets_per_terminal,
+    show_default=True,
+    help="unattended PIN reset: tickets opened at one terminal in the terminal window",
+)
+@click.option(
+    "--reset-terminal-window-minutes",
+    type=float,
+    default=_LIMITS.terminal_window / dt.timedelta(minutes=1),
+    show_default=True,
+)
+@click.option(
+    "--reset-ticket-minutes",
+    type=float,
+    default=_LIMITS.ticket_lifetime / dt.timedelta(minutes=1),
+    show_default=True,
+    help="how long a reset ticket, and the approval under it, is good for",
+)
 def serve(  # click passes options by name
     *,
     url: str,
@@ -206,10 +260,25 @@ def serve(  # click passes options by name
     maintenance_minutes: float,
     confirm_wait_days: float,
     deferred_issuance: bool,
+    reset_tickets_per_card: int,
+    reset_card_window_hours: float,
+    reset_tickets_per_terminal: int,
+    reset_terminal_window_minutes: float,
+    reset_ticket_minutes: float,
 ) -> None:
     """Run the CMP intake over HTTPS with mutual TLS, and the CRLs, until SIGTERM or Ctrl-C."""
+    try:
+        limits = unattended.UnattendedSettings(
+            tickets_per_card=reset_tickets_per_card,
+            card_window=dt.timedelta(hours=reset_card_window_hours),
+            tickets_per_terminal=reset_tickets_per_terminal,
+            terminal_window=dt.timedelta(minutes=reset_terminal_window_minutes),
+            ticket_lifetime=dt.timedelta(minutes=reset_ticket_minutes),
+        )
+    except ValueError as exc:
+        raise click.UsageError(f"unattended reset limits: {exc}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    central = Central.open(ca_dir, url)
+    central = Central.open(ca_dir, url, unattended=limits)
     tls = ensure_server_tls(central.authority, [host])
     context = server_ssl_context(str(tls.cert_chain), str(tls.key), str(tls.client_ca))
     intake = CmpIntake(central, deferred_issuance=deferred_issuance)
@@ -338,6 +407,70 @@ def _detail(record: ApplicationRecord) -> str:
     return ""
 
 
+_ATTEMPTS_HEADER = (
+    "requested (JST)", "ticket", "municipality", "terminal", "card", "pin", "status", "refusal",
+    "application", "reason", "reported (JST)",
+)  # fmt: skip
+
+
+@main.command("reset-attempts")
+@_URL
+@click.option("--municipality", "municipality_code", help="the terminal's municipality")
+@click.option("--terminal", "terminal_id")
+@click.option("--card", "card_id", help="32 hex digits")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="first day of the request (JST), inclusive")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="last day of the request (JST), inclusive")
+def reset_attempts(  # click passes options by name
+    *,
+    url: str,
+    municipality_code: str | None,
+    terminal_id: str | None,
+    card_id: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> None:
+    """Unattended PIN-reset attempts, oldest first: ids, codes and times (docs/unattended.md).
+
+    status: refused (no ticket), open, used, expired (no outcome reported in time), or the
+    reported completed / referred; refusal: the central's code; reason: the terminal's."""
+    try:
+        card = card_key(card_id) if card_id is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--card") from None
+    now = dt.datetime.now(dt.UTC)
+    with _session(url) as s:
+        attempts = unattended.list_attempts(
+            s,
+            municipality=municipality_code,
+            terminal_id=terminal_id,
+            card_id=card,
+            since=since.date() if since else None,
+            until=until.date() if until else None,
+        )
+    _table([_ATTEMPTS_HEADER, *(_attempt_row(a, now) for a in attempts)])
+
+
+def _jst(when: dt.datetime | None) -> str:
+    return when.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if when is not None else "-"
+
+
+def _attempt_row(a: unattended.ResetAttempt, now: dt.datetime) -> tuple[str, ...]:
+    application = "-"
+    if a.application_id is not None:
+        application = f"{a.application_id} ({a.application_status.value if a.application_status else '?'})"
+    reason = " ".join(code for code in (a.outcome_reason, a.outcome_refusal) if code) or "-"
+    return (
+        _jst(a.requested_at), a.ticket_id, a.municipality, a.terminal_id, a.card_id, a.target, a.status(now),
+        a.refusal or "-", application, reason, _jst(a.reported_at),
+    )  # fmt: skip
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
 @main.group()
 def crl() -> None:
     """Certificate revocation lists."""
@@ -357,3 +490,51 @@ def crl_regenerate(url: str, ca_dir: Path, out: Path | None) -> None:
             out.mkdir(parents=True, exist_ok=True)
             (out / f"{ca.value}.crl").write_bytes(der)
         click.echo(f"{ca.value}: {len(der)} bytes")
+
+
+# -- retention (central.retention; docs/central.md §13) ------------------------------------------
+
+
+@main.command("retention")
+@_URL
+@_CA_DIR
+@click.option("--dry-run", is_flag=True, help="count what is past retention; delete nothing")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="with --dry-run: count as at 00:00 JST of this day (what a purge then will take)",
+)
+@click.option(
+    "--batch-size",
+    default=retention_module.DEFAULT_BATCH,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="rows per delete (each batch is its own transaction)",
+)
+def retention_purge(  # click passes options by name
+    *, url: str, ca_dir: Path, dry_run: bool, as_of: dt.datetime | None, batch_size: int
+) -> None:
+    """Delete the records past their retention; prints the count per kind.
+
+    `central serve` purges once a day by itself; this is for a first run, a rehearsal
+    (--dry-run) or a central that does not run the schedule."""
+    if as_of is not None and not dry_run:
+        # A purge "as of" a later day would delete what must still be kept today.
+        raise click.UsageError("--as-of is only for --dry-run")
+    now = dt.datetime.combine(as_of.date(), dt.time(0), JST) if as_of else dt.datetime.now(dt.UTC)
+    central = Central.open(ca_dir, url)
+    try:
+        report = retention_module.purge(central, now, batch_size=batch_size, dry_run=dry_run)
+    finally:
+        central.close()
+    when = now.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    click.echo(f"past retention at {when} (dry run: nothing deleted)" if dry_run else f"purged at {when}")
+    rows = [("kind", "rows", "kept", "counted from")]
+    for name, count in report.counts.items():
+        kept = retention_module.RETENTION.get(name)
+        period, since = (str(kept.period), kept.counted_from) if kept else ("-", "with its parent record")
+        rows.append((name, str(count), period, since))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for *cells, since in rows:
+        click.echo("  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=True)), since]))
+    click.echo(f"total: {report.total}")

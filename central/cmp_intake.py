@@ -10,6 +10,11 @@ Opening requests (p10cr, rr, genm) are recorded, processed and answered in **one
 transaction, so a crash leaves either nothing (the resend is processed afresh) or the stored
 answer (the resend gets it again).
 
+An unattended terminal (docs/unattended.md) may send only genm: card-status queries, its notice
+pull, reset-ticket requests, its PIN-reset application with the reset proof, the admin challenge
+for that reset, and outcome reports. Anything else is refused (notAuthorized) and logged before
+it is processed; a counter terminal may not send a reset proof.
+
 The one exception to signature protection is a terminal's bootstrap (RFC 9483 §4.1.5): a p10cr
 MAC-protected (PBM) with the terminal's one-time secret, the terminal named by senderKID, over
 TLS without a client certificate. Its answers are MAC-protected with the same secret and carry
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -39,6 +45,7 @@ from appdata.status import (
     RevokedCertificate,
     SuspensionReleased,
 )
+from appdata.unattended import ResetOutcome, ResetProof, TicketRequest, UnattendedFormatError
 from cardadmin import CARD_ID_LENGTH, AdminOperation
 from central import (
     admin_auth,
@@ -50,8 +57,9 @@ from central import (
     notices,
     registry,
     terminals,
+    unattended,
 )
-from central.enums import CaName, CertKind
+from central.enums import CaName, CertKind, TerminalMode
 from central.errors import (
     CentralError,
     Conflict,
@@ -67,11 +75,33 @@ from lcmp import jpki_items
 from lcmp.messages import PKIStatus
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _KINDS = {jpki_items.CertificateKind.SIGN: CertKind.SIGN, jpki_items.CertificateKind.AUTH: CertKind.AUTH}
 MAX_MESSAGE_AGE = dt.timedelta(days=30)  # store-and-forward: a kiosk may be offline this long
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 DEFAULT_CHECK_AFTER = 5  # seconds a terminal waits between pollReqs for a deferred request
+RECORDED = "recorded"  # the application-status answer to an outcome report
+
+# What an unattended terminal's genm may carry (docs/unattended.md): everything else is refused.
+_UNATTENDED_ITEMS = frozenset(
+    {
+        jpki_items.CARD_QUERY,
+        jpki_items.NOTICES_AFTER,
+        jpki_items.RESET_TICKET_REQUEST,
+        jpki_items.APPLICATION_ENVELOPE,
+        jpki_items.RESET_PROOF,
+        jpki_items.ADMIN_CHALLENGE,
+        jpki_items.APPLICATION_NUMBER,
+        jpki_items.RESET_OUTCOME,
+    }
+)
+# The items' names for refusal texts ("card-query"), from lcmp.jpki_items.
+_ITEM_NAMES = {
+    value: name.lower().replace("_", "-")
+    for name, value in vars(jpki_items).items()
+    if isinstance(value, str) and value.startswith("2.25.")
+}
 
 
 def _released_item(record: applications.ApplicationRecord) -> lcmp.InfoTypeAndValue:
@@ -89,6 +119,29 @@ class _Refusal(Exception):
     def __init__(self, failure: lcmp.FailureInfo, text: str) -> None:
         super().__init__(text)
         self.failure, self.text = failure, text
+
+
+def _mode_refusal(mode: TerminalMode, body: lcmp.Body) -> str | None:
+    """Why a terminal of this mode may not send this body, if it may not."""
+    types = [item.info_type for item in body.items] if isinstance(body, lcmp.Genm) else []
+    if mode is TerminalMode.COUNTER:
+        return "a reset proof is for unattended terminals" if jpki_items.RESET_PROOF in types else None
+    if not isinstance(body, lcmp.Genm):
+        return f"{body.kind} is not for an unattended terminal"
+    other = [_ITEM_NAMES.get(t, t) for t in types if t not in _UNATTENDED_ITEMS]
+    if other:
+        return f"{', '.join(other)} is not for an unattended terminal"
+    if (jpki_items.APPLICATION_ENVELOPE in types) != (jpki_items.RESET_PROOF in types):
+        return "an unattended terminal's application and its reset proof travel together"
+    return None
+
+
+def _parsed(parse: Callable[[str], _T], text: str) -> _T:
+    """An appdata.unattended message, or badDataFormat naming the field (never its value)."""
+    try:
+        return parse(text)
+    except UnattendedFormatError as exc:
+        raise _Refusal(lcmp.FailureInfo.badDataFormat, str(exc)) from exc
 
 
 def _check_time(header: lcmp.Header, now: dt.datetime) -> None:
@@ -144,7 +197,12 @@ class CmpIntake:
         if request.protection is not None and request.protection.algorithm.oid == lcmp.PASSWORD_BASED_MAC:
             return self._bootstrap(request, der, now)
         try:
-            terminal_id = self._authenticate(request, client_certificate, now)
+            terminal_id, mode = self._authenticate(request, client_certificate, now)
+            refusal = _mode_refusal(mode, request.body)
+            if refusal is not None:
+                # Misconfigured, or not ours: worth an investigation (規則 70-7), so a warning.
+                _log.warning("terminal %s (%s) refused: %s", terminal_id, mode.value, refusal)
+                raise _Refusal(lcmp.FailureInfo.notAuthorized, f"terminal {terminal_id}: {refusal}")
             return self._dispatch(request, der, terminal_id, now)
         except _Refusal as refusal:
             _log.info("CMP request refused (%s): %s", "|".join(refusal.failure.names()), refusal.text)
@@ -165,7 +223,9 @@ class CmpIntake:
 
     # -- authentication -----------------------------------------------------------------------
 
-    def _authenticate(self, request: lcmp.Message, client: x509.Certificate | None, now: dt.datetime) -> str:
+    def _authenticate(
+        self, request: lcmp.Message, client: x509.Certificate | None, now: dt.datetime
+    ) -> tuple[str, TerminalMode]:
         header = request.header
         _check_time(header, now)
         signer = lcmp.verify_signature(request)
@@ -185,7 +245,8 @@ class CmpIntake:
                     lcmp.FailureInfo.notAuthorized, f"not terminal {terminal_id}'s current certificate"
                 )
             row = session.get(Terminal, terminal_id)  # loaded just above: no second query
-            bootstrap_pending = row is not None and row.bootstrap_secret_sealed is not None
+            assert row is not None
+            bootstrap_pending, mode = row.bootstrap_secret_sealed is not None, row.mode
         if client is None:
             if self.require_tls_client:
                 raise _Refusal(
@@ -199,7 +260,7 @@ class CmpIntake:
             # It signs with the certificate it bootstrapped: the secret has done its job.
             with self.central.transaction() as session:
                 terminals.forget_bootstrap_secret(session, terminal_id)
-        return terminal_id
+        return terminal_id, mode
 
     # -- bodies ---------------------------------------------------------------------------------
 
@@ -350,14 +411,19 @@ class CmpIntake:
             if installed is not None:
                 return self._installed(session, request, installed, terminal_id, now)
             answer_item = self._query(session, body.items, terminal_id, now)
+            if answer_item is None:
+                answer_item = self._unattended(session, body.items, terminal_id, now)
             if answer_item is not None:
                 return self._reply(request, lcmp.Genp((answer_item,)), now)
             envelope = jpki_items.text_value(body.items, jpki_items.APPLICATION_ENVELOPE)
             if envelope is None:
                 raise _Refusal(lcmp.FailureInfo.badRequest, "genm carries no application, challenge or query")
+            proof_text = jpki_items.text_value(body.items, jpki_items.RESET_PROOF)
             record = applications.receive_application(
-                session, self.authority, envelope, terminal_id=terminal_id, now=now
-            )
+                session, self.authority, envelope, terminal_id=terminal_id, now=now,
+                proof=_parsed(ResetProof.from_json, proof_text) if proof_text is not None else None,
+                settings=self.central.unattended,
+            )  # fmt: skip
             status = (
                 record.status.value
                 if record.rejection is None
@@ -426,6 +492,22 @@ class CmpIntake:
                     found.revoked_at, found.not_after, found.expired,
                 )  # fmt: skip
             return lcmp.InfoTypeAndValue.utf8(jpki_items.CERTIFICATE_STATUS, answer.to_json())
+        return None
+
+    def _unattended(
+        self, session: Session, items: tuple[lcmp.InfoTypeAndValue, ...], terminal_id: str, now: dt.datetime
+    ) -> lcmp.InfoTypeAndValue | None:
+        """A reset-ticket request (answered with the ticket or the refusal: both are answers, not
+        CMP errors) or an outcome report (answered "recorded")."""
+        asked = jpki_items.text_value(items, jpki_items.RESET_TICKET_REQUEST)
+        if asked is not None:
+            request = _parsed(TicketRequest.from_json, asked)
+            answer = unattended.request_ticket(session, terminal_id, request, now, self.central.unattended)
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.RESET_TICKET, answer.to_json())
+        reported = jpki_items.text_value(items, jpki_items.RESET_OUTCOME)
+        if reported is not None:
+            unattended.record_outcome(session, terminal_id, _parsed(ResetOutcome.from_json, reported), now)
+            return lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_STATUS, RECORDED)
         return None
 
     def _authorize(

@@ -10,6 +10,7 @@ from cryptography import x509
 # The procedure vocabulary belongs to the shared application payload (kiosk and central).
 from appdata.model import DisclosureKind  # noqa: F401  (re-exported)
 from appdata.model import Procedure as ProcedureKind  # noqa: F401  (re-exported)
+from appdata.unattended import Outcome as ResetOutcomeKind  # noqa: F401  (re-exported)
 
 
 class CaName(StrEnum):
@@ -100,6 +101,24 @@ class Fee(StrEnum):
 class TerminalStatus(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
+
+
+class TerminalMode(StrEnum):
+    """What a terminal may do (docs/unattended.md). A counter terminal works under staff; an
+    unattended one (a kiosk in a shop or a town hall lobby) may only reset the PINs it is
+    registered for, with the card's proof and the face match, and query what that needs."""
+
+    COUNTER = "counter"
+    UNATTENDED = "unattended"
+
+
+class TicketState(StrEnum):
+    """An unattended PIN-reset attempt as the central records it (central/unattended.py).
+    "Expired" is not stored: an open ticket past its `expires_at` is reported as such."""
+
+    REFUSED = "refused"  # the ticket request was refused: no ticket, the row is the record of why
+    OPEN = "open"  # granted; the reset application under it has not arrived
+    USED = "used"  # an application named it (approved or rejected): never again
 
 
 class IntakeState(StrEnum):

@@ -59,3 +59,8 @@ class TransactionPending(CentralError):
 
 class BootstrapRefused(CentralError):
     """A terminal bootstrap secret is wrong, already used, or the terminal is not active."""
+
+
+class TerminalNotPermitted(CentralError):
+    """What this terminal may not do: an unattended terminal anything but its PIN resets, a counter
+    terminal the unattended route, a terminal another's reset ticket (docs/unattended.md)."""

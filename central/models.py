@@ -15,6 +15,7 @@ from enum import Enum as PyEnum
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -41,8 +42,11 @@ from central.enums import (
     IntakeState,
     LedgerEventKind,
     ProcedureKind,
+    ResetOutcomeKind,
     RevocationReason,
+    TerminalMode,
     TerminalStatus,
+    TicketState,
 )
 
 # Autoincrement keys: BIGINT identity on PostgreSQL, the rowid alias INTEGER on SQLite.
@@ -51,6 +55,7 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 SERIAL_HEX = 40  # ≤ 20 octets (RFC 5280 §4.1.2.2) as lower-case hex
 CARD_ID_HEX = 32  # 16-byte card id (docs/card-admin.md §2)
 SHA256_HEX = 64
+RESET_PINS = ("sign", "auth", "sign auth")  # terminal.reset_pins of an unattended terminal, in this order
 
 
 def _enum(enum_cls: type[PyEnum], name: str, *, by_value: bool = True) -> Enum:
@@ -79,6 +84,16 @@ class Terminal(Base):
     """A counter terminal or kiosk: an RA whose certificate protects its CMP messages and JWS."""
 
     __tablename__ = "terminal"
+    __table_args__ = (
+        # A counter terminal resets PINs under staff and names none here; an unattended one names
+        # at least one, canonically ordered (central.terminals.register_terminal writes it).
+        CheckConstraint(
+            "(mode = 'counter' AND reset_pins = '') OR (mode = 'unattended' AND reset_pins IN ("
+            + ", ".join(f"'{pins}'" for pins in RESET_PINS)
+            + "))",
+            name="reset_pins",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"), index=True)
@@ -96,6 +111,12 @@ class Terminal(Base):
     # terminal has said it applied (its cursor). Incremented under the row's lock: no gaps.
     notice_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     notice_acked: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # docs/unattended.md: what the terminal may do, and the PINs an unattended one may reset
+    # ("sign", "auth" or "sign auth": appdata.unattended.RESET_TARGETS).
+    mode: Mapped[TerminalMode] = mapped_column(
+        _enum(TerminalMode, "terminal_mode"), default=TerminalMode.COUNTER, server_default="counter"
+    )
+    reset_pins: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     municipality: Mapped[Municipality] = relationship(back_populates="terminals", lazy="raise")
 
@@ -277,6 +298,48 @@ class TerminalNotice(Base):
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ResetTicket(Base):
+    """One unattended PIN-reset attempt (central/unattended.py, docs/unattended.md): the ticket
+    request, granted or refused, and what became of it — the application under it, the central's
+    refusal, the outcome the terminal reported. Kept like the PIN forms, 10 years (要綱 7).
+
+    Identifiers and codes only: no face data, no signature. `card_id` is a plain column, not a
+    foreign key: a refused request may name a card the registry does not know, and is recorded.
+    """
+
+    __tablename__ = "reset_ticket"
+    __table_args__ = (
+        CheckConstraint("target IN ('sign', 'auth')", name="target"),
+        # The rate limits count a card's and a terminal's tickets in a rolling window.
+        Index("ix_reset_ticket_card_time", "card_id", "requested_at"),
+        Index("ix_reset_ticket_terminal_time", "terminal_id", "requested_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random hex; the ticket id
+    terminal_id: Mapped[str] = mapped_column(ForeignKey("terminal.id"))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.code"), index=True)
+    card_id: Mapped[str] = mapped_column(String(CARD_ID_HEX))
+    target: Mapped[str] = mapped_column(String(4))  # the PIN to reset: sign / auth
+    state: Mapped[TicketState] = mapped_column(_enum(TicketState, "ticket_state"))
+    # The central's refusal code (appdata.unattended.Refusal): of the request (state refused) or
+    # of the application under the ticket (state used, application rejected).
+    refusal: Mapped[str | None] = mapped_column(String(32))
+    nonce: Mapped[bytes | None] = mapped_column(LargeBinary)  # granted tickets: what the card signs
+    # The certificate of the other PIN's key whose signature proves the attempt (granted tickets).
+    # Indexed: the retention purge asks, for every card certificate, whether a ticket names it.
+    proof_serial: Mapped[str | None] = mapped_column(String(SERIAL_HEX), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    application_id: Mapped[str | None] = mapped_column(ForeignKey("application.id"), unique=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The terminal's report (appdata.unattended.ResetOutcome): outcome, Reason code, and the
+    # refusal code it was shown, when the reason is the central's refusal.
+    outcome: Mapped[ResetOutcomeKind | None] = mapped_column(_enum(ResetOutcomeKind, "reset_outcome"))
+    outcome_reason: Mapped[str | None] = mapped_column(String(32))
+    outcome_refusal: Mapped[str | None] = mapped_column(String(32))
+    reported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class CrlState(Base):

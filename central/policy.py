@@ -40,6 +40,15 @@ RULE_RELEASE_REPRESENTATIVE = "要綱 3-3 (5-2: revoked as by 第3条)"
 RULE_RELEASE_IDENTITY = "要綱 3-4, 5-2 (本人確認: 第2条第4項-第8項)"
 RULE_RELEASE_NEW = "要綱 5-2 (new certificates: a new application, 第2条)"
 RULE_DISCLOSURE_IDENTITY = "要綱 6-2 (本人確認: 第2条第4項-第8項)"
+RULE_CARD_REGISTERED = "要領 第2-1 (運用状況の確認)"
+# Unattended PIN reset (central/unattended.py, docs/unattended.md). FIPS 201-3 §2.9.3: an
+# unattended reset needs the card authenticated and a positive 1:1 biometric match, else none.
+RULE_UNATTENDED = "通知 (1), 計画 2-① (暗証番号の初期化・再設定: 顔認証による無人端末)"
+RULE_UNATTENDED_FACE_CARD = "要綱 4-3, 4-11 (顔認証カードの暗証番号: 窓口で)"
+RULE_UNATTENDED_LIMIT = "規則 70-6, 70-7 (不正な操作の防止: attempts per card and per terminal limited)"
+RULE_UNATTENDED_TICKET = "FIPS 201-3 §2.9.3 (one ticket, one attempt, this card at this terminal, in time)"
+RULE_UNATTENDED_PROOF = "規則 36, 64条の4 (the other PIN, proven by the card's signature with its key)"
+RULE_UNATTENDED_FACE = "規則 64条の5 第2号, 64条の7 (machine face check, liveness; docs/face-check.md)"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ issuance.issue_certificate(s, …); intake.store_response(s, …)`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appdata.model import IdentityMethod
+from appdata.unattended import ResetOutcome, ResetProof, TicketAnswer, TicketRequest
 from cardadmin import AdminOperation
 from central import (
     admin_auth,
@@ -32,17 +33,19 @@ from central import (
     registry,
     revocation,
     terminals,
+    unattended,
 )
 from central.applications import ApplicationRecord
 from central.authority import Authority
 from central.certstore import IssuedCertificate, Serial
 from central.db import make_engine, make_session_factory
-from central.enums import ApplicationStatus, CaName, CertKind, ProcedureKind, RevocationReason
+from central.enums import ApplicationStatus, CaName, CertKind, ProcedureKind, RevocationReason, TerminalMode
 from central.errors import AuthorizationRefused
 from central.ledger import LedgerRow
 from central.registry import CardId, CardView
 from central.revocation import CertificateStatus
 from central.timeutil import require_aware
+from central.unattended import DEFAULT_SETTINGS, ResetAttempt, UnattendedSettings
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -50,15 +53,21 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 class Central:
-    def __init__(self, authority: Authority, engine: Engine) -> None:
+    def __init__(
+        self, authority: Authority, engine: Engine, *, unattended: UnattendedSettings = DEFAULT_SETTINGS
+    ) -> None:
+        """`unattended`: the limits of the unattended PIN reset (docs/unattended.md)."""
         self.authority = authority
         self.engine = engine
+        self.unattended = unattended
         self._sessions = make_session_factory(engine)
 
     @classmethod
-    def open(cls, ca_directory: Path, url: str) -> Central:
+    def open(
+        cls, ca_directory: Path, url: str, *, unattended: UnattendedSettings = DEFAULT_SETTINGS
+    ) -> Central:
         """The hierarchy from `central init` and a database migrated by `central db upgrade`."""
-        return cls(Authority.load(ca_directory), make_engine(url))
+        return cls(Authority.load(ca_directory), make_engine(url), unattended=unattended)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -80,10 +89,21 @@ class Central:
         with self.transaction() as s:
             terminals.add_municipality(s, code, name, _now(now))
 
-    def register_terminal(self, terminal_id: str, municipality: str, now: dt.datetime | None = None) -> str:
-        """Returns the one-time bootstrap secret (stored only sealed to the central's key)."""
+    def register_terminal(
+        self,
+        terminal_id: str,
+        municipality: str,
+        now: dt.datetime | None = None,
+        *,
+        mode: TerminalMode = TerminalMode.COUNTER,
+        reset_pins: Iterable[str] | str = (),
+    ) -> str:
+        """Returns the one-time bootstrap secret (stored only sealed to the central's key). An
+        unattended terminal names the PINs it may reset (`reset_pins`: "sign", "auth")."""
         with self.transaction() as s:
-            return terminals.register_terminal(s, self.authority, terminal_id, municipality, _now(now))
+            return terminals.register_terminal(
+                s, self.authority, terminal_id, municipality, _now(now), mode=mode, reset_pins=reset_pins
+            )
 
     def new_bootstrap_secret(self, terminal_id: str, now: dt.datetime | None = None) -> str:
         with self.transaction() as s:
@@ -158,15 +178,22 @@ class Central:
     # -- applications and certificates -------------------------------------------------------
 
     def receive_application(
-        self, sealed: str, *, terminal_id: str, now: dt.datetime | None = None
+        self,
+        sealed: str,
+        *,
+        terminal_id: str,
+        proof: ResetProof | None = None,
+        now: dt.datetime | None = None,
     ) -> ApplicationRecord:
+        """`proof`: an unattended terminal's PIN reset comes with it (docs/unattended.md)."""
         when = _now(now)
 
         def attempt() -> ApplicationRecord:
             with self.transaction() as s:
                 return applications.receive_application(
-                    s, self.authority, sealed, terminal_id=terminal_id, now=when
-                )
+                    s, self.authority, sealed, terminal_id=terminal_id, now=when, proof=proof,
+                    settings=self.unattended,
+                )  # fmt: skip
 
         try:
             return attempt()
@@ -307,6 +334,40 @@ class Central:
         if not decision.granted or decision.response is None:
             raise AuthorizationRefused(decision.reason or "refused")
         return decision.response
+
+    # -- unattended PIN reset ----------------------------------------------------------------
+
+    def request_reset_ticket(
+        self, request: TicketRequest, *, terminal_id: str, now: dt.datetime | None = None
+    ) -> TicketAnswer:
+        """A ticket or the refusal; recorded either way."""
+        with self.transaction() as s:
+            return unattended.request_ticket(s, terminal_id, request, _now(now), self.unattended)
+
+    def record_reset_outcome(
+        self, report: ResetOutcome, *, terminal_id: str, now: dt.datetime | None = None
+    ) -> None:
+        with self.transaction() as s:
+            unattended.record_outcome(s, terminal_id, report, _now(now))
+
+    def reset_attempts(
+        self,
+        *,
+        municipality: str | None = None,
+        terminal_id: str | None = None,
+        card_id: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> list[ResetAttempt]:
+        with self.transaction() as s:
+            return unattended.list_attempts(
+                s,
+                municipality=municipality,
+                terminal_id=terminal_id,
+                card_id=card_id,
+                since=since,
+                until=until,
+            )
 
     # -- intake ------------------------------------------------------------------------------
 

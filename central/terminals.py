@@ -20,6 +20,7 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -27,10 +28,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appdata.unattended import RESET_TARGETS
 from central import certstore, policy, profiles
 from central.authority import Authority
 from central.certstore import IssuedCertificate
-from central.enums import CertKind, CertStatus, RevocationReason, TerminalStatus
+from central.enums import CertKind, CertStatus, RevocationReason, TerminalMode, TerminalStatus
 from central.errors import BootstrapRefused, Conflict, NotFound
 from central.models import Certificate, Municipality, Terminal
 from central.revocation import refresh_crls, revoke_row
@@ -74,12 +76,42 @@ def _new_secret() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))  # XXXX-XXXX-… for typing
 
 
+def reset_pins_text(mode: TerminalMode, reset_pins: Iterable[str] | str) -> str:
+    """The PINs a terminal of `mode` may reset, as `terminal.reset_pins` keeps them ("sign auth"):
+    none for a counter terminal, at least one of RESET_TARGETS for an unattended one. Given as
+    names or as one text ("sign,auth", "sign auth"). ValueError (naming the rule) otherwise."""
+    pins = (
+        [p for p in re.split(r"[\s,]+", reset_pins) if p] if isinstance(reset_pins, str) else list(reset_pins)
+    )
+    unknown = sorted(set(pins) - set(RESET_TARGETS))
+    if unknown:
+        raise ValueError(f"reset PINs are {' and '.join(RESET_TARGETS)}, not {', '.join(unknown)}")
+    if len(set(pins)) != len(pins):
+        raise ValueError("a reset PIN is named twice")
+    if mode is TerminalMode.COUNTER and pins:
+        raise ValueError(
+            "a counter terminal resets PINs under staff: reset PINs are for unattended terminals"
+        )
+    if mode is TerminalMode.UNATTENDED and not pins:
+        raise ValueError("an unattended terminal needs at least one PIN it may reset (sign, auth)")
+    return " ".join(t for t in RESET_TARGETS if t in pins)
+
+
 def register_terminal(
-    session: Session, authority: Authority, terminal_id: str, municipality_code: str, now: dt.datetime
+    session: Session,
+    authority: Authority,
+    terminal_id: str,
+    municipality_code: str,
+    now: dt.datetime,
+    *,
+    mode: TerminalMode = TerminalMode.COUNTER,
+    reset_pins: Iterable[str] | str = (),
 ) -> str:
-    """Create the terminal record; returns the bootstrap secret (show it once; stored only sealed)."""
+    """Create the terminal record; returns the bootstrap secret (show it once; stored only sealed).
+    An unattended terminal names the PINs it may reset (`reset_pins`, out of sign / auth)."""
     if not _TERMINAL_ID.fullmatch(terminal_id):
         raise ValueError("terminal id: 1–64 of A–Z a–z 0–9 . _ -, starting with a letter or digit")
+    pins = reset_pins_text(mode, reset_pins)
     if session.get(Municipality, municipality_code) is None:
         raise NotFound(f"municipality {municipality_code}")
     if session.get(Terminal, terminal_id) is not None:
@@ -93,11 +125,21 @@ def register_terminal(
             bootstrap_secret_sealed=seal_bootstrap_secret(authority, terminal_id, secret),
             bootstrap_used=False,
             created_at=now,
+            mode=mode,
+            reset_pins=pins,
         )
     )
     session.flush()
-    log.info("terminal %s registered for municipality %s", terminal_id, municipality_code)
+    log.info(
+        "terminal %s registered for municipality %s (%s%s)",
+        terminal_id, municipality_code, mode.value, f": resets {pins}" if pins else "",
+    )  # fmt: skip
     return secret
+
+
+def may_reset(terminal: Terminal, target: str) -> bool:
+    """Whether an unattended terminal is registered to reset this PIN (sign / auth)."""
+    return terminal.mode is TerminalMode.UNATTENDED and target in terminal.reset_pins.split()
 
 
 def get_terminal(session: Session, terminal_id: str, *, for_update: bool = False) -> Terminal:

@@ -30,6 +30,7 @@ TABLES = {
     "crl_state",
     "pending_issuance",
     "terminal_notice",
+    "reset_ticket",
     "alembic_version",
 }
 
@@ -219,3 +220,50 @@ def _application(app_id: str, kind: str) -> TextClause:
         f" VALUES ('{app_id}', 'kiosk-1', '13101', :card, '{kind}', 'approved', 'jwe', :sha, '1f', 'free', 0,"
         " '', :now, :now, :now)"
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0007_makes_every_terminal_a_counter_terminal(fresh_url: Callable[[str], str], backend: str) -> None:
+    """0007 rebuilds `terminal` on SQLite: its rows survive as counter terminals resetting nothing
+    unattended; the CHECKs then keep mode and reset PINs consistent; a downgrade is refused while
+    an active unattended terminal exists (0006 would let it do everything)."""
+    url = fresh_url(backend)
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0006")
+    values = {"now": "2026-04-01 01:00:00"}
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO municipality VALUES ('13101', '千代田区', :now)"), values)
+            conn.execute(
+                text(
+                    "INSERT INTO terminal (id, municipality_code, status, bootstrap_used, created_at)"
+                    " VALUES ('kiosk-1', '13101', 'active', false, :now)"
+                ),
+                values,
+            )
+        command.upgrade(config, "head")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT id, mode, reset_pins FROM terminal")).all() == [
+                ("kiosk-1", "counter", "")
+            ]
+            for bad in (
+                "mode = 'robot'",
+                "reset_pins = 'sign'",  # a counter terminal resets nothing unattended
+                "mode = 'unattended'",  # … an unattended one at least one PIN
+                "mode = 'unattended', reset_pins = 'auth sign'",  # canonical order only
+            ):
+                with pytest.raises(IntegrityError), conn.begin_nested():
+                    conn.execute(text(f"UPDATE terminal SET {bad}"))
+            conn.execute(text("UPDATE terminal SET mode = 'unattended', reset_pins = 'sign auth'"))
+            assert conn.execute(text("SELECT count(*) FROM reset_ticket")).scalar_one() == 0
+        with pytest.raises(RuntimeError, match="revoke them"):
+            command.downgrade(config, "0006")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE terminal SET status = 'revoked'"))
+        command.downgrade(config, "0006")
+        assert "reset_ticket" not in inspect(engine).get_table_names()
+        assert {c["name"] for c in inspect(engine).get_columns("terminal")} >= {"id", "notice_seq"}
+        assert "mode" not in {c["name"] for c in inspect(engine).get_columns("terminal")}
+    finally:
+        engine.dispose()
