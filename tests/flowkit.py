@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -111,10 +112,11 @@ class CentralServer:
 
 
 def enrol(
-    central: Central, terminal_id: str, municipality: str, directory: Path
+    central: Central, terminal_id: str, municipality: str, directory: Path, **registration: Any
 ) -> tuple[TerminalIdentity, rsa.RSAPrivateKey]:
-    """A terminal registered and bootstrapped at the central, its identity files in `directory`."""
-    secret = central.register_terminal(terminal_id, municipality)
+    """A terminal registered and bootstrapped at the central, its identity files in `directory`.
+    `registration`: the central's registration options (an unattended terminal's mode and PINs)."""
+    secret = central.register_terminal(terminal_id, municipality, **registration)
     terminal_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     csr = (
         x509.CertificateSigningRequestBuilder()

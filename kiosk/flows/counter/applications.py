@@ -57,11 +57,17 @@ class Submitted:
 
 
 def file(
-    terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind, *, also: Sequence[Outgoing] = ()
+    terminal: CounterTerminal,
+    data: ApplicationData,
+    kind: ProcedureKind,
+    *,
+    also: Sequence[Outgoing] = (),
+    items: Sequence[lcmp.InfoTypeAndValue] = (),
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """Seal and store the application with its genm in the outbox, and `also` after it (the
-    revocation's rr), in one transaction: a crash never leaves one without the other. Returns the
-    local application id and the genm's outbox message id."""
+    revocation's rr), in one transaction: a crash never leaves one without the other. `items` go
+    into the genm beside the envelope (the unattended reset's proof). Returns the local
+    application id and the genm's outbox message id."""
     now = terminal.clock()
     sealed = seal_application(
         data,
@@ -71,7 +77,7 @@ def file(
         now=now,
     )
     genm = terminal.link.client.prepare_genm(
-        (lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed),)
+        (lcmp.InfoTypeAndValue.utf8(jpki_items.APPLICATION_ENVELOPE, sealed), *items)
     )
     local_id = uuid.uuid4()
     with terminal.sessions.begin() as session:
@@ -139,10 +145,16 @@ def _genp_items(receipt: bytes) -> tuple[lcmp.InfoTypeAndValue, ...]:
     return body.items if isinstance(body, lcmp.Genp) else ()
 
 
-def submit(terminal: CounterTerminal, data: ApplicationData, kind: ProcedureKind) -> Submitted:
+def submit(
+    terminal: CounterTerminal,
+    data: ApplicationData,
+    kind: ProcedureKind,
+    *,
+    items: Sequence[lcmp.InfoTypeAndValue] = (),
+) -> Submitted:
     """File the application and try to deliver it now; the answer says whether 機構 accepted it,
     refused it, or could not be reached (it stays queued and goes out when the link is back)."""
-    local_id, message_id = file(terminal, data, kind)
+    local_id, message_id = file(terminal, data, kind, items=items)
     number = number_of(data)
     push(terminal, message_id)
     verdict, code = answer(terminal, message_id)
