@@ -1,7 +1,8 @@
 """`kiosk` console entry point. `kiosk card info` is the counter's card diagnostic; `kiosk face check`
 tries the camera and the face check against a card; `kiosk face eval` measures the face check over
 a labelled clip set (docs/face-check.md, Evaluation); `kiosk ledger` prints a day's 交付記録簿
-(docs/staff-console.md)."""
+(docs/staff-console.md); `kiosk run --config FILE` runs the terminal as its configuration file
+says, `kiosk config check FILE` validates that file (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kiosk import __version__
+from kiosk.config import ConfigError, KioskConfig, Mode, check_files, format_effective, load_config
 from kiosk.domain.secret import Secret
 from kiosk.flows.ledger import audit_anchor, daily_ledger, format_ledger, jst_day, to_csv
 from kiosk.flows.operator import (
@@ -36,6 +38,7 @@ from kiosk.flows.operator import (
     list_operators,
     read_staff_certificate,
 )
+from kiosk.logs import LEVELS, configure_logging
 from kiosk.reader.authenticity import IssuerTrust, NotAuthentic, check_card_authenticity
 from kiosk.reader.errors import CardError, CardRemoved, InvalidPin, NoCard, PinBlocked, ReaderUnavailable
 from kiosk.reader.jpki import CertSlot
@@ -627,7 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
     head.set_defaults(run=lambda args: _with_store(args, _audit_head))
     _add_ledger_command(commands)
     _add_operator_commands(commands)
-    _add_counter_command(commands)
+    _add_terminal_commands(commands)
+    _add_selftest_command(commands)
     return parser
 
 
@@ -728,6 +732,158 @@ def _add_counter_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     counter.add_argument("--windowed", action="store_true", help="a maximised window instead of full screen")
     counter.set_defaults(run=_counter)
+
+
+# -- the configured terminal (docs/deploy.md) ------------------------------------------------------
+
+
+def _report_problems(what: str, source: Path, problems: Sequence[str]) -> None:
+    """Every problem at once: one line each on stderr, and one record for the log (journald)."""
+    _log.error("%s %s: %d problem(s)", what, source, len(problems), extra={"problems": list(problems)})
+    print(f"The {what} {source} cannot be used:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def _load_checked(path: Path) -> KioskConfig | None:
+    """The configuration, its secret files checked as this user; None after reporting problems."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _report_problems("configuration", path, exc.problems)
+        return None
+    problems = check_files(config)
+    if problems:
+        _report_problems("installation of", config.data_dir, problems)
+        return None
+    return config
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Until the configuration says where, the log goes to stderr only (journald under systemd),
+    # through the same redaction as the files.
+    setup = configure_logging(None, level=logging.INFO)
+    config = _load_checked(args.config)
+    if config is None:
+        return 2
+    setup.close()
+    try:
+        setup = configure_logging(
+            config.log_directory,
+            level=logging.DEBUG if args.verbose else LEVELS[config.log_level],
+            retention_days=config.log_retention_days,
+        )
+    except OSError as exc:
+        _report_problems("log directory", config.log_directory or Path("-"), [f"{exc}"])
+        return 2
+    _log.info(
+        "kiosk %s starting", __version__, extra={"terminal_id": config.terminal_id, "mode": config.mode.value}
+    )
+    try:
+        if config.mode is Mode.UNATTENDED:
+            return _run_unattended(config, fullscreen=not args.windowed)
+        return _run_counter(config, fullscreen=not args.windowed)
+    finally:
+        _log.info("kiosk stopped")
+        setup.close()
+
+
+def _run_unattended(config: KioskConfig, *, fullscreen: bool) -> int:
+    try:
+        # Qt only now; the unattended terminal's application is its own module.
+        from kiosk.ui.unattended_app import run_unattended  # noqa: PLC0415
+    except ModuleNotFoundError as exc:
+        if exc.name != "kiosk.ui.unattended_app":
+            raise  # a dependency of it is missing: that is a broken installation, said as such
+        _log.error("mode unattended: this installation has no kiosk.ui.unattended_app")
+        print("This installation cannot run an unattended terminal (kiosk.ui.unattended_app is missing).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    return int(run_unattended(config, fullscreen=fullscreen))
+
+
+def _run_counter(config: KioskConfig, *, fullscreen: bool) -> int:
+    from kiosk.flows.counter.terminal import RecipientError  # noqa: PLC0415 (as in _counter)
+    from kiosk.ui.app import CounterSettings, StaffCaMissing, run_counter  # noqa: PLC0415
+
+    if config.language != "ja":
+        # The counter's session reset returns to Japanese (kiosk.ui.counter); say so, not ignore it.
+        _log.warning(
+            "ui.language = %r: the counter terminal starts every session in Japanese", config.language
+        )
+    try:
+        return run_counter(
+            config.terminal, fullscreen=fullscreen, settings=CounterSettings.from_config(config)
+        )
+    except (StaffCaMissing, RecipientError) as exc:
+        _log.error("counter: %s", exc)
+        print(f"The terminal is not set up: {exc}", file=sys.stderr)
+        return 2
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    config = _load_checked(args.file)
+    if config is None:
+        return 2
+    print(format_effective(config))
+    print(f"\n# the data directory's files were checked as user {getpass.getuser()}", file=sys.stderr)
+    return 0
+
+
+def _add_terminal_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The commands that run the terminal: `counter` (flags), `run` and `config` (the file)."""
+    _add_counter_command(commands)
+    _add_run_commands(commands)
+
+
+def _add_run_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="the terminal as its configuration file says (counter or unattended; docs/deploy.md): "
+        "full screen and locked down; exit 2 if the configuration or the data directory's files "
+        "are not right (every problem listed)",
+    )
+    run.add_argument("--config", required=True, type=Path, metavar="FILE", help="the configuration (TOML)")
+    run.add_argument(
+        "--windowed", action="store_true", help="a maximised window, not locked down (development)"
+    )
+    run.set_defaults(run=_run)
+    config = commands.add_parser("config", help="the configuration file").add_subparsers(
+        dest="config_command", required=True
+    )
+    check = config.add_parser(
+        "check",
+        help="validate FILE and the data directory's secret files (as this user), print the effective "
+        "configuration; exit 2 with every problem listed",
+    )
+    check.add_argument("file", type=Path, metavar="FILE")
+    check.set_defaults(run=_config_check)
+
+
+def _selftest(args: argparse.Namespace) -> int:
+    # Imported here (kiosk.selftest itself is light): the checks load Qt, OpenCV and dlib one by one.
+    from kiosk.selftest import CHECKS, run  # noqa: PLC0415
+
+    return run([check for check in CHECKS if check.name in args.check] if args.check else None)
+
+
+def _add_selftest_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from kiosk.selftest import CHECKS  # noqa: PLC0415
+
+    selftest = commands.add_parser(
+        "selftest",
+        help="check this installation headless, without network or card: Qt, translations, "
+        "resources, PC/SC, cryptography, store migrations, OpenCV, face models, the matcher "
+        "process; one PASS/WARN/FAIL line each, exit 1 if any failed (docs/packaging.md)",
+    )
+    selftest.add_argument(
+        "--check",
+        action="append",
+        choices=[check.name for check in CHECKS],
+        metavar="NAME",
+        help="run only this check (repeatable): " + ", ".join(check.name for check in CHECKS),
+    )
+    selftest.set_defaults(run=_selftest)
 
 
 _USER_MESSAGES: tuple[tuple[type[Exception], str], ...] = (

@@ -13,6 +13,14 @@ first), so a visit never competes with the recovery for the card. With no staff 
 configured, one reader serves both: a card inserted while nobody is signed in is taken as a staff
 card, any other as a resident's (an override's re-authentication then has no reader: configure a
 staff reader for it). On exit the monitor stops, the operator is signed out (recorded) and the sync stops.
+
+Full screen means locked down (kiosk.ui.lockdown): frameless, shortcuts swallowed, closing
+refused. The way out is the Service tab's "Exit the kiosk" (KioskExit: a signed-in operator with a
+fresh staff card + PIN, recorded in the audit chain), which ends with exit code 0, or SIGTERM
+(`systemctl stop`); a crash exits non-zero and systemd restarts it (docs/deploy.md). `--windowed`
+is the developer's maximised window without any of it. With a health file configured
+(`kiosk run`), a HealthFileWriter (kiosk.flows.health_file) writes it from its own thread with the
+console's health reports and a heartbeat from this thread's timer.
 """
 
 from __future__ import annotations
@@ -22,26 +30,44 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QScrollArea, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from kiosk import __version__
 from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.matcher import Matcher, ProcessMatcher
 from kiosk.flows.counter.assembly import RunningTerminal, TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.health import terminal_checks
+from kiosk.flows.health_file import HealthFileIdentity, HealthFileWriter
 from kiosk.flows.operator import SessionEnd, SessionLimits, StaffTrust
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderMonitor, open_card
-from kiosk.ui.console import HealthView, LedgerView, PendingView, ServiceModeSwitch
+from kiosk.ui.console import HealthView, KioskExit, LedgerView, PendingView, ServiceModeSwitch
 from kiosk.ui.counter import CounterWindow, end_visit
 from kiosk.ui.i18n import Translations
+from kiosk.ui.idle import DEFAULT_COUNTDOWN, DEFAULT_IDLE_AFTER, IdleController
+from kiosk.ui.lockdown import Lockdown, lock_down
 from kiosk.ui.receipt import default_printer
 from kiosk.ui.staff import OperatorGate, StaffSignIn
 from kiosk.ui.theme import DEFAULT_SETTINGS, Metrics, apply_theme
 from kiosk.ui.visit_panel import VisitPanel
 from kiosk.ui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 _log = logging.getLogger(__name__)
 
@@ -64,6 +90,28 @@ class StaffCaMissing(FileNotFoundError):
     """The terminal has no staff CA certificate: nobody could sign in."""
 
 
+@dataclass(frozen=True)
+class CounterSettings:
+    """What the configuration file (`kiosk run`) adds to the TerminalConfig; the defaults are
+    `kiosk counter`'s."""
+
+    limits: SessionLimits = field(default_factory=SessionLimits)
+    idle_after: float = DEFAULT_IDLE_AFTER
+    countdown: float = DEFAULT_COUNTDOWN
+    health_file: Path | None = None  # None: no health file
+    health_interval: float = 30.0
+
+    @classmethod
+    def from_config(cls, config: KioskConfig) -> CounterSettings:
+        return cls(
+            limits=config.session_limits(),
+            idle_after=float(config.timeouts.idle_seconds),
+            countdown=float(config.timeouts.countdown_seconds),
+            health_file=config.health_file,
+            health_interval=float(config.health_interval_seconds),
+        )
+
+
 def _matches(reader: str, configured: str) -> bool:
     return reader == configured or reader.startswith(configured)  # as pick_reader names readers
 
@@ -83,6 +131,7 @@ class CounterMain(QWidget):
         open_staff: Opener,
         limits: SessionLimits | None = None,
         matcher: Matcher | None = None,
+        idle: IdleController | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -106,6 +155,7 @@ class CounterMain(QWidget):
             else None,
             matcher=matcher,
             printer=default_printer(),
+            idle=idle,
         )
         self.staff = StaffSignIn(self.gate, open_staff, metrics)
         self.visit_panel = VisitPanel(
@@ -129,26 +179,18 @@ class CounterMain(QWidget):
         self.service.mode_changed.connect(
             lambda accepts: self.counter.attract.set_out_of_service(None if accepts else "out")
         )
+        self.exit_kiosk = KioskExit(
+            terminal.sessions, self.gate.operator_of, lambda: self.gate.fresh_for_override, metrics
+        )
         self.gate.signed_in.connect(lambda _id: self._operator_changed())
         self.gate.signed_out.connect(lambda _code: self._operator_changed())
         self.gate.reauthenticated.connect(lambda _id: self.visit_panel.refresh())
+        self.gate.reauthenticated.connect(lambda _id: self.exit_kiosk.refresh())
         self.visit_panel.reauthentication_wanted.connect(self.gate.reauthenticate)
+        self.exit_kiosk.reauthentication_wanted.connect(self.gate.reauthenticate)
         self.tabs = QTabWidget(self)
-        pages = (self.staff, self.visit_panel, self.ledger, self.pending, self.health, self.service)
-        for widget, title in zip(pages, TAB_TITLES, strict=True):
-            scroll = QScrollArea(self.tabs)  # the staff side is narrow: long sections scroll
-            scroll.setWidgetResizable(True)
-            scroll.setWidget(widget)
-            self.tabs.addTab(scroll, QCoreApplication.translate("Staff", title))
+        self._lay_out(metrics)
         self.counter.visit_started.connect(lambda: self.tabs.setCurrentIndex(1))
-        side = QFrame(self)
-        side.setFrameShape(QFrame.Shape.StyledPanel)
-        side.setMinimumWidth(metrics.px(STAFF_PANEL_MM))
-        side_layout = QHBoxLayout(side)
-        side_layout.addWidget(self.tabs)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.counter, 2)
-        layout.addWidget(side, 1)
         self.recovery = TaskRunner(parent=self)  # the resident's card, before a visit may have it
         self.recovery.succeeded.connect(self._recovered)
         self.recovery.failed.connect(self._recovered)
@@ -158,9 +200,32 @@ class CounterMain(QWidget):
         self.reader_event.connect(self.on_reader_event)
         self.setWindowTitle(QCoreApplication.translate("Staff", "JPKI counter terminal"))
 
+    def _lay_out(self, metrics: Metrics) -> None:
+        """The resident's window on the left, the staff side's tabs on the right."""
+        service_page = QWidget(self)  # the mode switch, and below it the way out
+        service_layout = QVBoxLayout(service_page)
+        service_layout.setContentsMargins(0, 0, 0, 0)
+        service_layout.addWidget(self.service)
+        service_layout.addWidget(self.exit_kiosk)
+        pages = (self.staff, self.visit_panel, self.ledger, self.pending, self.health, service_page)
+        for widget, title in zip(pages, TAB_TITLES, strict=True):
+            scroll = QScrollArea(self.tabs)  # the staff side is narrow: long sections scroll
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(widget)
+            self.tabs.addTab(scroll, QCoreApplication.translate("Staff", title))
+        side = QFrame(self)
+        side.setFrameShape(QFrame.Shape.StyledPanel)
+        side.setMinimumWidth(metrics.px(STAFF_PANEL_MM))
+        side_layout = QHBoxLayout(side)
+        side_layout.addWidget(self.tabs)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.counter, 2)
+        layout.addWidget(side, 1)
+
     def _operator_changed(self) -> None:
         self.visit_panel.refresh()
         self.service.update_operator()
+        self.exit_kiosk.update_operator()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -241,11 +306,18 @@ class CounterMain(QWidget):
 
 
 @contextlib.contextmanager
-def _quit_on_signals(app: QApplication) -> Iterator[None]:
-    """Ctrl-C and SIGTERM end the event loop (and so run the orderly shutdown)."""
+def _quit_on_signals(app: QApplication, before_quit: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the event loop (and so run the orderly shutdown); `before_quit`
+    runs first (a locked-down window refuses to close until its exit is authorised, and Qt 6's
+    quit closes the windows)."""
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handle(*_args: object) -> None:
+        before_quit()
+        app.quit()
+
     for sig in previous:
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, handle)
     poll = QTimer()
     poll.timeout.connect(lambda: None)
     poll.start(SIGNAL_POLL_MS)
@@ -257,8 +329,33 @@ def _quit_on_signals(app: QApplication) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_counter(config: TerminalConfig, *, fullscreen: bool = True) -> int:
-    """The counter terminal until its window closes or a signal ends it; the exit status."""
+def _health_writer(
+    config: TerminalConfig, settings: CounterSettings, window: CounterMain
+) -> tuple[HealthFileWriter, QTimer] | None:
+    """The health file's writer fed by the console's health view, and the heartbeat timer."""
+    if settings.health_file is None:
+        return None
+    writer = HealthFileWriter(
+        settings.health_file,
+        HealthFileIdentity(config.terminal_id, "counter", __version__),
+        sessions=window.running.reads,
+        interval=settings.health_interval,
+        heartbeat=True,
+    )
+    window.health.report_ready.connect(writer.offer)
+    beat = QTimer(window)  # on this thread: a UI that stops running its loop stops beating
+    beat.timeout.connect(writer.beat)
+    beat.start(max(1000, round(settings.health_interval * 1000)))
+    writer.beat()
+    return writer, beat
+
+
+def run_counter(
+    config: TerminalConfig, *, fullscreen: bool = True, settings: CounterSettings | None = None
+) -> int:
+    """The counter terminal until its window closes, staff exit it or a signal ends it; the exit
+    status. Full screen is locked down (module docstring)."""
+    settings = settings or CounterSettings()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("jpki-kiosk")
@@ -270,6 +367,8 @@ def run_counter(config: TerminalConfig, *, fullscreen: bool = True) -> int:
     matcher = ProcessMatcher().start() if config.camera is not None else None
     window: CounterMain | None = None
     monitor: ReaderMonitor | None = None
+    health: tuple[HealthFileWriter, QTimer] | None = None
+    lockdown: Lockdown | None = None
     try:
         window = CounterMain(
             running,
@@ -277,20 +376,33 @@ def run_counter(config: TerminalConfig, *, fullscreen: bool = True) -> int:
             metrics,
             open_resident=lambda: open_card(config.resident_reader),
             open_staff=lambda: open_card(config.staff_reader or config.resident_reader),
+            limits=settings.limits,
             matcher=matcher,
+            idle=IdleController(app, idle_after=settings.idle_after, countdown=settings.countdown),
         )
         monitor = ReaderMonitor(window.post)
         monitor.start()  # the cards already in the readers are reported as inserted
         if fullscreen:
-            window.showFullScreen()
+            lockdown = lock_down(window)
         else:
             screen = app.primaryScreen()
             if screen is not None:  # without a window manager (Xvfb) "maximised" means nothing
                 window.resize(screen.availableGeometry().size())
             window.showMaximized()
-        with _quit_on_signals(app):
+        locked = lockdown
+        window.exit_kiosk.exit_confirmed.connect(
+            lambda _operator: locked.exit(0) if locked is not None else QCoreApplication.exit(0)
+        )
+        health = _health_writer(config, settings, window)
+        if health is not None:
+            health[0].start()
+            window.health.run_checks()  # the first report now, not in five minutes
+        with _quit_on_signals(app, locked.authorise_exit if locked is not None else lambda: None):
             return int(app.exec())
     finally:
+        if health is not None:
+            health[1].stop()
+            health[0].stop()  # its last write says "stopped"
         if monitor is not None:
             monitor.stop()
         if window is not None:

@@ -1,6 +1,7 @@
 """The staff console's views of the terminal itself (docs/staff-console.md, "The console screens"):
 the day's 交付記録簿 with its CSV export, the work still owed (outbox, unfinished issuances) with
-"send now", the health checks, and the out-of-service switch.
+"send now", the health checks, the out-of-service switch, and the staff exit of a locked-down
+kiosk (docs/deploy.md).
 
 Each view is a plain widget that takes its store, clock and callables in the constructor; the
 main window places them next to the staff sign-in. Every store query, file write and health check
@@ -76,6 +77,7 @@ from kiosk.flows.pending import (
     send_message_now,
 )
 from kiosk.flows.service_mode import ModeChange, current_mode, set_mode
+from kiosk.store.audit import append_audit
 from kiosk.store.coltypes import utcnow
 from kiosk.store.models import CertificateKind, IssuanceStep
 from kiosk.sync.journal import RecoveryAction
@@ -1197,3 +1199,223 @@ class ServiceModeSwitch(ConsoleView):
         )
         self._retranslate_buttons()
         self._render_mode()
+
+
+# -- exiting the kiosk (staff) ---------------------------------------------------------------------
+
+EXIT_ACTION = "terminal.exit"  # the audit chain's action for a staff exit
+EXIT_SUBJECT = "terminal:application"
+
+
+def record_exit(sessions: sessionmaker[Session], clock: Clock, operator_id: str) -> str:
+    """The staff exit in the audit chain under the operator, committed before the kiosk ends;
+    returns the operator id."""
+    with sessions.begin() as session:
+        append_audit(
+            session,
+            actor=operator_id,
+            action=EXIT_ACTION,
+            subject=EXIT_SUBJECT,
+            details={"exit_code": 0},
+            now=clock(),
+        )
+    return operator_id
+
+
+class KioskExit(ConsoleView):
+    """ "Exit the kiosk", for maintenance (docs/deploy.md): a locked-down kiosk has no other way out.
+
+    Only a signed-in operator (`operator_of()`) whose staff card + PIN is fresh (`fresh()`: the
+    override rule, OperatorGate.fresh_for_override, 5 minutes) can exit, with a second tap to
+    confirm. Without a fresh confirmation the "Confirm with my staff card" button emits
+    `reauthentication_wanted` (connect it to OperatorGate.reauthenticate; call `refresh()` when
+    the gate says `reauthenticated`). The exit is written to the audit chain under the operator,
+    off the UI thread, and only once it is committed does `exit_confirmed(operator_id)` fire: the
+    application then ends with exit code 0, which systemd's Restart=on-failure leaves stopped.
+
+    As with ServiceModeSwitch, `operator_of()` counts as the operator's activity, so it is asked
+    on events only (shown, a tap, `update_operator()`); the one-second timer reads `fresh()`,
+    which touches no session, and asks `operator_of()` only while nobody is known to be signed in.
+    """
+
+    exit_confirmed = Signal(str)  # operator id; recorded already
+    reauthentication_wanted = Signal()
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        operator_of: Callable[[], str | None],
+        fresh: Callable[[], bool],
+        metrics: Metrics,
+        *,
+        clock: Clock = utcnow,
+        pool: QThreadPool | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(metrics, parent)
+        self._sessions, self._operator_of, self._fresh, self._clock = sessions, operator_of, fresh, clock
+        self._signed_in: str | None = None
+        self.armed = False  # the first tap was made: "Exit now" or "Cancel"
+        self.runner = TaskRunner(pool, self)
+        self.runner.succeeded.connect(self._recorded)
+        self.runner.failed.connect(self._failed)
+        self.runner.busy_changed.connect(lambda _busy: self._enable())
+        self.explanation = QLabel(self)
+        self.explanation.setWordWrap(True)
+        self.reauth_button = touch_button(metrics, self)
+        self.reauth_button.clicked.connect(self._ask_reauthentication)
+        self.exit_button = touch_button(metrics, self)
+        self.exit_button.clicked.connect(self._arm)
+        self.confirm_button = touch_button(metrics, self, primary=True)
+        self.confirm_button.clicked.connect(self._confirm)
+        self.cancel_button = touch_button(metrics, self)
+        self.cancel_button.clicked.connect(self._disarm)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000)  # the confirmation's 5 minutes run out without any event
+        self.timer.timeout.connect(self._tick)
+        buttons = QVBoxLayout()  # one above the other: the staff side is narrow
+        for button in (self.reauth_button, self.exit_button, self.confirm_button, self.cancel_button):
+            buttons.addWidget(button)
+        self.body.addWidget(self.explanation)
+        self.body.addLayout(buttons)
+        self.body.addWidget(self.status)
+        self.body.addStretch(1)
+        self.retranslate()
+        self.update_operator()
+
+    def update_operator(self) -> None:
+        """Ask who is signed in (the console calls this when staff sign in or out)."""
+        self._signed_in = _signed_in_id(self._operator_of())
+        if self._signed_in is None:
+            self.armed = False
+        self._enable()
+
+    def refresh(self) -> None:
+        """The freshness may have changed (a re-authentication): enable what it allows now."""
+        self._enable()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.timer.start()
+        self.update_operator()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.timer.stop()
+        self.armed = False  # a confirmation left behind on another tab does not wait
+        super().hideEvent(event)
+
+    def _tick(self) -> None:
+        if self._signed_in is None:
+            self.update_operator()
+        else:
+            self._enable()
+
+    def _ask_reauthentication(self) -> None:
+        self.status.tell(
+            State.INFO,
+            lambda: QCoreApplication.translate(
+                "Console", "Confirm with your staff card and PIN on the Sign-in tab."
+            ),
+        )
+        self.reauthentication_wanted.emit()
+
+    def _may_exit(self) -> str | None:
+        """The operator who may exit now, asked at the tap (the session may have ended since the
+        button was enabled); None, with the reason on the status line, when nobody may."""
+        self._signed_in = operator = _signed_in_id(self._operator_of())
+        if operator is None:
+            self.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate(
+                    "Console", "Nobody is signed in: sign in with your staff card first."
+                ),
+            )
+            return None
+        if not self._fresh():
+            self.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate(
+                    "Console",
+                    "Confirm with your staff card and PIN first: exiting needs a fresh confirmation.",
+                ),
+            )
+            return None
+        return operator
+
+    def _arm(self) -> None:
+        if self._may_exit() is None:
+            self.armed = False
+        else:
+            self.armed = True
+            self.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate(
+                    "Console",
+                    "Exit the kiosk now? Residents cannot use this terminal until it is started again.",
+                ),
+            )
+        self._enable()
+
+    def _disarm(self) -> None:
+        self.armed = False
+        self.status.clear()
+        self._enable()
+
+    def _confirm(self) -> bool:
+        operator = self._may_exit() if self.armed else None
+        if operator is None:
+            self.armed = False
+            self._enable()
+            return False
+        task = functools.partial(record_exit, self._sessions, self._clock, operator)
+        if not self.runner.run(task):
+            return False
+        self.status.tell(State.INFO, lambda: QCoreApplication.translate("Console", "Recording the exit…"))
+        return True
+
+    def _recorded(self, result: object) -> None:
+        assert isinstance(result, str)
+        _log.info("operator %s exits the kiosk (recorded)", result)
+        self.exit_confirmed.emit(result)
+
+    def _failed(self, error: object) -> None:
+        _log.error("recording the staff exit failed: %s: %s", type(error).__name__, error)
+        self.armed = False
+        self.status.tell(
+            State.ERROR,
+            lambda: QCoreApplication.translate(
+                "Console", "The exit could not be recorded, so the kiosk keeps running. Try again."
+            ),
+        )
+        self._enable()
+
+    def _enable(self) -> None:
+        signed_in = self._signed_in is not None
+        fresh = signed_in and self._fresh()
+        busy = self.runner.busy
+        if self.armed and not fresh and not busy:  # the confirmation ran out while it waited
+            self.armed = False
+            self.status.clear()
+        self.reauth_button.setVisible(signed_in and not fresh and not self.armed)
+        self.exit_button.setVisible(not self.armed)
+        self.exit_button.setEnabled(fresh and not busy)
+        self.confirm_button.setVisible(self.armed)
+        self.confirm_button.setEnabled(self.armed and not busy)
+        self.cancel_button.setVisible(self.armed)
+        self.cancel_button.setEnabled(not busy)
+
+    def retranslate(self) -> None:
+        self.title.setText(QCoreApplication.translate("Console", "Exit the kiosk"))
+        self.explanation.setText(
+            QCoreApplication.translate(
+                "Console",
+                "For maintenance: ends the kiosk program, and residents cannot use this terminal until "
+                "it is started again. Only a signed-in operator who has just confirmed with their staff "
+                "card and PIN can exit; the exit is recorded.",
+            )
+        )
+        #: Button: re-authenticate with the staff card before exiting the kiosk.
+        self.reauth_button.setText(QCoreApplication.translate("Console", "Confirm with my staff card"))
+        self.exit_button.setText(QCoreApplication.translate("Console", "Exit the kiosk…"))
+        self.confirm_button.setText(QCoreApplication.translate("Console", "Exit now"))
+        self.cancel_button.setText(QCoreApplication.translate("Console", "Cancel"))
