@@ -16,13 +16,24 @@ ends in 45 days (demo/seed.py), so "Renew a certificate" is on its menu. The PIN
 printed before the window opens. `--no-ui` runs the old diagnostics instead: `kiosk card info`
 and a face check of the card's photo against the sample camera clip.
 
+`--unattended` runs the unattended PIN-reset terminal instead (kiosk/ui/unattended_app.py): a
+second terminal of the same municipality, registered at the central as unattended (it may reset
+both JPKI PINs), with its own data directory; the same sample card, whose user-authentication
+certificate proves the holder when the signing PIN is reset. The camera is a clip of the card's
+holder turning right, left and right, and the head-turn challenge is seeded to ask exactly that
+(a recording cannot follow a random challenge: that is the point of the challenge; a real camera
+with `--camera 0` gets a random one). The staff card is not inserted: put it into the staff reader
+to open the maintenance menu.
+
 On exit (closing the window, Ctrl-C) the central and the harness are stopped by PID.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -42,16 +53,26 @@ from cardemu.testpki import TestPki
 from central import migrate
 from central.authority import Authority
 from central.db import make_engine as make_central_engine
+from central.enums import TerminalMode
 from central.service import Central
 from demo import seed
 from demo.central_process import CentralDidNotStart, serve_central
 from kiosk import cli
+from kiosk.facecheck.liveness import Turn, new_challenge
+from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.counter.assembly import TerminalConfig
+from kiosk.flows.operator import StaffTrust, enroll_operator
+from kiosk.store.db import make_engine, make_sessionmaker
+from kiosk.store.migrate import upgrade
 from kiosk.sync.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_HOME = ROOT / "var" / "demo"
 TERMINAL = "kiosk-demo-01"
+SHOP_TERMINAL = "kiosk-demo-shop-01"  # the unattended PIN-reset terminal (--unattended)
+# The holder's clip for the unattended face check, at 15 fps: frontal, then right, back, left,
+# back, right, back (facekit's script: first frame, last frame, yaw).
+RIGHT_LEFT_RIGHT = ((12, 20, 1.0), (26, 34, 0.0), (40, 48, -1.0), (54, 62, 0.0), (68, 76, 1.0), (82, 90, 0.0))
 CENTRAL_START_S = 60.0
 
 
@@ -82,8 +103,16 @@ class World:
         return self.directory / "cards" / "others"
 
     @property
+    def shop_dir(self) -> Path:
+        return self.directory / "shop"
+
+    @property
     def ready(self) -> bool:
         return (self.data_dir / "terminal" / "terminal.pem").exists() and self.resident_card.exists()
+
+    @property
+    def shop_ready(self) -> bool:
+        return (self.shop_dir / "terminal" / "terminal.pem").exists()
 
 
 # -- the central as its own process ---------------------------------------------------------------
@@ -154,6 +183,35 @@ def build(world: World, pki: TestPki, staff_ca: StaffCa, ca_dir: Path, central: 
         key, _chain, _root = done.identity.load()
         seed.seed_renewable_card(world.resident_card, pki, handle, terminal_id=TERMINAL, terminal_key=key)
         _register_others(world.others, pki, handle)
+        _build_shop(world, pki, staff_ca, authority=authority, handle=handle, url=url)
+
+
+def _build_shop(
+    world: World, pki: TestPki, staff_ca: StaffCa, *, authority: Authority, handle: Central, url: str
+) -> None:
+    """The unattended terminal: registered as such (both JPKI PINs), bootstrapped into its own data
+    directory as an installer leaves it, the demo's staff card enrolled there too."""
+    secret = handle.register_terminal(
+        SHOP_TERMINAL, seed.MUNICIPALITY, mode=TerminalMode.UNATTENDED, reset_pins=("sign", "auth")
+    )
+    bootstrap(url, SHOP_TERMINAL, secret, authority.root.cert, world.shop_dir / "terminal")
+    seed.write_terminal_files(world.shop_dir, authority, pki, staff_ca)
+    engine = make_engine(world.shop_dir / seed.STORE_FILE)
+    try:
+        upgrade(engine)
+        der = CardState.load(world.staff_card).jpki.auth_cert
+        with make_sessionmaker(engine).begin() as session:
+            enroll_operator(
+                session,
+                operator_id=seed.OPERATOR_ID,
+                display_name=seed.OPERATOR_NAME,
+                certificate=x509.load_der_x509_certificate(der or b""),
+                trust=StaffTrust((staff_ca.cert,)),
+                now=dt.datetime.now(dt.UTC),
+                actor="demo-setup",
+            )
+    finally:
+        engine.dispose()
 
 
 # The other sample residents' municipalities (cardemu/residents.py), so the central knows their cards.
@@ -210,6 +268,67 @@ From another terminal (as root): `.venv/bin/cardemu remove` pulls the resident's
 {world.others}/{{minor,face_auth,sign_blocked,expired}}.json. Close the window or press Ctrl-C
 to end; the central and the card readers are stopped then. Logs: {world.directory.parent}/*.log
 """
+
+
+def shop_sheet(world: World) -> str:
+    """What a newcomer sees and types at the unattended terminal."""
+    card = CardState.load(world.resident_card)
+    code_b = card.kenkaku.pins[KENKAKU_PIN_B].value
+    return f"""
+== The unattended PIN-reset terminal demo
+The sample resident's My Number card, {card.holder.name}, is in the reader. Its user authentication
+certificate was issued by this central, so its user authentication PIN can prove the holder when
+the signing PIN is reset. Nobody staffs this terminal.
+
+1. Choose 日本語 or English. The card is checked (authenticity, its status at the central).
+2. "Which PIN did you forget?": the signing PIN (the other one is not possible with this card: it
+   has no signing certificate — the screen says so).
+3. Enter the PIN you still know: user authentication PIN {AUTH_PIN}
+   (the terminal stops before the last try; a wrong one twice ends on the referral screen).
+4. 照合番号B: {code_b}  (the screen shows where each part is printed on the card).
+5. The face check: the camera is a clip of the holder turning right, left, right.
+6. The new signing PIN twice (6–16 capital letters and digits, e.g. SHOP2026X); the receipt.
+   (Signing PIN now: {SIGN_PIN}.)
+
+Staff maintenance: `.venv/bin/cardemu insert {world.staff_card} --slot 1` (as root) while the
+attract screen shows opens the sign-in (staff PIN {seed.STAFF_PIN}), then out of service and exit.
+`.venv/bin/cardemu remove` pulls the resident's card. Close the window or press Ctrl-C to end.
+"""
+
+
+def shop_clip(home: Path) -> Path:
+    """The holder in front of the unattended terminal's camera, turning right, left, right."""
+    clip = home / "camera" / "holder-turns.avi"
+    if not clip.exists():
+        facekit.live_clip(clip, "obama", RIGHT_LEFT_RIGHT)
+    return clip
+
+
+def asking_right_left_right() -> random.Random:
+    """The challenge that asks the turns the demo clip shows (demo only: see the module docstring)."""
+    # Predictable on purpose (S311): the clip was recorded in this order.
+    turns = (Turn.RIGHT, Turn.LEFT, Turn.RIGHT)
+    seed_ = next(s for s in range(1000) if new_challenge(random.Random(s), DEFAULT_POLICY) == turns)  # noqa: S311
+    return random.Random(seed_)  # noqa: S311
+
+
+def run_shop(world: World, home: Path, camera: str | None, url: str) -> int:
+    """The unattended terminal's window (`kiosk.ui.unattended_app`), not full screen."""
+    from kiosk.facecheck.camera import Capture  # noqa: PLC0415 (Qt and OpenCV only when a window opens)
+    from kiosk.flows.unattended import Capabilities  # noqa: PLC0415
+    from kiosk.ui.unattended_app import UnattendedSettings, _run  # noqa: PLC0415
+
+    source = camera or str(shop_clip(home))
+    config = TerminalConfig(world.shop_dir, SHOP_TERMINAL, url, READER, STAFF_READER, source)
+    if camera is not None:  # a real camera: the terminal's own capture and a random challenge
+        return _run(config, UnattendedSettings(Capabilities()), fullscreen=False)
+    return _run(
+        config,
+        UnattendedSettings(Capabilities()),
+        fullscreen=False,
+        camera=lambda: Capture(source, realtime=False),  # from its first frame, as the check reads it
+        challenge_rng=asking_right_left_right,
+    )
 
 
 # -- display ----------------------------------------------------------------------------------------
@@ -278,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
         "--camera",
         help="camera for the face check (device index, file or URL; default: the sample clip of the holder)",
     )
+    parser.add_argument(
+        "--unattended",
+        action="store_true",
+        help="run the unattended PIN-reset terminal (no staff) instead of the counter",
+    )
     args = parser.parse_args(argv)
     problem = None if args.no_ui else display_problem()
     if problem:
@@ -292,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     central = CentralProcess(world.db_url, ca_dir, home / "central.log")
     harness = PcscHarness(DEFAULT_CONTROL, log_path=home / "harness.log")
     try:
-        if args.keep and world.ready:
+        if args.keep and world.ready and world.shop_ready:
             central.start()
         else:
             build(world, pki, staff_ca, ca_dir, central)
@@ -302,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot start the virtual card readers: {exc}", file=sys.stderr)
             return 1
         harness.insert(world.resident_card)
+        if args.unattended and not args.no_ui:
+            print(shop_sheet(world), flush=True)
+            return run_shop(world, home, args.camera, central.url)
         harness.insert(world.staff_card, slot=1)
         if args.no_ui:
             return diagnostics(world, home, args.camera)

@@ -34,7 +34,13 @@ disclosure request queued. Then the main window on the same terminal: staff sign
 who does not know the PIN, the Visit panel with the chip's card face, the documents, the face
 check that does not match (a stranger's clip) and the visual comparison it offers; the ledger of
 the day (the certificate issued above), the queued requests, the health checks (the central
-unreachable: its port is closed), and the terminal taken out of service.
+unreachable: its port is closed), and the terminal taken out of service. Last, the unattended
+PIN-reset terminal (`UnattendedMain`, docs/unattended.md) on a second terminal of the same central,
+registered there as unattended: the signing PIN of the demo's card (its user-authentication
+certificate issued by the central) reset with the user-authentication PIN, 照合番号B and the face
+check with its head-turn challenge — the camera a clip of the holder turning right, left, right and
+the challenge seeded to ask that order, as the e2e tests do —, the receipt, "take your card", a
+referral to the counter, and the maintenance panel a staff card opens.
 
 What is not the product's own path, said plainly: card insertions are given to the windows
 directly (`CounterWindow.card_inserted`, the staff reader's event to `CounterMain`) instead of
@@ -113,7 +119,7 @@ sys.path.insert(0, str(ROOT))
 import facekit
 from cardemu.card import SoftCard
 from cardemu.inprocess import SoftCardConnection
-from cardemu.personalise import personalise
+from cardemu.personalise import KENKAKU_PIN_B, personalise
 from cardemu.residents import ADULT, JUKI_PIN, KENHOJO_PIN, MINOR, SIGN_PIN, resident_specs
 from cardemu.residents import AUTH_PIN as CARD_AUTH_PIN
 from cardemu.staff import StaffCa
@@ -123,6 +129,7 @@ from central import migrate
 from central.authority import Authority
 from central.cmp_intake import CmpIntake
 from central.db import make_engine as make_central_engine
+from central.enums import TerminalMode
 from central.httpd import CentralHttpServer, serve_in_thread, server_ssl_context
 from central.service import Central
 from central.tls import ensure_server_tls
@@ -136,12 +143,15 @@ from kiosk.domain.secret import Secret
 from kiosk.domain.service_mode import OutOfServiceReason, ServiceState
 from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.check import FaceDecision, Guidance
+from kiosk.facecheck.liveness import Turn, new_challenge
 from kiosk.facecheck.matcher import Matcher, ProcessMatcher
+from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.counter.assembly import RunningTerminal, TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import FlowEnded
 from kiosk.flows.health import CheckName, ReaderContext, terminal_checks
+from kiosk.flows.unattended import Capabilities
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderState
-from kiosk.sync.bootstrap import bootstrap
+from kiosk.sync.bootstrap import bootstrap, identity_in
 from kiosk.ui.app import CounterMain
 from kiosk.ui.console import HealthView
 from kiosk.ui.counter import CounterWindow
@@ -159,6 +169,7 @@ from kiosk.ui.theme import (
     ThemeSettings,
     apply_theme,
 )
+from kiosk.ui.unattended_app import UnattendedMain
 
 log = logging.getLogger("screenshots")
 
@@ -177,6 +188,11 @@ STEP_TIMEOUT_S = 60.0
 SETTLE_MS = max(100, PULSE_MS)
 JAPANESE_SAMPLE = "日本語の画面です"  # glyphs the font must have: kanji, hiragana
 NEW_AUTH = Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)
+SHOP_TERMINAL = "kiosk-screens-shop-01"  # the unattended terminal of the last part
+NEW_SIGN_PIN = "SHOP2026X"  # the new 署名用 PIN chosen there
+# The holder's clip for the unattended face check at 15 fps: frontal, then right, back, left, back,
+# right, back (facekit's script: first frame, last frame, yaw); the challenge is seeded to ask that.
+RIGHT_LEFT_RIGHT = ((12, 20, 1.0), (26, 34, 0.0), (40, 48, -1.0), (54, 62, 0.0), (68, 76, 1.0), (82, 90, 0.0))
 TAB_VISIT, TAB_LEDGER, TAB_PENDING, TAB_HEALTH, TAB_SERVICE = 1, 2, 3, 4, 5  # CounterMain's tabs
 
 
@@ -334,6 +350,7 @@ class Sample:
     cards: dict[str, Path]  # ADULT, MINOR
     holder_clip: Path  # the adult card's holder in front of the camera
     stranger_clip: Path  # someone else
+    turns_clip: Path  # the holder turning right, left, right (the unattended face check)
 
     @classmethod
     def create(cls, directory: Path) -> Sample:
@@ -347,8 +364,9 @@ class Sample:
         camera.mkdir()
         holder = facekit.live_clip(camera / "holder.avi", "obama", (), frames=CLIP_FRAMES)
         stranger = facekit.live_clip(camera / "stranger.avi", "astronaut", (), frames=CLIP_FRAMES)
+        turns = facekit.live_clip(camera / "holder-turns.avi", "obama", RIGHT_LEFT_RIGHT)
         staff_ca = StaffCa.create(directory / "staff-ca", seed.MUNICIPALITY)
-        return cls(pki, staff_ca, cards, holder, stranger)
+        return cls(pki, staff_ca, cards, holder, stranger, turns)
 
 
 @dataclass
@@ -360,6 +378,10 @@ class World:
     code_b: dict[str, str]  # 照合番号B of each resident's card
     gate: Gate
     secrets: tuple[str, ...]  # what no screen may show: PINs and 照合番号B typed, My Numbers
+    shop: RunningTerminal  # the unattended terminal, at the same central
+    shop_card: SoftCard  # the demo's card: its user-authentication certificate from this central
+    shop_staff: SoftCard  # the staff card enrolled at the unattended terminal
+    shop_code_b: str
     in_reader: str = ADULT  # whose card is in the resident's reader
 
     def open_card(self) -> SoftCardConnection:
@@ -367,6 +389,12 @@ class World:
 
     def open_staff(self) -> SoftCardConnection:
         return SoftCardConnection(self.staff_card)
+
+    def open_shop_card(self) -> SoftCardConnection:
+        return SoftCardConnection(self.shop_card)
+
+    def open_shop_staff(self) -> SoftCardConnection:
+        return SoftCardConnection(self.shop_staff)
 
 
 def _card_for(central: Central, source: Path, path: Path) -> SoftCard:
@@ -399,18 +427,66 @@ def world(sample: Sample, directory: Path) -> Iterator[World]:
         running = open_terminal(config)
         running.counter.rng = random.Random(SEED)  # noqa: S311 (a reproducible key order for the pictures)
         running.counter.certificate_wait_s = 10
-        pins = (JUKI_PIN, KENHOJO_PIN, CARD_AUTH_PIN, SIGN_PIN, NEW_PIN, WRONG_PIN, seed.STAFF_PIN)
-        numbers = tuple(card.state.holder.my_number for card in cards.values())
+        shop, shop_card, shop_staff = _shop(served, sample, directory, data)
+        shop_code_b = CardState.load(shop_card.path).kenkaku.pins[KENKAKU_PIN_B].value
+        pins = (
+            JUKI_PIN,
+            KENHOJO_PIN,
+            CARD_AUTH_PIN,
+            SIGN_PIN,
+            NEW_PIN,
+            WRONG_PIN,
+            NEW_SIGN_PIN,
+            seed.STAFF_PIN,
+        )
+        cards_now = (*cards.values(), shop_card)
+        numbers = tuple(card.state.holder.my_number for card in cards_now)
         gate = Gate()
         staff_card = SoftCard(CardState.load(staff_path), staff_path)
         try:
             yield World(
                 running, served, cards, staff_card, code_b, gate,
-                (*pins, *code_b.values(), *numbers),
+                (*pins, *code_b.values(), shop_code_b, *numbers),
+                shop, shop_card, shop_staff, shop_code_b,
             )  # fmt: skip
         finally:
             gate.open()
+            shop.stop()
             running.stop()
+
+
+def _shop(
+    served: Served, sample: Sample, directory: Path, counter_data: Path
+) -> tuple[RunningTerminal, SoftCard, SoftCard]:
+    """The unattended terminal: registered as such (both JPKI PINs), bootstrapped, laid out as the
+    demo lays it out with its own staff card (op-001), opened as `run_unattended` opens it; and the
+    demo's card, its user-authentication certificate issued through the counter terminal."""
+    central = served.central
+    data = directory / "shop"
+    secret = central.register_terminal(
+        SHOP_TERMINAL, seed.MUNICIPALITY, mode=TerminalMode.UNATTENDED, reset_pins=("sign", "auth")
+    )
+    bootstrap(served.url, SHOP_TERMINAL, secret, central.authority.root.cert, data / "terminal")
+    staff_path = directory / "shop-staff.json"
+    seed.prepare_terminal(data, central.authority, sample.pki, sample.staff_ca, staff_path)
+    counter_key, _chain, _root = identity_in(counter_data / "terminal").load()
+    seeded = seed.seed_renewable_card(
+        directory / "shop-card.json", sample.pki, central, terminal_id=TERMINAL, terminal_key=counter_key
+    )
+    config = TerminalConfig(
+        data, SHOP_TERMINAL, served.url, RESIDENT_READER, STAFF_READER, camera=str(sample.turns_clip)
+    )
+    running = open_terminal(config)
+    running.counter.rng = random.Random(SEED)  # noqa: S311 (a reproducible key order for the pictures)
+    card = SoftCard(CardState.load(seeded.path), seeded.path)
+    return running, card, SoftCard(CardState.load(staff_path), staff_path)
+
+
+def asking_right_left_right() -> random.Random:
+    """The challenge that asks the turns the clip shows (a recording cannot follow a random one)."""
+    turns = (Turn.RIGHT, Turn.LEFT, Turn.RIGHT)
+    number = next(n for n in range(1000) if new_challenge(random.Random(n), DEFAULT_POLICY) == turns)  # noqa: S311
+    return random.Random(number)  # noqa: S311
 
 
 def pdf_printer(path: Path) -> PrinterFactory:
@@ -444,11 +520,13 @@ class Part(enum.Enum):
 
     RESIDENT = "resident"  # the resident's CounterWindow, full screen
     MAIN = "main"  # CounterMain: the resident's window and the staff side
+    UNATTENDED = "unattended"  # UnattendedMain: the unattended PIN-reset terminal
 
 
 PART_HEADINGS = {
     Part.RESIDENT: "The resident's counter window",
     Part.MAIN: "The main window: the resident's screen and the staff side",
+    Part.UNATTENDED: "The unattended PIN-reset terminal",
 }
 
 
@@ -465,11 +543,20 @@ class Walk:
     idle_clock: FakeClock
     window: CounterWindow  # the resident's window: alone, or the one in `main`
     main: CounterMain | None = None
+    shop: UnattendedMain | None = None  # the last part's window
     failures: list[str] = field(default_factory=list)
 
     @property
     def top(self) -> QWidget:
+        if self.shop is not None:
+            return self.shop
         return self.main if self.main is not None else self.window
+
+    def current(self) -> QWidget:
+        """The screen the part's resident window shows."""
+        if self.shop is not None:
+            return self.shop.window.stack.currentWidget()
+        return self.window.stack.currentWidget()
 
     def staff(self) -> CounterMain:
         if self.main is None:
@@ -481,7 +568,9 @@ class Walk:
     def settle(self) -> None:
         """Let Qt lay out and paint (and the X server draw) before a grab; a key's pulse of an
         entry field over first, so that the field looks the same on every run."""
-        if self.main is not None:
+        if self.shop is not None:
+            self.shop.window.idle.poke()
+        elif self.main is not None:
             self.window.idle.poke()  # staff and resident touch the screen: the idle time starts again
         for keypad in self.top.findChildren(PinKeypad):
             if keypad.isVisible():
@@ -494,8 +583,8 @@ class Walk:
             if self.failures:
                 raise RuntimeError(f"while waiting for {what}: a counter step failed: {self.failures}")
             if time.monotonic() > deadline:
-                screen = type(self.window.stack.currentWidget()).__name__
-                shown = " | ".join(t for t in visible_texts(self.window.stack.currentWidget()) if t)
+                screen = type(self.current()).__name__
+                shown = " | ".join(t for t in visible_texts(self.current()) if t)
                 raise TimeoutError(f"timed out waiting for {what}; on screen: {screen}: {shown[:800]}")
             QTest.qWait(20)
 
@@ -837,6 +926,148 @@ class Walk:
             and not self.window.attract.buttons[self.language].isEnabled(),
         )  # fmt: skip
 
+    # steps of the unattended terminal (UnattendedMain)
+
+    def unattended(self) -> UnattendedMain:
+        if self.shop is None:
+            raise RuntimeError("the unattended terminal is not open")
+        return self.shop
+
+    def shop_keypad(
+        self, what: str, kind: PinKind, use: PinUse = PinUse.CURRENT, after: object = None
+    ) -> PinKeypad:
+        window = self.unattended().window
+
+        def ready() -> bool:
+            screen = window.code_b if kind is PinKind.CODE_B else window.pin
+            keypad = screen.keypad
+            shown = window.stack.currentWidget() is screen and isinstance(keypad, PinKeypad)
+            return (
+                shown and keypad.isVisible() and keypad is not after and keypad.kind is kind
+                and keypad.use is use and not window.runner.busy
+            )  # fmt: skip
+
+        self.wait_until(what, ready)
+        keypad = (window.code_b if kind is PinKind.CODE_B else window.pin).keypad
+        assert isinstance(keypad, PinKeypad)
+        return keypad
+
+    def shop_screen(self, what: str, screen: QWidget) -> None:
+        self.wait_until(what, lambda: self.unattended().window.stack.currentWidget() is screen)
+
+    def shop_attract(self) -> None:
+        self.translations.switch(self.language)  # as the counter's attract step
+
+    def shop_insert_card(self) -> None:
+        window = self.unattended().window
+        window.attract.buttons[self.language].click()
+        animation = window.prompt.animation
+        animation.pause()
+        animation.setCurrentTime(int(animation.duration() * 0.45))
+
+    def shop_choose(self) -> None:
+        window = self.unattended().window
+        window.card_inserted()
+        self.shop_screen("the choice", window.choose)
+
+    def shop_other_pin(self) -> None:
+        window = self.unattended().window
+        window.choose.pin_buttons[PinKind.SIGN].click()
+        keypad = self.shop_keypad("the user authentication PIN keypad", PinKind.AUTH)
+        self.press_keys(keypad, CARD_AUTH_PIN[:2])
+
+    def shop_other_pin_wrong(self) -> None:
+        window = self.unattended().window
+        keypad = window.pin.keypad
+        assert keypad is not None
+        keypad.clear.click()
+        self.press_keys(keypad, WRONG_PIN)
+        keypad.ok.click()
+        self.shop_keypad("the keypad after a wrong PIN", PinKind.AUTH, after=keypad)
+
+    def shop_code_b(self) -> None:
+        window = self.unattended().window
+        keypad = window.pin.keypad
+        assert keypad is not None
+        self.press_keys(keypad, CARD_AUTH_PIN)
+        keypad.ok.click()
+        code = self.shop_keypad("the 照合番号B keypad", PinKind.CODE_B)
+        self.press_keys(code, self.world.shop_code_b[:6])  # part 1 typed: six dots
+
+    def shop_face(self) -> None:
+        window = self.unattended().window
+        code = window.code_b.keypad
+        assert code is not None
+        self.press_keys(code, self.world.shop_code_b[6:])
+        self.matcher.hold()  # the decision waits until the picture is taken
+        code.ok.click()
+        self.shop_screen("the face check", window.face)
+        self.wait_until("the face check's decision", self.matcher.holding.is_set)
+        preview = window.face.preview
+        self.wait_until("a camera picture in the preview", lambda: preview.frames_shown > 0)
+
+    def shop_new_pin(self) -> None:
+        self.matcher.release()
+        keypad = self.shop_keypad("the new signing PIN keypad", PinKind.SIGN, PinUse.NEW)
+        self.press_keys(keypad, NEW_SIGN_PIN)  # complete: the checklist ticks every rule
+
+    def shop_receipt(self) -> None:
+        window = self.unattended().window
+        keypad = window.pin.keypad
+        assert keypad is not None
+        keypad.ok.click()
+        self.wait_keypad_step(keypad)
+        self.press_keys(keypad, NEW_SIGN_PIN)
+        keypad.ok.click()
+        self.shop_screen("the receipt", window.outcome)
+        if window.outcome.receipt is None:
+            raise RuntimeError(f"no receipt: {window.outcome.lines.text()}")
+
+    def wait_keypad_step(self, keypad: PinKeypad) -> None:
+        self.wait_until("the confirmation step", lambda: keypad.step is Step.CONFIRM)
+
+    def shop_take_card(self) -> None:
+        window = self.unattended().window
+        window.outcome.finish.click()  # the card is still in the reader
+        self.shop_screen("take your card", window.take_card)
+
+    def shop_referral(self) -> None:
+        window = self.unattended().window
+        window.card_removed()
+        self.shop_screen("the attract screen", window.attract)
+        window.attract.buttons[self.language].click()
+        window.card_inserted()
+        self.shop_screen("the choice", window.choose)
+        window.choose.both.click()  # "I forgot both PINs"
+        self.shop_screen("the referral", window.outcome)
+
+    def shop_maintenance_sign_in(self) -> None:
+        shop = self.unattended()
+        window = shop.window
+        window.outcome.finish.click()
+        self.shop_screen("take your card", window.take_card)
+        window.card_removed()
+        self.shop_screen("the attract screen", window.attract)
+        self.translations.switch(self.language)  # the attract screen went back to Japanese
+        shop.on_reader_event(ReaderEvent(ReaderEventKind.CARD_INSERTED, STAFF_READER, b"\x3b"))
+        staff = shop.maintenance.sign_in
+        self.wait_until(
+            "the staff PIN keypad",
+            lambda: staff.phase is Phase.PIN and staff.keypad is not None and staff.keypad.isVisible(),
+        )
+        assert staff.keypad is not None
+        self.press_keys(staff.keypad, seed.STAFF_PIN[:2])
+
+    def shop_maintenance(self) -> None:
+        shop = self.unattended()
+        staff = shop.maintenance.sign_in
+        keypad = staff.keypad
+        assert keypad is not None
+        self.press_keys(keypad, seed.STAFF_PIN[2:])
+        keypad.ok.click()
+        self.wait_until("the sign-in", lambda: staff.phase is Phase.SIGNED_IN)
+        self.wait_until("the service mode", lambda: shop.maintenance.service.mode is not None)
+
 
 Action = Callable[[Walk], None]
 
@@ -1078,6 +1309,102 @@ SHOTS: tuple[Shot, ...] = (
         Walk.service,
         part=Part.MAIN,
     ),
+    Shot(
+        "unattended-attract",
+        "Unattended: attract",
+        "The unattended PIN-reset terminal between residents: what it resets (both PINs here), what "
+        "the person needs, that nobody staffs it; the language.",
+        Walk.shop_attract,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-insert-card",
+        "Unattended: insert card",
+        "Where the card goes, and first which numbers on its front will be asked.",
+        Walk.shop_insert_card,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-choose",
+        "Unattended: which PIN",
+        "The card is checked: the signing PIN can be reset (the user authentication certificate "
+        "proves the holder); the user authentication PIN cannot, and the line says why.",
+        Walk.shop_choose,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-other-pin",
+        "Unattended: the PIN you still know",
+        "The user authentication PIN, two digits typed; how many tries this terminal allows (it "
+        "never spends the last).",
+        Walk.shop_other_pin,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-other-pin-wrong",
+        "Unattended: wrong PIN, last try here",
+        "After a wrong entry: the card's counter and the warning before the terminal's last try.",
+        Walk.shop_other_pin_wrong,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-code-b",
+        "Unattended: 照合番号B",
+        "Verification number B with the card's front drawn and its three parts numbered where "
+        "they are printed; part 1 typed (dots only).",
+        Walk.shop_code_b,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-face-check",
+        "Unattended: face check",
+        "The face check with its head-turn challenge (always, here): the preview of the camera "
+        "clip and the check's guidance.",
+        Walk.shop_face,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-new-pin",
+        "Unattended: new signing PIN",
+        "The central authorised the reset: the new signing PIN, the checklist ticked.",
+        Walk.shop_new_pin,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-receipt",
+        "Unattended: receipt",
+        "Done: which PIN, that the other was not changed, when, the reference; printable.",
+        Walk.shop_receipt,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-take-card",
+        "Unattended: take your card",
+        "The session is over with the card still in: the next person starts once it is out.",
+        Walk.shop_take_card,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-referral",
+        "Unattended: referral to the counter",
+        'The next attempt: "I forgot both PINs": go to the municipal counter, why, what to bring; printable.',
+        Walk.shop_referral,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-maintenance-sign-in",
+        "Unattended: staff card",
+        "A staff card inserted at the attract screen opens the maintenance panel: its PIN, two digits typed.",
+        Walk.shop_maintenance_sign_in,
+        part=Part.UNATTENDED,
+    ),
+    Shot(
+        "unattended-maintenance",
+        "Unattended: maintenance",
+        "Signed in: out of service on or off, exit the kiosk (both recorded), close maintenance.",
+        Walk.shop_maintenance,
+        part=Part.UNATTENDED,
+    ),
 )
 
 
@@ -1307,8 +1634,44 @@ def take(
         for number, shot in numbered:
             if shot.part is Part.MAIN:
                 _shoot(walk, number, shot, folder, taken)
+        main.hide()
+        _take_unattended(walk, stack, numbered, folder, taken)
     app.setStyleSheet("")
     return taken
+
+
+def _take_unattended(
+    walk: Walk, stack: ExitStack, numbered: list[tuple[int, Shot]], folder: Path, taken: Taken
+) -> None:
+    """The last part: the unattended terminal at the same central, its window on its own."""
+    app, w, matcher, metrics, translations = (
+        walk.app,
+        walk.world,
+        walk.matcher,
+        walk.metrics,
+        walk.translations,
+    )
+    w.served.start()  # back after the health shot
+    apply_theme(app, DEFAULT_SETTINGS, metrics)
+    clip = str(w.shop.config.camera)
+    shop = UnattendedMain(
+        w.shop, Capabilities(), translations, metrics,
+        open_resident=w.open_shop_card, open_staff=w.open_shop_staff, matcher=matcher,
+        # read from its first frame as the check takes it, the challenge asking its turns
+        camera=lambda: Capture(clip, realtime=False),
+        idle=IdleController(app, clock=walk.idle_clock),
+        challenge_rng=asking_right_left_right,
+    )  # fmt: skip
+    stack.callback(shop.deleteLater)
+    stack.callback(shop.close)
+    stack.callback(shop.shutdown)
+    shop.window.outcome.can_print = True  # as at a terminal with a printer: the button shows
+    walk.shop = shop
+    shop.window.runner.failed.connect(_failed(walk))
+    _show(shop)
+    for number, shot in numbered:
+        if shot.part is Part.UNATTENDED:
+            _shoot(walk, number, shot, folder, taken)
 
 
 # -- the index ----------------------------------------------------------------------------------
@@ -1338,7 +1701,9 @@ def render_index(shots: tuple[Shot, ...] = SHOTS) -> str:
         "```",
         "",
         "The resident's window is shown first on its own, then the main window: the resident's screen"
-        " with the staff side beside it. Between residents the kiosk shows the attract screen in"
+        " with the staff side beside it, then the unattended PIN-reset terminal (docs/unattended.md) on"
+        " a second terminal of the same central, registered there as unattended. Between residents the"
+        " kiosk shows the attract screen in"
         " Japanese; the English pictures show the English texts for review. Serial numbers, dates,"
         " reference numbers and times are the central's and the clock's and change with every run.",
         "",
@@ -1347,7 +1712,9 @@ def render_index(shots: tuple[Shot, ...] = SHOTS) -> str:
         " two in-process readers through a stand-in PC/SC context; the central is taken down by"
         ' closing its port (the health view\'s "cannot be reached"); in the resident-only part the'
         " script makes the 照合番号B read staff make at the console, and holds the face check's"
-        " decision until its picture is taken. The face images come from `resources/faceset` (public"
+        " decision until its picture is taken; in the unattended part the head-turn challenge is seeded"
+        " to ask the turns its clip shows (a recording cannot follow a random challenge). The face images"
+        " come from `resources/faceset` (public"
         ' test images of real people: the sample adult\'s card photo and camera clip are its "obama"'
         ' identity, the stranger\'s clip its public-domain "astronaut"), not from the fictitious'
         " residents.",

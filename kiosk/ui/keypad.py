@@ -253,6 +253,7 @@ class PinKeypad(QWidget):
         for widget in (self.prompt, self.hint, self.tries, self.field, *self.rules, self.issues):
             texts.addWidget(widget)
         texts.addStretch(1)
+        self._texts = texts
         layout = QHBoxLayout(self)
         layout.addLayout(texts, 1)
         layout.addLayout(self._build_keys(metrics))
@@ -282,6 +283,13 @@ class PinKeypad(QWidget):
         """The card's counter for this PIN (`PinStatus`), after each card answer; None hides it."""
         self._counter, self._other_pin_blocked = status, other_pin_blocked
         self._refresh()
+
+    def add_note(self, widget: QWidget) -> None:
+        """Show `widget` under the entry, in the column of texts beside the keys (where to find
+        what is typed: the 照合番号B screen's card drawing). The keypad becomes its parent: take it
+        back (`setParent`) before discarding the keypad if it is to outlive it."""
+        self._texts.insertWidget(self._texts.count() - 1, widget)  # above the closing stretch
+        widget.show()
 
     def reset(self) -> None:
         """Wipe everything typed, back to the first entry, new key order."""

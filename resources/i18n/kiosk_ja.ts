@@ -82,6 +82,10 @@
         <translation>カメラ</translation>
     </message>
     <message>
+        <source>Cancel</source>
+        <translation>中止</translation>
+    </message>
+    <message>
         <source>Card reader</source>
         <translation>カードリーダー</translation>
     </message>
@@ -122,6 +126,19 @@
         <translation>確認しています…</translation>
     </message>
     <message>
+        <source>Confirm with my staff card</source>
+        <extracomment>Button: re-authenticate with the staff card before exiting the kiosk.</extracomment>
+        <translation>職員カードで確認する</translation>
+    </message>
+    <message>
+        <source>Confirm with your staff card and PIN first: exiting needs a fresh confirmation.</source>
+        <translation>先に職員カードと暗証番号で確認してください。終了には直前の確認が必要です。</translation>
+    </message>
+    <message>
+        <source>Confirm with your staff card and PIN on the Sign-in tab.</source>
+        <translation>「サインイン」タブで職員カードと暗証番号により確認してください。</translation>
+    </message>
+    <message>
         <source>Confirmed</source>
         <translation>完了</translation>
     </message>
@@ -146,6 +163,22 @@
         <translation>確認したすべての項目が正常です。</translation>
     </message>
     <message>
+        <source>Exit now</source>
+        <translation>今すぐ終了</translation>
+    </message>
+    <message>
+        <source>Exit the kiosk</source>
+        <translation>キオスクを終了</translation>
+    </message>
+    <message>
+        <source>Exit the kiosk now? Residents cannot use this terminal until it is started again.</source>
+        <translation>キオスクを今すぐ終了しますか？再び起動するまで、住民はこの端末を使えません。</translation>
+    </message>
+    <message>
+        <source>Exit the kiosk…</source>
+        <translation>キオスクを終了…</translation>
+    </message>
+    <message>
         <source>Export CSV…</source>
         <translation>CSVに書き出す…</translation>
     </message>
@@ -156,6 +189,10 @@
     <message>
         <source>Fees (yen)</source>
         <translation>手数料（円）</translation>
+    </message>
+    <message>
+        <source>For maintenance: ends the kiosk program, and residents cannot use this terminal until it is started again. Only a signed-in operator who has just confirmed with their staff card and PIN can exit; the exit is recorded.</source>
+        <translation>保守用：キオスクのプログラムを終了します。再び起動するまで、住民はこの端末を使えません。終了できるのは、サインイン中で、職員カードと暗証番号で確認した直後の操作者だけです。終了は記録されます。</translation>
     </message>
     <message>
         <source>Free of charge (オ)</source>
@@ -334,6 +371,10 @@
         <translation>理由</translation>
     </message>
     <message>
+        <source>Recording the exit…</source>
+        <translation>終了を記録しています…</translation>
+    </message>
+    <message>
         <source>Refresh</source>
         <translation>更新</translation>
     </message>
@@ -496,6 +537,10 @@
     <message>
         <source>The disk space could not be checked.</source>
         <translation>ディスク容量を確認できませんでした。</translation>
+    </message>
+    <message>
+        <source>The exit could not be recorded, so the kiosk keeps running. Try again.</source>
+        <translation>終了を記録できなかったため、キオスクは動作を続けます。もう一度お試しください。</translation>
     </message>
     <message>
         <source>The ledger could not be read from the store.</source>
@@ -1644,6 +1689,385 @@
     <message>
         <source>The %1 is locked after too many wrong entries. You can set a new one at the municipal counter (bring your card and an identity document).</source>
         <translation>%1は入力の誤りが続いたためロックされています。市区町村の窓口（カードと本人確認書類をお持ちください）で再設定できます。</translation>
+    </message>
+</context>
+<context>
+    <name>Unattended</name>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+    <message>
+        <source>1  Date of birth (Japanese era): YYMMDD</source>
+        <extracomment>照合番号B, part 1: the date of birth as printed on the card, year in the Japanese era.</extracomment>
+        <translation>1  生年月日（和暦）：年月日の6桁</translation>
+    </message>
+    <message>
+        <source>2  Expiry year of the card: YYYY</source>
+        <translation>2  カードの有効期限の年：西暦4桁</translation>
+    </message>
+    <message>
+        <source>3  Security code, under the photo</source>
+        <translation>3  セキュリティコード（顔写真の下の4桁）</translation>
+    </message>
+    <message>
+        <source>4 digits; used to log in (マイナポータル, convenience-store certificates and others)</source>
+        <translation>数字4桁。ログインに使います（マイナポータル、コンビニでの証明書交付など）</translation>
+    </message>
+    <message>
+        <source>6 to 16 capital letters and digits; used to sign documents (e-Tax and others)</source>
+        <translation>英大文字と数字の6〜16桁。電子申請の署名に使います（e-Taxなど）</translation>
+    </message>
+    <message>
+        <source>Asking the certification centre (機構) to authorise the reset…</source>
+        <translation>機構に初期化の承認を求めています…</translation>
+    </message>
+    <message>
+        <source>Asking the certification centre (機構)…</source>
+        <translation>機構に問い合わせています…</translation>
+    </message>
+    <message>
+        <source>At the municipal counter, show your card and an identity document; staff can reset the PIN there.</source>
+        <translation>市区町村の窓口で、このカードと本人確認書類をお見せください。窓口で暗証番号を初期化・再設定できます。</translation>
+    </message>
+    <message>
+        <source>Back to the resident screen</source>
+        <translation>利用者画面に戻る</translation>
+    </message>
+    <message>
+        <source>Before you insert it, look at the front of your card: you will be asked for its expiry year (lower left) and the 4-digit security code (under the photo).</source>
+        <translation>差し込む前にカードのおもて面をご確認ください。有効期限の年（左下）と4桁のセキュリティコード（顔写真の下）の入力を求められます。</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>中止しました</translation>
+    </message>
+    <message>
+        <source>Cancelled. Nothing was changed on your card.</source>
+        <translation>中止しました。カードには何も変更していません。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>中止しています…</translation>
+    </message>
+    <message>
+        <source>Checking your card…</source>
+        <translation>カードを確認しています…</translation>
+    </message>
+    <message>
+        <source>Choose a new %1</source>
+        <translation>新しい%1を決めてください</translation>
+    </message>
+    <message>
+        <source>Choose the PIN to reset. To confirm who you are, you will then enter the other PIN, the one you still know.</source>
+        <translation>初期化する暗証番号を選んでください。その後、ご本人の確認のため、覚えているもう一方の暗証番号を入力していただきます。</translation>
+    </message>
+    <message>
+        <source>Close maintenance and sign out</source>
+        <translation>保守を終えてサインアウト</translation>
+    </message>
+    <message>
+        <source>Done. Use the new PIN from now on.</source>
+        <translation>完了しました。今後は新しい暗証番号をお使いください。</translation>
+    </message>
+    <message>
+        <source>Enter verification number B (照合番号B)</source>
+        <translation>照合番号Bを入力してください</translation>
+    </message>
+    <message>
+        <source>Enter your %1</source>
+        <translation>%1を入力してください</translation>
+    </message>
+    <message>
+        <source>Example: %1</source>
+        <extracomment>%1 is CARD.md&apos;s example 照合番号B in its three parts (not the person&apos;s).</extracomment>
+        <translation>例：%1</translation>
+    </message>
+    <message>
+        <source>Finish</source>
+        <translation>終了</translation>
+    </message>
+    <message>
+        <source>For your My Number card&apos;s certificates. This terminal resets: %1.
+You need your card, the other PIN (the one you still know) and your face in front of the camera. There is no staff here. Choose your language to start.</source>
+        <translation>マイナンバーカードの電子証明書の暗証番号を初期化・再設定します。この端末で扱うもの：%1。
+カード、覚えているもう一方の暗証番号、カメラでのお顔の確認が必要です。この端末に職員はいません。言語を選んで始めてください。</translation>
+    </message>
+    <message>
+        <source>I forgot both PINs</source>
+        <translation>両方とも忘れた</translation>
+    </message>
+    <message>
+        <source>It opens your card&apos;s photo for the face check. Keep the card in the reader.</source>
+        <translation>お顔の確認に使う顔写真を読み取ります。カードはリーダーに差したままにしてください。</translation>
+    </message>
+    <message>
+        <source>JPKI PIN reset terminal</source>
+        <translation>JPKI暗証番号初期化端末</translation>
+    </message>
+    <message>
+        <source>Look at the camera, then turn your head slowly when the screen asks you to. Your face is compared with the photo in your card&apos;s chip; no picture is kept.</source>
+        <translation>カメラを見てください。画面の指示があったら、ゆっくり顔の向きを変えてください。お顔をカードのICチップ内の顔写真と照合します。画像は保存しません。</translation>
+    </message>
+    <message>
+        <source>Not possible at this terminal with this card:</source>
+        <translation>このカードでは、この端末でできないもの：</translation>
+    </message>
+    <message>
+        <source>Nothing was changed on your card.</source>
+        <translation>カードには何も変更していません。</translation>
+    </message>
+    <message>
+        <source>Please go to the municipal counter</source>
+        <translation>市区町村の窓口へお越しください</translation>
+    </message>
+    <message>
+        <source>Please take your card</source>
+        <translation>カードをお取りください</translation>
+    </message>
+    <message>
+        <source>Print receipt</source>
+        <translation>控えを印刷</translation>
+    </message>
+    <message>
+        <source>Print the receipt before you take out your card, if you want one.</source>
+        <translation>控えが必要な方は、カードを抜く前に印刷してください。</translation>
+    </message>
+    <message>
+        <source>Printed</source>
+        <translation>印刷しました</translation>
+    </message>
+    <message>
+        <source>Procedure: reset of a forgotten or locked PIN (unattended terminal)</source>
+        <translation>手続き：暗証番号の初期化・再設定（無人端末）</translation>
+    </message>
+    <message>
+        <source>Reading the photo in your card&apos;s chip…</source>
+        <translation>カードのICチップから顔写真を読み取っています…</translation>
+    </message>
+    <message>
+        <source>Reference number: %1</source>
+        <translation>受付番号：%1</translation>
+    </message>
+    <message>
+        <source>Reset a forgotten or locked PIN</source>
+        <translation>忘れた・ロックされた暗証番号を再設定する</translation>
+    </message>
+    <message>
+        <source>Reset at %1</source>
+        <translation>初期化日時：%1</translation>
+    </message>
+    <message>
+        <source>Setting your new PIN…</source>
+        <translation>新しい暗証番号を設定しています…</translation>
+    </message>
+    <message>
+        <source>The PIN could not be reset at this terminal.</source>
+        <translation>この端末では暗証番号を初期化できませんでした。</translation>
+    </message>
+    <message>
+        <source>The PIN was not correct.</source>
+        <translation>暗証番号が正しくありません。</translation>
+    </message>
+    <message>
+        <source>The PIN was not correct. This is your last try at this terminal: if it is wrong again, you will be asked to go to the municipal counter. The PIN will not lock.</source>
+        <translation>暗証番号が正しくありません。この端末で入力できるのは、あと1回です。再び間違えた場合は市区町村の窓口をご案内します。暗証番号がロックされることはありません。</translation>
+    </message>
+    <message>
+        <source>The PIN you still know is locked, so it cannot confirm who you are here.</source>
+        <translation>覚えている方の暗証番号がロックされているため、この端末ではご本人を確認できません。</translation>
+    </message>
+    <message>
+        <source>The PIN you still know was not entered correctly. This terminal stops before the last try, so that this PIN does not lock too.</source>
+        <translation>覚えている方の暗証番号が正しく入力されませんでした。この暗証番号までロックされないよう、この端末は最後の1回の前で止めます。</translation>
+    </message>
+    <message>
+        <source>The authorisation for this reset had already been used.</source>
+        <translation>この初期化の承認は既に使用されていました。</translation>
+    </message>
+    <message>
+        <source>The authorisation for this reset was not found.</source>
+        <translation>この初期化の承認が見つかりませんでした。</translation>
+    </message>
+    <message>
+        <source>The authorisation was for another card, PIN or terminal.</source>
+        <translation>承認が別のカード・暗証番号・端末に対するものでした。</translation>
+    </message>
+    <message>
+        <source>The camera could not take a picture of your face that could be checked.</source>
+        <translation>照合できるお顔の画像をカメラで撮影できませんでした。</translation>
+    </message>
+    <message>
+        <source>The card did not accept the new PIN.</source>
+        <translation>カードが新しい暗証番号を受け付けませんでした。</translation>
+    </message>
+    <message>
+        <source>The card did not accept this number. Check the three parts on the card and enter it again. If it is not accepted again, you will be asked to go to the municipal counter.</source>
+        <translation>カードがこの番号を受け付けませんでした。カードの3か所を確かめて、もう一度入力してください。再び受け付けられない場合は、市区町村の窓口をご案内します。</translation>
+    </message>
+    <message>
+        <source>The card did not accept verification number B (照合番号B).</source>
+        <translation>カードが照合番号Bを受け付けませんでした。</translation>
+    </message>
+    <message>
+        <source>The card has no valid certificate for the other PIN (%1), so that PIN cannot prove who you are.</source>
+        <translation>もう一方の暗証番号（%1）に対応する有効な電子証明書がカードにないため、その暗証番号でご本人を確認できません。</translation>
+    </message>
+    <message>
+        <source>The card is not in operation (運用中ではありません): it is suspended (一時停止), cancelled or expired.</source>
+        <translation>カードが運用中ではありません（一時停止、廃止、または有効期限切れ）。</translation>
+    </message>
+    <message>
+        <source>The card is not in operation (運用中ではありません): suspended, cancelled or expired.</source>
+        <translation>カードが運用中ではありません（一時停止、廃止、または有効期限切れ）。</translation>
+    </message>
+    <message>
+        <source>The card was being written when it was taken out: the PIN may or may not have been reset. Staff at the counter can check it.</source>
+        <translation>カードへの書き込み中にカードが抜かれたため、暗証番号が初期化されたかどうか分かりません。窓口で職員が確認できます。</translation>
+    </message>
+    <message>
+        <source>The card was taken out before the end.</source>
+        <translation>手続きの終了前にカードが抜かれました。</translation>
+    </message>
+    <message>
+        <source>The card&apos;s authenticity (真正性) could not be confirmed at this terminal.</source>
+        <translation>この端末ではカードの真正性を確認できませんでした。</translation>
+    </message>
+    <message>
+        <source>The card&apos;s authenticity (真正性) could not be confirmed.</source>
+        <translation>カードの真正性を確認できませんでした。</translation>
+    </message>
+    <message>
+        <source>The card&apos;s proof of the PIN you still know was not accepted.</source>
+        <translation>覚えている方の暗証番号によるカードの証明が受け付けられませんでした。</translation>
+    </message>
+    <message>
+        <source>The certificate of the PIN you still know is not valid, so it cannot prove who you are.</source>
+        <translation>覚えている方の暗証番号の電子証明書が有効でないため、ご本人を確認できません。</translation>
+    </message>
+    <message>
+        <source>The certification centre (機構) cannot be reached right now.</source>
+        <translation>現在、機構に接続できません。</translation>
+    </message>
+    <message>
+        <source>The certification centre (機構) cannot be reached right now. You may also try again here later.</source>
+        <translation>現在、機構に接続できません。後ほどこの端末でもう一度お試しいただくこともできます。</translation>
+    </message>
+    <message>
+        <source>The certification centre (機構) did not allow this reset.</source>
+        <translation>機構がこの初期化を認めませんでした。</translation>
+    </message>
+    <message>
+        <source>The certification centre did not accept the face check.</source>
+        <translation>機構がお顔の確認結果を受け付けませんでした。</translation>
+    </message>
+    <message>
+        <source>The certification centre has no record of this card.</source>
+        <translation>機構にこのカードの記録がありません。</translation>
+    </message>
+    <message>
+        <source>The face check could not confirm that a person was in front of the camera: a photo or a screen was shown, or the head turns did not follow the instructions.</source>
+        <translation>カメラの前にご本人がいることを確認できませんでした（写真や画面が示された、または顔の向きが指示どおりに変わらなかった）。</translation>
+    </message>
+    <message>
+        <source>The face check did not match the photo recorded in your card.</source>
+        <translation>お顔がカードに記録された顔写真と一致しませんでした。</translation>
+    </message>
+    <message>
+        <source>The front of the card, with the three parts marked</source>
+        <translation>3か所に印を付けたカードのおもて面</translation>
+    </message>
+    <message>
+        <source>The receipt could not be printed. Please note the reference number.</source>
+        <translation>控えを印刷できませんでした。受付番号をお控えください。</translation>
+    </message>
+    <message>
+        <source>The reset was cancelled.</source>
+        <translation>初期化は中止されました。</translation>
+    </message>
+    <message>
+        <source>The session ended because there was no input.</source>
+        <translation>操作がなかったため終了しました。</translation>
+    </message>
+    <message>
+        <source>The session has ended. Take your card out of the reader; the screen then starts again.</source>
+        <translation>手続きは終了しました。カードをリーダーから抜いてください。画面が最初に戻ります。</translation>
+    </message>
+    <message>
+        <source>The time allowed for this reset ran out.</source>
+        <translation>初期化の制限時間を過ぎました。</translation>
+    </message>
+    <message>
+        <source>This PIN cannot be used. Please choose another one.</source>
+        <translation>この暗証番号は使えません。別の暗証番号を選んでください。</translation>
+    </message>
+    <message>
+        <source>This card has had too many reset attempts recently. For your protection, further attempts are made at the municipal counter.</source>
+        <translation>このカードは最近、初期化の試行が多すぎます。安全のため、これ以上の手続きは市区町村の窓口で行います。</translation>
+    </message>
+    <message>
+        <source>This is a face-auth card (顔認証カード): its PINs are reset at the municipal counter.</source>
+        <translation>顔認証カードです。暗証番号の初期化は市区町村の窓口で行います。</translation>
+    </message>
+    <message>
+        <source>This terminal could not finish the reset because of a technical problem.</source>
+        <translation>技術的な問題により、この端末では初期化を完了できませんでした。</translation>
+    </message>
+    <message>
+        <source>This terminal does not reset this PIN.</source>
+        <translation>この端末ではこの暗証番号を初期化できません。</translation>
+    </message>
+    <message>
+        <source>This terminal has had too many reset attempts recently.</source>
+        <translation>この端末では最近、初期化の試行が多すぎます。</translation>
+    </message>
+    <message>
+        <source>This terminal is not registered for PIN resets.</source>
+        <translation>この端末は暗証番号の初期化用に登録されていません。</translation>
+    </message>
+    <message>
+        <source>This terminal is not registered to reset that PIN.</source>
+        <translation>この端末はその暗証番号の初期化用に登録されていません。</translation>
+    </message>
+    <message>
+        <source>This terminal is out of service. Please try again later, or go to the municipal counter.</source>
+        <translation>この端末は現在休止中です。後ほどお試しいただくか、市区町村の窓口へお越しください。</translation>
+    </message>
+    <message>
+        <source>This terminal needs the PIN you still know to confirm who you are. With both PINs forgotten, new PINs can only be set at the municipal counter.</source>
+        <translation>この端末では、覚えている方の暗証番号でご本人を確認します。両方とも忘れた場合、新しい暗証番号は市区町村の窓口でのみ設定できます。</translation>
+    </message>
+    <message>
+        <source>To confirm who you are, enter your %1, the PIN you still know. Tries you may use at this terminal: %2. It stops before the PIN would lock.</source>
+        <translation>ご本人の確認のため、覚えている方の%1を入力してください。この端末で入力できる回数：%2。暗証番号がロックされる前に止めます。</translation>
+    </message>
+    <message>
+        <source>Which PIN did you forget?</source>
+        <translation>どの暗証番号を忘れましたか？</translation>
+    </message>
+    <message>
+        <source>Your %1 has been reset. Nobody else has seen it.</source>
+        <translation>%1を初期化しました。ほかの人には見えていません。</translation>
+    </message>
+    <message>
+        <source>Your %1 has only one try left. This terminal never uses the last try, so that the PIN does not lock.</source>
+        <translation>%1の残り回数が1回です。暗証番号がロックされないよう、この端末は最後の1回を使いません。</translation>
+    </message>
+    <message>
+        <source>Your %1 is locked, so it cannot prove who you are.</source>
+        <translation>%1がロックされているため、ご本人を確認できません。</translation>
+    </message>
+    <message>
+        <source>Your PIN has been reset</source>
+        <translation>暗証番号を初期化しました</translation>
+    </message>
+    <message>
+        <source>Your identity is confirmed. Choose the new PIN and enter it twice.</source>
+        <translation>ご本人であることを確認しました。新しい暗証番号を決めて、2回入力してください。</translation>
+    </message>
+    <message>
+        <source>Your other PIN was not changed.</source>
+        <translation>もう一方の暗証番号は変更していません。</translation>
     </message>
 </context>
 <context>

@@ -8,6 +8,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,14 @@ from pathlib import Path
 import pytest
 from flowkit import enrol
 
+from cardemu.harness import READER, PcscHarness
 from central import migrate
 from central.authority import Authority
 from central.db import make_engine
 from central.service import Central
 from demo.central_process import CentralDidNotStart, serve_central
+from kiosk.reader.connection import CardConnection
+from kiosk.reader.pcsc import open_card
 from kiosk.sync.central import TerminalIdentity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,10 +95,54 @@ def start_central(directory: Path) -> CentralProcess:
     return CentralProcess(url, db_url, ca_dir, identity, process)
 
 
-def enrol_terminal(central: Central, terminal_id: str, directory: Path) -> TerminalIdentity:
+def enrol_terminal(
+    central: Central, terminal_id: str, directory: Path, **registration: object
+) -> TerminalIdentity:
     """A terminal of `MUNICIPALITY` registered and bootstrapped at the central; its key, certificate
-    and the central's root written to `directory` (made here)."""
-    return enrol(central, terminal_id, MUNICIPALITY, directory)[0]
+    and the central's root written to `directory` (made here). `registration`: the central's
+    registration options (an unattended terminal: `mode=TerminalMode.UNATTENDED, reset_pins=…`)."""
+    return enrol(central, terminal_id, MUNICIPALITY, directory, **registration)[0]
+
+
+class PullingReader:
+    """The resident's reader as a window opens it (`open`). Once `pull_at(ins)` is armed, the card is
+    taken out of the harness just as the next command with that INS reaches for it — a hand
+    pulling the card mid-write; the command then meets an empty reader. Everything else goes to
+    pcscd untouched."""
+
+    def __init__(self, harness: PcscHarness, reader: str = READER) -> None:
+        self.harness, self.reader = harness, reader
+        self.armed: int | None = None
+        self.pulled = threading.Event()
+
+    def pull_at(self, ins: int) -> None:
+        self.armed = ins
+
+    def open(self) -> CardConnection:
+        return _Pulling(open_card(self.reader), self)
+
+
+class _Pulling:
+    def __init__(self, inner: CardConnection, reader: PullingReader) -> None:
+        self.inner, self.reader = inner, reader
+
+    @property
+    def atr(self) -> bytes:
+        return self.inner.atr
+
+    @property
+    def supports_extended_length(self) -> bool:
+        return self.inner.supports_extended_length
+
+    def transmit(self, apdu: bytes | bytearray) -> bytes:
+        if self.reader.armed is not None and apdu[1] == self.reader.armed:
+            self.reader.armed = None
+            self.reader.harness.remove(slot=0)  # returns once pcscd reports the reader empty
+            self.reader.pulled.set()
+        return self.inner.transmit(apdu)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 @pytest.fixture
