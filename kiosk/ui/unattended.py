@@ -96,7 +96,6 @@ def tries_here(tries_left: int | None) -> int:
 class UnattendedWindow(QWidget):
     session_started = Signal()  # the card was read: an attempt is open (or was referred at once)
     session_ended = Signal(object)  # the attempt's Ending (outcome and code), when it has one
-    at_rest_changed = Signal(bool)  # attract screen, nothing running: a staff card may be looked at
 
     def __init__(
         self,
@@ -176,10 +175,14 @@ class UnattendedWindow(QWidget):
         self._face_relay.guidance.connect(self.face.preview.set_guidance)
         self._face_relay.decided.connect(self._face_decided)
         self.display.changed.connect(self._apply_display)
-        self.stack.currentChanged.connect(lambda _i: self.at_rest_changed.emit(self.at_rest))
-        self.runner.busy_changed.connect(lambda _b: self.at_rest_changed.emit(self.at_rest))
 
     # -- session ----------------------------------------------------------------------------------
+
+    @property
+    def camera_in_use(self) -> bool:
+        """A face check has the camera (the health checks leave it alone meanwhile). Read from any
+        thread: one attribute, no Qt."""
+        return self._capture is not None
 
     @property
     def at_rest(self) -> bool:
@@ -203,7 +206,6 @@ class UnattendedWindow(QWidget):
         self.flow = None
         self._cancel_waiting = False
         self._show(self.take_card if self.card_present else self.attract)
-        self.at_rest_changed.emit(self.at_rest)
 
     def _start_session(self, language: Language) -> None:
         self.translations.switch(language)
@@ -506,7 +508,10 @@ class UnattendedWindow(QWidget):
         self, call: Callable[[], object], then: Callable[[object], None], *, pin: Secret | None = None
     ) -> bool:
         """One call off the UI thread; `then` with its result on the UI thread, a failure to
-        `_on_failure`. Refused while a call runs (a second OK meanwhile): its `pin` is wiped."""
+        `_on_failure`. Refused while a call runs (a second OK meanwhile): its `pin` is wiped. A
+        result that comes after its attempt ended on screen (the card pulled meanwhile) is dropped,
+        a photo in it wiped."""
+        flow = self.flow
 
         def done() -> None:
             self.runner.succeeded.disconnect(deliver)
@@ -514,6 +519,10 @@ class UnattendedWindow(QWidget):
 
         def deliver(result: object) -> None:
             done()
+            if flow is not None and (self._shown_end is flow or self.flow is not flow):
+                if isinstance(result, bytearray):
+                    result[:] = bytes(len(result))
+                return
             if self._cancel_waiting:
                 self._cancel_waiting = False
                 self._cancel()

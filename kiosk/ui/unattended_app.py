@@ -28,15 +28,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QStackedLayout, QVBoxLayout, QWidget
 
+from kiosk import __version__
 from kiosk.config import KioskConfig, Mode
 from kiosk.facecheck.camera import Capture
 from kiosk.facecheck.matcher import Matcher, ProcessMatcher
 from kiosk.flows.counter.assembly import RunningTerminal, TerminalConfig, open_terminal
 from kiosk.flows.counter.terminal import RecipientError
+from kiosk.flows.health import CheckName, terminal_checks
+from kiosk.flows.health_file import HealthFileIdentity, HealthFileWriter
 from kiosk.flows.operator import (
     NotAStaffCard,
     OperatorAuthError,
@@ -281,9 +285,10 @@ class UnattendedMain(QWidget):
         if not self._probing:
             return  # taken out meanwhile
         self._probing = False
-        if isinstance(result, StaffCardLook) or (
+        staff = isinstance(result, StaffCardLook) or (
             isinstance(result, OperatorAuthError) and not isinstance(result, _NOT_STAFF)
-        ):
+        )
+        if staff and self.window.at_rest:  # (a resident may have started meanwhile: theirs, then)
             # A staff card (a locked or unenrolled one too: the sign-in says what is wrong).
             self._staff_card = True
             self._to_maintenance()
@@ -340,6 +345,8 @@ class UnattendedSettings:
     idle_seconds: float = 60.0
     countdown_seconds: float = 30.0
     limits: SessionLimits = UNATTENDED_LIMITS
+    health_file: Path | None = None  # None: no health file (docs/deploy.md §7)
+    health_interval: float = 30.0
 
 
 def run_unattended(config: KioskConfig, *, fullscreen: bool) -> int:
@@ -353,6 +360,8 @@ def run_unattended(config: KioskConfig, *, fullscreen: bool) -> int:
         idle_seconds=float(t.idle_seconds),
         countdown_seconds=float(t.countdown_seconds),
         limits=unattended_limits(config.session_limits()),
+        health_file=config.health_file,
+        health_interval=float(config.health_interval_seconds),
     )
     try:
         return _run(config.terminal, settings, fullscreen=fullscreen)
@@ -362,6 +371,40 @@ def run_unattended(config: KioskConfig, *, fullscreen: bool) -> int:
         _log.error("unattended: %s", exc)
         print(f"The terminal is not set up: {exc}", file=sys.stderr)
         return 2
+
+
+def _health_writer(
+    terminal: TerminalConfig, settings: UnattendedSettings, main: UnattendedMain
+) -> tuple[HealthFileWriter, QTimer] | None:
+    """The health file, its checks run by the writer itself (no console here: the counter's come
+    from its health view) every five minutes, the camera's skipped while a face check has it; and
+    the UI thread's heartbeat."""
+    if settings.health_file is None:
+        return None
+    running = main.running
+    checks = terminal_checks(
+        sessions=running.reads,
+        link=running.counter.link,
+        camera=terminal.camera if terminal.camera is not None else "0",
+        data_dir=terminal.data_dir,
+        preferred_reader=terminal.resident_reader,
+    )
+    window = main.window
+    writer = HealthFileWriter(
+        settings.health_file,
+        HealthFileIdentity(terminal.terminal_id, Mode.UNATTENDED.value, __version__),
+        sessions=running.reads,
+        interval=settings.health_interval,
+        checks=checks,
+        # Read on the writer's thread: one attribute read, no Qt call.
+        skip=lambda: (CheckName.CAMERA,) if window.camera_in_use else (),
+        heartbeat=True,
+    )
+    beat = QTimer(main)  # on the UI thread: a UI that stops running its loop stops beating
+    beat.timeout.connect(writer.beat)
+    beat.start(max(1000, round(settings.health_interval * 1000)))
+    writer.beat()
+    return writer, beat
 
 
 def _run(
@@ -387,6 +430,7 @@ def _run(
     matcher = ProcessMatcher().start() if terminal.camera is not None else None
     main: UnattendedMain | None = None
     monitor: ReaderMonitor | None = None
+    health: tuple[HealthFileWriter, QTimer] | None = None
     try:
         idle = IdleController(app, idle_after=settings.idle_seconds, countdown=settings.countdown_seconds)
         main = UnattendedMain(
@@ -412,11 +456,17 @@ def _run(
             if screen is not None:
                 main.resize(screen.availableGeometry().size())
             main.showMaximized()
+        health = _health_writer(terminal, settings, main)
+        if health is not None:
+            health[0].start()
         # A signal (systemd stopping the service) authorises the locked-down window's close.
         lockdown = main.lockdown
         with _quit_on_signals(app, lockdown.authorise_exit if lockdown is not None else lambda: None):
             return int(app.exec())
     finally:
+        if health is not None:
+            health[1].stop()
+            health[0].stop()  # its last write says "stopped"
         if monitor is not None:
             monitor.stop()
         if main is not None:

@@ -234,6 +234,10 @@ METHOD_SOURCE = {
     ),
     IdentityMethod.FACE_MACHINE: QT_TRANSLATE_NOOP("VisitPanel", "the face check"),
     IdentityMethod.FACE_VISUAL: QT_TRANSLATE_NOOP("VisitPanel", "staff's visual face comparison"),
+    # Never made at the counter (the unattended terminal's), named so every code has its words.
+    IdentityMethod.OTHER_PIN_AND_FACE: QT_TRANSLATE_NOOP(
+        "VisitPanel", "the other PIN and the face check (unattended terminal)"
+    ),
 }
 
 PIN_FORM_SOURCE = {

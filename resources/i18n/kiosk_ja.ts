@@ -2610,6 +2610,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>顔認証</translation>
     </message>
     <message>
+        <source>the other PIN and the face check (unattended terminal)</source>
+        <translation>もう一方の暗証番号と顔認証（無人端末）</translation>
+    </message>
+    <message>
         <source>two documents and the inquiry answer (要綱2-4(2))</source>
         <translation>本人確認書類2点と照会回答書（要綱2-4(2)）</translation>
     </message>

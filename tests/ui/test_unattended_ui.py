@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,18 +35,25 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
+import facekit
 from appdata.unattended import Reason, Refusal
+from cardemu.card import SoftCard
+from cardemu.inprocess import SoftCardConnection
 from cardemu.residents import AUTH_PIN
+from cardemu.staff import StaffCa
+from cardemu.state import CardState
 from cardemu.testpki import TestPki
 from central.enums import TerminalMode
 from demo import seed
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.unattended import Offer, Unavailable
+from kiosk.flows.counter.assembly import TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.counter.terminal import CounterTerminal, utcnow
 from kiosk.flows.responses import CertificateResponses
 from kiosk.flows.unattended import Capabilities, ResetReceipt
 from kiosk.reader.authenticity import IssuerTrust
+from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind
 from kiosk.store.models import AuditRecord
 from kiosk.store.sealed import Sealer
 from kiosk.sync.central import CentralLink
@@ -48,8 +61,10 @@ from kiosk.sync.relay import Relay
 from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations
 from kiosk.ui.keypad import PinKeypad
 from kiosk.ui.receipt import receipt_document
+from kiosk.ui.staff import Phase
 from kiosk.ui.theme import Metrics, TextSize
 from kiosk.ui.unattended import UnattendedWindow, tries_here
+from kiosk.ui.unattended_app import UnattendedMain
 from kiosk.ui.unattended_texts import (
     REASON_SOURCE,
     REFUSAL_SOURCE,
@@ -61,6 +76,7 @@ from kiosk.ui.unattended_texts import (
 
 UNATTENDED = "kiosk-unattended-ui"
 WAIT = 30_000
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- the world: the central knows this kiosk as unattended, and the card's auth certificate ------
@@ -439,3 +455,140 @@ def test_texts_are_translated(qtbot, windows, kiosk) -> None:
     japanese = QCoreApplication.translate("Unattended", "Reset a forgotten or locked PIN")
     assert japanese != "Reset a forgotten or locked PIN"
     qtbot.waitUntil(lambda: window.attract.title.text() == japanese, timeout=5000)
+
+
+# -- the application: maintenance at rest, and `kiosk run` -------------------------------------
+
+
+@dataclass
+class Shop:
+    server: CentralServer
+    data: Path  # the unattended terminal's data directory, as the installer leaves it
+    resident: Path
+    staff: Path
+
+
+@pytest.fixture
+def shop(server: CentralServer, test_pki: TestPki, tmp_path: Path) -> Shop:
+    data = tmp_path / "shop"
+    enrol(
+        server.central, UNATTENDED, MUNICIPALITY, data / "terminal",
+        mode=TerminalMode.UNATTENDED, reset_pins=("sign", "auth"),
+    )  # fmt: skip
+    staff = tmp_path / "staff.json"
+    seed.prepare_terminal(
+        data, server.central.authority, test_pki, StaffCa.create(tmp_path / "staff-ca"), staff
+    )
+    seeded = seed.seed_renewable_card(
+        tmp_path / "resident.json", test_pki, server.central, terminal_id=TERMINAL,
+        terminal_key=server.terminal_key,
+    )  # fmt: skip
+    return Shop(server, data, seeded.path, staff)
+
+
+class Slot:
+    """One in-process reader for resident and staff cards: `open()` powers up the card in it."""
+
+    def __init__(self, path: Path) -> None:
+        self.put(path)
+
+    def put(self, path: Path) -> None:
+        self.card = SoftCard(CardState.load(path), path)
+
+    def open(self) -> SoftCardConnection:
+        return SoftCardConnection(self.card)
+
+
+def inserted(reader: str = "ACME Reader 00") -> ReaderEvent:
+    return ReaderEvent(ReaderEventKind.CARD_INSERTED, reader, b"\x3b")
+
+
+def removed(reader: str = "ACME Reader 00") -> ReaderEvent:
+    return ReaderEvent(ReaderEventKind.CARD_REMOVED, reader, b"")
+
+
+def test_a_staff_card_at_rest_opens_maintenance_a_residents_card_does_not(qtbot, qapp, shop: Shop) -> None:
+    """One reader for both: a card inserted at the attract screen is looked at without a PIN try;
+    the resident's goes to the resident's window, the staff card opens the sign-in, then the
+    service menu; taking the terminal out of service shows on the resident's screen; closing
+    maintenance signs out and gives the screen back."""
+    slot = Slot(shop.resident)
+    running = open_terminal(TerminalConfig(shop.data, UNATTENDED, shop.server.url))
+    translations = Translations(qapp)
+    main = UnattendedMain(
+        running, Capabilities(), translations, Metrics(96.0), open_resident=slot.open, open_staff=slot.open
+    )
+    qtbot.addWidget(main)
+    main.resize(1280, 800)
+    main.show()
+    try:
+        main.on_reader_event(inserted())
+        qtbot.waitUntil(lambda: main.window.card_present, timeout=WAIT)  # the look said: a resident's
+        assert not main.in_maintenance and main.window.stack.currentWidget() is main.window.attract
+        main.on_reader_event(removed())
+        slot.put(shop.staff)
+        main.on_reader_event(inserted())
+        staff = main.maintenance.sign_in
+        qtbot.waitUntil(lambda: main.in_maintenance and staff.phase is Phase.PIN, timeout=WAIT)
+        assert not main.window.card_present  # the staff card is not a resident's
+        assert not main.maintenance.service.isVisibleTo(main.maintenance)  # nothing before sign-in
+        keypad = staff.keypad
+        assert keypad is not None
+        with qtbot.waitSignal(main.gate.signed_in, timeout=WAIT):
+            touch(keypad, seed.STAFF_PIN)
+        switch = main.maintenance.service
+        qtbot.waitUntil(lambda: switch.mode is not None and switch.take_out.isEnabled(), timeout=WAIT)
+        assert main.maintenance.exit.isVisibleTo(main.maintenance)
+        switch.take_out.click()
+        qtbot.waitUntil(lambda: not main.window.attract.buttons[Language.JA].isEnabled(), timeout=WAIT)
+        main.maintenance.close_button.click()  # sign out, back to the residents' screen
+        assert main.gate.session is None and not main.in_maintenance
+        assert main.window.attract.status.text()  # the out-of-service banner stays for residents
+        with running.counter.sessions() as session:
+            actions = [r.action for r in session.scalars(select(AuditRecord).order_by(AuditRecord.id))]
+        assert {"operator.login", "terminal.mode", "operator.logout"} <= set(actions)
+    finally:
+        main.shutdown()
+        translations.uninstall()
+
+
+def test_kiosk_run_unattended_until_sigterm(shop: Shop, tmp_path: Path) -> None:
+    """`kiosk run` with an unattended configuration, in a process of its own (offscreen, no pcscd:
+    the reader monitor waits): the health file says "unattended" with the checks the writer ran
+    itself, and SIGTERM — `systemctl stop` — ends the locked-down kiosk with exit status 0."""
+    shop.data.chmod(0o700)  # as `kiosk run` requires
+    clip = facekit.live_clip(tmp_path / "camera.avi", "obama", (), frames=15)
+    health, logs = tmp_path / "run" / "health.json", tmp_path / "logs"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'[terminal]\nid = "{UNATTENDED}"\nmode = "unattended"\ncentral_url = "{shop.server.url}"\n'
+        f'data_dir = "{shop.data}"\n[devices]\ncamera = "{clip}"\n'
+        f'[unattended]\npins = ["sign"]\n[logging]\ndirectory = "{logs}"\n'
+        f'[health]\nfile = "{health}"\ninterval_seconds = 5\n',
+        encoding="utf-8",
+    )
+    kiosk = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config)],
+        cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        document: dict[str, object] = {}
+        deadline = time.monotonic() + 90  # a bound on a hang, not a measured time
+        while time.monotonic() < deadline and kiosk.poll() is None:
+            if health.exists():
+                document = json.loads(health.read_text(encoding="utf-8"))
+                if document["checked_at"] is not None:
+                    break
+            time.sleep(0.2)
+        assert document.get("checked_at") is not None, kiosk.stderr.read() if kiosk.poll() is not None else ""
+        assert (document["terminal_id"], document["mode"]) == (UNATTENDED, "unattended")
+        names = {c["name"] for c in document["checks"]}  # type: ignore[union-attr]
+        assert "central" in names
+        kiosk.send_signal(signal.SIGTERM)
+        assert kiosk.wait(60) == 0
+    finally:
+        if kiosk.poll() is None:
+            kiosk.kill()
+            kiosk.wait(10)
+    assert json.loads(health.read_text(encoding="utf-8"))["status"] == "stopped"
