@@ -276,7 +276,7 @@ def tries_notice(kind: PinKind, status: PinCounter, *, other_pin_blocked: bool =
     """
     fmt = kind.format
     reset_at = fmt.reset_at
-    if other_pin_blocked and kind in _OTHER_JPKI_PIN:
+    if other_pin_blocked and kind in OTHER_JPKI_PIN:
         reset_at = _COUNTER_ONLY
     left = status.tries_left
     if status.blocked or left == 0:
@@ -288,13 +288,13 @@ def tries_notice(kind: PinKind, status: PinCounter, *, other_pin_blocked: bool =
     return TriesNotice(TriesLevel.NORMAL, left, f"{left} tries left for the {kind.label}.", ())
 
 
-_OTHER_JPKI_PIN = {PinKind.SIGN: PinKind.AUTH, PinKind.AUTH: PinKind.SIGN}
+OTHER_JPKI_PIN = {PinKind.SIGN: PinKind.AUTH, PinKind.AUTH: PinKind.SIGN}
 
 
 def _where(kind: PinKind, reset_at: tuple[ResetPlace, ...]) -> str:
     counter = "at the municipal counter (bring your card and an identity document)"
     if ResetPlace.UNATTENDED_TERMINAL in reset_at:
-        other = _OTHER_JPKI_PIN[kind].label
+        other = OTHER_JPKI_PIN[kind].label
         return f"{counter}, or at a PIN-reset terminal with a face check and your {other}"
     return counter
 

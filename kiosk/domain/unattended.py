@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from kiosk.domain.eligibility import CardKind
-from kiosk.domain.pin_rules import PinKind
+from kiosk.domain.pin_rules import OTHER_JPKI_PIN, PinKind
 from kiosk.domain.procedures import Authenticity, CardSnapshot, CardStatus, CertificateState, CertStatus
 
 RESETTABLE: Final = (PinKind.SIGN, PinKind.AUTH)
-OTHER: Final = {PinKind.SIGN: PinKind.AUTH, PinKind.AUTH: PinKind.SIGN}
+OTHER: Final = OTHER_JPKI_PIN  # the PIN that proves the person when this one is reset
 MIN_TRIES_TO_SPEND: Final = 2  # the other PIN is tried only while it has at least this many left
 
 

@@ -305,8 +305,39 @@ class CounterMain(QWidget):
         self.running.stop()
 
 
+def start_qt() -> tuple[QApplication, Metrics, Translations]:
+    """The application object both terminals run in: named, themed for this screen, translated."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("jpki-kiosk")
+    metrics = Metrics.for_screen(app.primaryScreen())
+    apply_theme(app, DEFAULT_SETTINGS, metrics)
+    return app, metrics, Translations(app)
+
+
+def show_main(app: QApplication, window: QWidget, *, fullscreen: bool) -> Lockdown | None:
+    """Full screen and locked down, or (a developer's run) a maximised window that can close."""
+    if fullscreen:
+        return lock_down(window)
+    screen = app.primaryScreen()
+    if screen is not None:  # without a window manager (Xvfb) "maximised" means nothing
+        window.resize(screen.availableGeometry().size())
+    window.showMaximized()
+    return None
+
+
+def heartbeat(parent: QWidget, writer: HealthFileWriter, interval_s: float) -> QTimer:
+    """The health file's heartbeat, beaten on the UI thread: a UI that stops running its loop stops
+    beating, which is what the monitoring should see."""
+    beat = QTimer(parent)
+    beat.timeout.connect(writer.beat)
+    beat.start(max(1000, round(interval_s * 1000)))
+    writer.beat()
+    return beat
+
+
 @contextlib.contextmanager
-def _quit_on_signals(app: QApplication, before_quit: Callable[[], None] = lambda: None) -> Iterator[None]:
+def quit_on_signals(app: QApplication, before_quit: Callable[[], None] = lambda: None) -> Iterator[None]:
     """Ctrl-C and SIGTERM end the event loop (and so run the orderly shutdown); `before_quit`
     runs first (a locked-down window refuses to close until its exit is authorised, and Qt 6's
     quit closes the windows)."""
@@ -343,11 +374,7 @@ def _health_writer(
         heartbeat=True,
     )
     window.health.report_ready.connect(writer.offer)
-    beat = QTimer(window)  # on this thread: a UI that stops running its loop stops beating
-    beat.timeout.connect(writer.beat)
-    beat.start(max(1000, round(settings.health_interval * 1000)))
-    writer.beat()
-    return writer, beat
+    return writer, heartbeat(window, writer, settings.health_interval)
 
 
 def run_counter(
@@ -356,12 +383,7 @@ def run_counter(
     """The counter terminal until its window closes, staff exit it or a signal ends it; the exit
     status. Full screen is locked down (module docstring)."""
     settings = settings or CounterSettings()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("jpki-kiosk")
-    metrics = Metrics.for_screen(app.primaryScreen())
-    apply_theme(app, DEFAULT_SETTINGS, metrics)
-    translations = Translations(app)
+    app, metrics, translations = start_qt()
     running = open_terminal(config)
     # The face check's matcher in its own process (dlib holds the GIL): started once, reused.
     matcher = ProcessMatcher().start() if config.camera is not None else None
@@ -382,13 +404,7 @@ def run_counter(
         )
         monitor = ReaderMonitor(window.post)
         monitor.start()  # the cards already in the readers are reported as inserted
-        if fullscreen:
-            lockdown = lock_down(window)
-        else:
-            screen = app.primaryScreen()
-            if screen is not None:  # without a window manager (Xvfb) "maximised" means nothing
-                window.resize(screen.availableGeometry().size())
-            window.showMaximized()
+        lockdown = show_main(app, window, fullscreen=fullscreen)
         locked = lockdown
         window.exit_kiosk.exit_confirmed.connect(
             lambda _operator: locked.exit(0) if locked is not None else QCoreApplication.exit(0)
@@ -397,7 +413,7 @@ def run_counter(
         if health is not None:
             health[0].start()
             window.health.run_checks()  # the first report now, not in five minutes
-        with _quit_on_signals(app, locked.authorise_exit if locked is not None else lambda: None):
+        with quit_on_signals(app, locked.authorise_exit if locked is not None else lambda: None):
             return int(app.exec())
     finally:
         if health is not None:

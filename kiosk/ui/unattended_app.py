@@ -31,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QStackedLayout, QVBoxLayout, QWidget
 
 from kiosk import __version__
 from kiosk.config import KioskConfig, Mode
@@ -55,14 +55,14 @@ from kiosk.reader.connection import CardConnection
 from kiosk.reader.errors import CardError
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderMonitor, open_card
 from kiosk.reader.transport import Transport
-from kiosk.ui.app import StaffCaMissing, _matches, _quit_on_signals
+from kiosk.ui.app import StaffCaMissing, _matches, heartbeat, quit_on_signals, show_main, start_qt
 from kiosk.ui.console import KioskExit, ServiceModeSwitch
 from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations
 from kiosk.ui.idle import IdleController
-from kiosk.ui.lockdown import Lockdown, lock_down
+from kiosk.ui.lockdown import Lockdown
 from kiosk.ui.receipt import default_printer
 from kiosk.ui.staff import OperatorGate, Phase, StaffCardLook, StaffSignIn
-from kiosk.ui.theme import DEFAULT_SETTINGS, Metrics, apply_theme
+from kiosk.ui.theme import Metrics
 from kiosk.ui.unattended import ChallengeRng, UnattendedWindow
 from kiosk.ui.widgets import touch_button
 from kiosk.ui.workers import TaskRunner
@@ -400,11 +400,7 @@ def _health_writer(
         skip=lambda: (CheckName.CAMERA,) if window.camera_in_use else (),
         heartbeat=True,
     )
-    beat = QTimer(main)  # on the UI thread: a UI that stops running its loop stops beating
-    beat.timeout.connect(writer.beat)
-    beat.start(max(1000, round(settings.health_interval * 1000)))
-    writer.beat()
-    return writer, beat
+    return writer, heartbeat(main, writer, settings.health_interval)
 
 
 def _run(
@@ -419,12 +415,7 @@ def _run(
     from its start and the challenge asks the turns it shows. A terminal never gets them — with a
     known challenge a recording of the holder passes (docs/face-check.md) — and `run_unattended`
     has no way to pass them."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("jpki-kiosk")
-    metrics = Metrics.for_screen(app.primaryScreen())
-    apply_theme(app, DEFAULT_SETTINGS, metrics)
-    translations = Translations(app)
+    app, metrics, translations = start_qt()
     running = open_terminal(terminal)
     # No face check without a camera, so no reset at all: the matcher runs only when one is set.
     matcher = ProcessMatcher().start() if terminal.camera is not None else None
@@ -449,19 +440,13 @@ def _run(
         )
         monitor = ReaderMonitor(main.post)
         monitor.start()  # a card already in a reader is reported as inserted
-        if fullscreen:  # only a full-screen kiosk is locked down (a developer's window can close)
-            main.lockdown = lock_down(main)  # shows it full screen
-        else:
-            screen = app.primaryScreen()
-            if screen is not None:
-                main.resize(screen.availableGeometry().size())
-            main.showMaximized()
+        main.lockdown = show_main(app, main, fullscreen=fullscreen)
         health = _health_writer(terminal, settings, main)
         if health is not None:
             health[0].start()
         # A signal (systemd stopping the service) authorises the locked-down window's close.
         lockdown = main.lockdown
-        with _quit_on_signals(app, lockdown.authorise_exit if lockdown is not None else lambda: None):
+        with quit_on_signals(app, lockdown.authorise_exit if lockdown is not None else lambda: None):
             return int(app.exec())
     finally:
         if health is not None:

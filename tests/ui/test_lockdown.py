@@ -207,7 +207,7 @@ SIGTERM_SCRIPT = """
 import signal, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
-from kiosk.ui.app import _quit_on_signals
+from kiosk.ui.app import quit_on_signals
 from kiosk.ui.lockdown import lock_down
 
 app = QApplication(sys.argv[:1])
@@ -219,7 +219,7 @@ for before_quit in (lambda: None, lockdown.authorise_exit):
     give_up.setSingleShot(True)
     give_up.timeout.connect(lambda: app.exit(3))
     give_up.start(2000)
-    with _quit_on_signals(app, before_quit):
+    with quit_on_signals(app, before_quit):
         print(app.exec(), window.isVisible(), flush=True)
     give_up.stop()
 """
@@ -227,7 +227,7 @@ for before_quit in (lambda: None, lockdown.authorise_exit):
 
 def test_sigterm_ends_a_locked_down_kiosk() -> None:
     """Qt 6's quit() closes the windows first, and a locked window refuses: `systemctl stop` must
-    authorise the exit before quitting (kiosk.ui.app._quit_on_signals). In a process of its own:
+    authorise the exit before quitting (kiosk.ui.app.quit_on_signals). In a process of its own:
     an event loop ended by quit() leaves the tests' application unable to deliver signals."""
     result = subprocess.run(
         [sys.executable, "-c", SIGTERM_SCRIPT], capture_output=True, text=True, timeout=60, check=False,

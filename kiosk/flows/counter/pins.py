@@ -30,8 +30,8 @@ from kiosk.reader.session import ApplicationSession
 
 RESETTABLE: Final = (PinKind.SIGN, PinKind.AUTH)  # JPKI PINs; 機構 authorises their reset
 _APP_TARGET: Final = {PinKind.SIGN: "sign", PinKind.AUTH: "auth"}
-_JPKI_PIN: Final = {PinKind.SIGN: JpkiPin.SIGN, PinKind.AUTH: JpkiPin.AUTH}
-_CHANGEABLE: Final = (PinKind.JUKI, *_JPKI_PIN)
+JPKI_PIN: Final = {PinKind.SIGN: JpkiPin.SIGN, PinKind.AUTH: JpkiPin.AUTH}
+_CHANGEABLE: Final = (PinKind.JUKI, *JPKI_PIN)
 
 
 def check_new_pin(kind: PinKind, pin: Secret, birth_date: date | None) -> None:
@@ -75,7 +75,7 @@ class PinChangeFlow(Flow[ChangeState]):
         """The PIN's application, selected (which clears what was verified before), and its PIN."""
         if self.kind is PinKind.JUKI:
             return JukiSession(self.card.transport), JukiPin.PIN
-        return JpkiSession(self.card.transport), _JPKI_PIN[self.kind]
+        return JpkiSession(self.card.transport), JPKI_PIN[self.kind]
 
     def verify_current(self, pin: Secret) -> PinAttempt:
         """The card checks the current PIN now; a wrong one costs a try (shown before entry)."""
@@ -179,6 +179,6 @@ class PinResetFlow(applications.ApplicationFlow[ResetState]):
             )
             with self._card_write():
                 for kind in self.targets:
-                    issuer.reset_pin(_JPKI_PIN[kind], self._new[kind])
+                    issuer.reset_pin(JPKI_PIN[kind], self._new[kind])
                     self._record("pin.reset", {"pin": kind.value, "application": str(submitted.local_id)})
         self._complete(ResetState.DONE)

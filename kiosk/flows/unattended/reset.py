@@ -46,13 +46,13 @@ from kiosk.flows.counter import applications
 from kiosk.flows.counter.card import CardAtCounter, CardReading
 from kiosk.flows.counter.identity import PinAttempt, try_pin
 from kiosk.flows.counter.machine import Ending, Flow, FlowEnded, Outcome
-from kiosk.flows.counter.pins import check_new_pin
+from kiosk.flows.counter.pins import JPKI_PIN, check_new_pin
 from kiosk.flows.counter.terminal import CounterTerminal
 from kiosk.flows.face import UNATTENDED_ACTOR, record_face_check
 from kiosk.flows.unattended import wire
 from kiosk.reader.admin import ChallengeResponseIssuer
 from kiosk.reader.errors import CardRemoved, InvalidPin, NoCard, PinBlocked, ReaderUnavailable, TransportError
-from kiosk.reader.jpki import JpkiKey, JpkiPin, JpkiSession
+from kiosk.reader.jpki import JpkiKey, JpkiSession
 from kiosk.store.models import ApplicationState, ProcedureKind
 from kiosk.sync import queries
 from kiosk.sync.central import CentralUnreachable
@@ -60,7 +60,6 @@ from lcmp import jpki_items
 
 log = logging.getLogger(__name__)
 
-_JPKI_PIN = {PinKind.SIGN: JpkiPin.SIGN, PinKind.AUTH: JpkiPin.AUTH}
 _JPKI_KEY = {PinKind.SIGN: JpkiKey.SIGN, PinKind.AUTH: JpkiKey.AUTH}
 MAX_CODE_B_ERRORS = 2  # 照合番号B keyed wrong this often in one attempt → the counter
 
@@ -234,7 +233,7 @@ class UnattendedReset(Flow[ResetState]):
         other = self.other
         with self.step():
             jpki = self.card.jpki()
-            attempt = try_pin(jpki, _JPKI_PIN[other], pin)
+            attempt = try_pin(jpki, JPKI_PIN[other], pin)
             pin.wipe()
             if attempt.verified:
                 message = proof_message(
@@ -371,7 +370,7 @@ class UnattendedReset(Flow[ResetState]):
                 JpkiSession(self.card.transport), self.terminal.authorizer(self._application)
             )
             with self._card_write():
-                issuer.reset_pin(_JPKI_PIN[self.target], self._new)
+                issuer.reset_pin(JPKI_PIN[self.target], self._new)
         self._new.wipe()
         self._record("pin.reset", {"pin": self.target.value})
         applications.set_state(self.terminal, self._local_application, ApplicationState.COMPLETED)
