@@ -806,11 +806,6 @@ def _run_counter(config: KioskConfig, *, fullscreen: bool) -> int:
     from kiosk.flows.counter.terminal import RecipientError  # noqa: PLC0415 (as in _counter)
     from kiosk.ui.app import CounterSettings, StaffCaMissing, run_counter  # noqa: PLC0415
 
-    if config.language != "ja":
-        # The counter's session reset returns to Japanese (kiosk.ui.counter); say so, not ignore it.
-        _log.warning(
-            "ui.language = %r: the counter terminal starts every session in Japanese", config.language
-        )
     try:
         return run_counter(
             config.terminal, fullscreen=fullscreen, settings=CounterSettings.from_config(config)

@@ -57,7 +57,7 @@ from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind, ReaderMonitor, open_card
 from kiosk.ui.console import HealthView, KioskExit, LedgerView, PendingView, ServiceModeSwitch
 from kiosk.ui.counter import CounterWindow, end_visit
-from kiosk.ui.i18n import Translations
+from kiosk.ui.i18n import DEFAULT_LANGUAGE, Language, Translations
 from kiosk.ui.idle import DEFAULT_COUNTDOWN, DEFAULT_IDLE_AFTER, IdleController
 from kiosk.ui.lockdown import Lockdown, lock_down
 from kiosk.ui.receipt import default_printer
@@ -100,6 +100,7 @@ class CounterSettings:
     countdown: float = DEFAULT_COUNTDOWN
     health_file: Path | None = None  # None: no health file
     health_interval: float = 30.0
+    language: Language = DEFAULT_LANGUAGE  # every session returns to it
 
     @classmethod
     def from_config(cls, config: KioskConfig) -> CounterSettings:
@@ -109,6 +110,7 @@ class CounterSettings:
             countdown=float(config.timeouts.countdown_seconds),
             health_file=config.health_file,
             health_interval=float(config.health_interval_seconds),
+            language=Language(config.language),
         )
 
 
@@ -132,6 +134,7 @@ class CounterMain(QWidget):
         limits: SessionLimits | None = None,
         matcher: Matcher | None = None,
         idle: IdleController | None = None,
+        default_language: Language = DEFAULT_LANGUAGE,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -156,6 +159,7 @@ class CounterMain(QWidget):
             matcher=matcher,
             printer=default_printer(),
             idle=idle,
+            default_language=default_language,
         )
         self.staff = StaffSignIn(self.gate, open_staff, metrics)
         self.visit_panel = VisitPanel(
@@ -401,6 +405,7 @@ def run_counter(
             limits=settings.limits,
             matcher=matcher,
             idle=IdleController(app, idle_after=settings.idle_after, countdown=settings.countdown),
+            default_language=settings.language,
         )
         monitor = ReaderMonitor(window.post)
         monitor.start()  # the cards already in the readers are reported as inserted

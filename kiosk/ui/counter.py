@@ -106,10 +106,12 @@ class CounterWindow(QWidget):
         camera: Callable[[], Capture] | None = None,
         matcher: Matcher | None = None,
         printer: PrinterFactory | None = None,
+        default_language: Language = DEFAULT_LANGUAGE,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.terminal, self._open_card, self._operator_of = terminal, open_card, operator_of
+        self.default_language = default_language  # every session starts in it (the configuration's)
         self.translations, self.metrics = translations, metrics
         self.runner = TaskRunner(parent=self)
         self.runner.failed.connect(self._on_failure)
@@ -184,7 +186,7 @@ class CounterWindow(QWidget):
         """Back to the attract screen with the defaults: language, nothing of the last person."""
         self.idle.stop()
         self.countdown.hide()
-        self.translations.switch(DEFAULT_LANGUAGE)
+        self.translations.switch(self.default_language)
         self.display.reset()  # large text and high contrast do not carry over to the next person
         self.visit = None
         self._cancel_waiting = False

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 import facekit
 from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN, resident_specs
+from kiosk.config import parse_config
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import PinCheck
 from kiosk.domain.overrides import OverrideReason
@@ -28,6 +29,7 @@ from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.counter.card import CardAtCounter
 from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.counter.visit import Presentation, Visit
+from kiosk.ui.app import CounterSettings
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
@@ -214,6 +216,41 @@ def test_a_new_session_starts_in_japanese(qtbot, window) -> None:
     window.menu.done.click()
     assert window.translations.language is Language.JA
     assert AUTH_PIN
+
+
+def test_the_configured_language_starts_every_session(qtbot, terminal, insert) -> None:  # noqa: F811
+    """`ui.language = "en"` (a terminal in an area with many foreign residents): the attract screen and
+    every new session are in English; a resident who chose Japanese leaves nothing behind."""
+    reader, _card = insert("adult")
+    translations = Translations(QApplication.instance())
+    win = CounterWindow(
+        terminal, lambda: reader, lambda: OPERATOR, translations, Metrics(96.0), default_language=Language.EN
+    )
+    qtbot.addWidget(win)
+    try:
+        assert translations.language is Language.EN
+        win.attract.buttons[Language.JA].click()
+        win.card_inserted()
+        _wait_screen(qtbot, win, win.menu)
+        assert translations.language is Language.JA
+        win.menu.done.click()
+        assert translations.language is Language.EN
+        assert win.stack.currentWidget() is win.attract
+    finally:
+        translations.uninstall()
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_configuration_file_sets_the_counter_language(language: str) -> None:
+    config = parse_config(
+        {
+            "terminal": {"id": "kiosk-0001", "mode": "counter", "central_url": "https://central.example/",
+                         "data_dir": "/var/lib/jpki-kiosk"},
+            "ui": {"language": language},
+        },
+        source=Path("/etc/jpki-kiosk/kiosk.toml"),
+    )  # fmt: skip
+    assert CounterSettings.from_config(config).language is Language(language)
 
 
 def _identify(qtbot, window: CounterWindow) -> None:
