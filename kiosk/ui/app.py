@@ -165,7 +165,9 @@ class CounterMain(QWidget):
         self.visit_panel = VisitPanel(
             self.counter, self.gate.operator_of, lambda: self.gate.fresh_for_override, metrics
         )
-        self.ledger = LedgerView(running.reads, metrics)
+        self.ledger = LedgerView(
+            running.reads, metrics, sessions=terminal.sessions, operator_of=self.gate.operator_of
+        )
         self.pending = PendingView(terminal.sessions, self.gate.operator_of, metrics, reads=running.reads)
         self.health = HealthView(
             terminal_checks(

@@ -21,7 +21,7 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,8 +66,8 @@ from kiosk.flows.ledger import (
     audit_anchor,
     daily_ledger,
     jst_day,
-    to_csv,
 )
+from kiosk.flows.ledger_export import export_ledger
 from kiosk.flows.pending import (
     PendingMessage,
     PendingWork,
@@ -337,11 +337,12 @@ def read_printout(reads: sessionmaker[Session], day: date) -> LedgerPrintout:
         return LedgerPrintout(daily_ledger(session, day), audit_anchor(session))
 
 
-def export_printout(reads: sessionmaker[Session], day: date, path: Path) -> LedgerPrintout:
-    """Read the day's ledger afresh and write its CSV (kiosk.flows.ledger.to_csv) to `path`."""
-    printout = read_printout(reads, day)
-    path.write_text(to_csv(printout.ledger), encoding="utf-8", newline="")
-    return replace(printout, path=path)
+def export_printout(
+    sessions: sessionmaker[Session], day: date, path: Path, operator_id: str, clock: Clock
+) -> LedgerPrintout:
+    """The recorded export (kiosk.flows.ledger_export), timed when it runs."""
+    done = export_ledger(sessions, day, path, operator_id=operator_id, now=clock())
+    return LedgerPrintout(done.ledger, done.anchor, done.path)
 
 
 ChoosePath = Callable[[QWidget, str], Path | None]
@@ -360,13 +361,20 @@ def ask_csv_path(parent: QWidget, suggested: str) -> Path | None:
 
 class LedgerView(ConsoleView):
     """The 交付記録簿 of one JST day (today unless staff pick another), one column per certificate
-    kind, the operation record's head read with it, and "Export CSV…"."""
+    kind, the operation record's head read with it, and "Export CSV…".
+
+    Anyone at the console may read the counts (they name nobody); taking a copy off the terminal
+    is an operation by staff: "Export CSV…" asks `operator_of()` at the tap, refuses with nobody
+    signed in before any file dialog opens, and the export is recorded in the audit chain
+    (kiosk.flows.ledger_export)."""
 
     def __init__(
         self,
         reads: sessionmaker[Session],
         metrics: Metrics,
         *,
+        sessions: sessionmaker[Session],
+        operator_of: Callable[[], str | None],
         clock: Clock = utcnow,
         choose_path: ChoosePath = ask_csv_path,
         export_dir: Path | None = None,
@@ -374,7 +382,7 @@ class LedgerView(ConsoleView):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(metrics, parent)
-        self._reads = reads
+        self._reads, self._sessions, self._operator_of = reads, sessions, operator_of
         self._clock = clock
         self._choose_path = choose_path
         self._export_dir = export_dir or Path.home()
@@ -432,13 +440,22 @@ class LedgerView(ConsoleView):
         return True
 
     def export_csv(self) -> bool:
-        """Ask where, then write the shown day's ledger there as CSV off the UI thread."""
+        """For a signed-in operator: ask where, then write the shown day's ledger there as CSV off
+        the UI thread, recorded under their name."""
+        operator = _signed_in_id(self._operator_of())  # at the tap: the session may have ended
+        if operator is None:
+            self.status.tell(
+                State.WARNING,
+                lambda: QCoreApplication.translate("Console", "Staff must sign in to export the ledger."),
+            )
+            return False
         day = self.selected_day
         suggested = str(self._export_dir / f"交付記録簿-{day.isoformat()}.csv")
         path = self._choose_path(self, suggested)
         if path is None:
             return False
-        if not self.runner.run(functools.partial(export_printout, self._reads, day, path)):
+        work = functools.partial(export_printout, self._sessions, day, path, operator, self._clock)
+        if not self.runner.run(work):
             return False
         self._task = ("export", path)
         self.status.tell(State.INFO, lambda: QCoreApplication.translate("Console", "Writing the CSV file…"))

@@ -427,6 +427,10 @@
         <translation>要確認の項目があります。下をご覧ください。</translation>
     </message>
     <message>
+        <source>Staff must sign in to export the ledger.</source>
+        <translation>交付記録簿を書き出すには、職員のサインインが必要です。</translation>
+    </message>
+    <message>
         <source>Step</source>
         <translation>段階</translation>
     </message>

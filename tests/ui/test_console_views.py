@@ -10,6 +10,7 @@ the host's one pcscd belongs to the pcsc-marked tests)."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import threading
 import uuid
@@ -45,6 +46,7 @@ from kiosk.flows.health import (
     say,
 )
 from kiosk.flows.ledger import BOM, FIELDS, KIND_NAMES, KINDS, audit_anchor, daily_ledger, to_csv
+from kiosk.flows.ledger_export import EXPORT_ACTION
 from kiosk.flows.pending import SEND_NOW_ACTION
 from kiosk.flows.service_mode import AUDIT_ACTION, current_mode, set_mode
 from kiosk.reader.pcsc import ReaderState
@@ -160,6 +162,11 @@ def _verified(message: OutboxMessage, receipt: Receipt) -> VerifiedReceipt:
 def _audit(sessions: sessionmaker[Session]) -> list[AuditRecord]:
     with sessions() as session:
         return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+
+
+def _records(sessions: sessionmaker[Session], action: str) -> list[tuple[str, str, dict[str, object]]]:
+    """The operation record's entries of one action: who, about what, the details."""
+    return [(r.actor, r.subject, json.loads(r.details)) for r in _audit(sessions) if r.action == action]
 
 
 def _cells(view: QWidget, table_name: str) -> list[list[str]]:
@@ -315,10 +322,21 @@ def _expected_cells(sessions: sessionmaker[Session], day: date) -> list[list[str
     return [[f"{getattr(ledger.row(kind), field):,}" for kind in KINDS] for field, _label in FIELDS]
 
 
+EXPORTED_AT = START + timedelta(hours=10)
+
+
 @pytest.fixture
-def ledger_view(qtbot, reads: sessionmaker[Session], metrics: Metrics, tmp_path: Path) -> LedgerView:
+def ledger_view(
+    qtbot,
+    reads: sessionmaker[Session],
+    sessions: sessionmaker[Session],
+    operator: dict[str, str | None],
+    metrics: Metrics,
+    tmp_path: Path,
+) -> LedgerView:
     chosen: list[str] = []
     target = {"path": tmp_path / "ledger.csv"}
+    operator["id"] = "op-0042"  # signed in unless a test signs them out
 
     def choose(parent: QWidget, suggested: str) -> Path | None:
         assert isinstance(parent, LedgerView)
@@ -326,12 +344,22 @@ def ledger_view(qtbot, reads: sessionmaker[Session], metrics: Metrics, tmp_path:
         return target["path"]
 
     view = LedgerView(
-        reads, metrics, clock=FakeClock(START + timedelta(hours=10)), choose_path=choose, export_dir=tmp_path
+        reads,
+        metrics,
+        sessions=sessions,
+        operator_of=lambda: operator["id"],
+        clock=FakeClock(EXPORTED_AT),
+        choose_path=choose,
+        export_dir=tmp_path,
     )
     qtbot.addWidget(view)
     view.chosen = chosen  # type: ignore[attr-defined]
     view.target = target  # type: ignore[attr-defined]
     return view
+
+
+def _exports(sessions: sessionmaker[Session]) -> list[tuple[str, str, dict[str, object]]]:
+    return _records(sessions, EXPORT_ACTION)
 
 
 def test_the_ledger_of_the_jst_day_per_kind_with_its_audit_head(
@@ -407,6 +435,32 @@ def test_export_writes_the_ledgers_csv_off_the_ui_thread(
     assert ledger_view.status.state is State.SUCCESS
     assert ledger_view.status.text() == f"The ledger was saved to {tmp_path / 'ledger.csv'}."
     assert ledger_view.export.isEnabled()
+    # The copy is in the operation record (規則 73-3): who, which day, the digest of the very bytes.
+    digest = hashlib.sha256(written).hexdigest()
+    assert _exports(sessions) == [("op-0042", "ledger:2026-11-22", {"sha256": digest, "bytes": len(written)})]
+    (record,) = [r for r in _audit(sessions) if r.action == EXPORT_ACTION]
+    assert record.at == EXPORTED_AT and anchor.head == record.hash  # the anchor shown includes it
+    with sessions() as session:
+        assert verify_chain(session).ok
+
+
+def test_export_with_nobody_signed_in_opens_no_dialog(
+    qtbot,
+    ledger_view: LedgerView,
+    sessions: sessionmaker[Session],
+    operator: dict[str, str | None],
+    tmp_path: Path,
+) -> None:
+    with qtbot.waitSignal(ledger_view.runner.succeeded, timeout=WAIT):
+        ledger_view.show()  # the counts stay readable: they name nobody
+    operator["id"] = None
+    assert not ledger_view.export_csv()
+    assert ledger_view.chosen == []  # type: ignore[attr-defined]  # no file dialog for a resident
+    assert ledger_view.status.state is State.WARNING
+    assert ledger_view.status.text() == "Staff must sign in to export the ledger."
+    assert list(tmp_path.glob("*.csv")) == [] and _exports(sessions) == []
+    operator["id"] = "   "  # a blank id is nobody too
+    assert not ledger_view.export_csv() and ledger_view.chosen == []  # type: ignore[attr-defined]
 
 
 def test_export_cancelled_or_unwritable(
@@ -429,6 +483,7 @@ def test_export_cancelled_or_unwritable(
     assert not nowhere.exists()
     assert ledger_view.status.state is State.ERROR
     assert ledger_view.status.text() == f"The CSV file {nowhere} could not be written. Choose another place."
+    assert _exports(sessions) == []  # no file, no record of one
 
 
 def test_the_ledger_in_japanese_uses_the_offices_labels(
@@ -472,9 +527,7 @@ def pending_view(
 
 
 def _send_now_records(sessions: sessionmaker[Session]) -> list[tuple[str, str, dict[str, object]]]:
-    return [
-        (r.actor, r.subject, json.loads(r.details)) for r in _audit(sessions) if r.action == SEND_NOW_ACTION
-    ]
+    return _records(sessions, SEND_NOW_ACTION)
 
 
 def _msg_id(sessions: sessionmaker[Session], seq: int) -> uuid.UUID:
@@ -1000,7 +1053,9 @@ def test_views_never_run_store_work_on_the_ui_thread(
         pending = PendingView(
             sessions, lambda: "op-1", metrics, reads=reads, clock=FakeClock(T0), refresh_every_s=3600
         )
-        ledger = LedgerView(reads, metrics, clock=FakeClock(T0))
+        ledger = LedgerView(
+            reads, metrics, sessions=sessions, operator_of=lambda: "op-1", clock=FakeClock(T0)
+        )
         qtbot.addWidget(pending)
         qtbot.addWidget(ledger)
         with qtbot.waitSignal(pending.reader.succeeded, timeout=WAIT):
