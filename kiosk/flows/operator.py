@@ -287,8 +287,9 @@ class SessionEnd(CodedText):
     """Why a session ended (or must end): recorded as the logout's reason code."""
 
     LOGOUT = "Signed out."
-    IDLE = "Signed out after 30 minutes without activity."
-    OVERALL_LIMIT = "Signed out: a session lasts at most 12 hours."
+    # The limits are configurable (SessionLimits): the console says them with their numbers.
+    IDLE = "Signed out after the set time without activity."
+    OVERALL_LIMIT = "Signed out: the session reached its longest allowed time."
     CLOCK = "Signed out: the terminal's clock went back."
 
 

@@ -125,10 +125,22 @@ LOGIN_FAILURE_SOURCE = {
 }
 SESSION_END_SOURCE = {
     SessionEnd.LOGOUT: QT_TRANSLATE_NOOP("Staff", "Signed out."),
-    SessionEnd.IDLE: QT_TRANSLATE_NOOP("Staff", "Signed out after 30 minutes without activity."),
-    SessionEnd.OVERALL_LIMIT: QT_TRANSLATE_NOOP("Staff", "Signed out: a session lasts at most 12 hours."),
+    SessionEnd.IDLE: QT_TRANSLATE_NOOP("Staff", "Signed out after the set time without activity."),
+    SessionEnd.OVERALL_LIMIT: QT_TRANSLATE_NOOP(
+        "Staff", "Signed out: the session reached its longest allowed time."
+    ),
     SessionEnd.CLOCK: QT_TRANSLATE_NOOP("Staff", "Signed out: the terminal's clock went back."),
 }
+# The two limits with this terminal's numbers (SessionLimits, from the configuration). Whole
+# sentences per count, as for the tries: "1 minute" and "5 minutes" are different words.
+IDLE_MINUTES_SOURCE = (
+    QT_TRANSLATE_NOOP("Staff", "Signed out after 1 minute without activity."),
+    QT_TRANSLATE_NOOP("Staff", "Signed out after %1 minutes without activity."),
+)
+OVERALL_HOURS_SOURCE = (
+    QT_TRANSLATE_NOOP("Staff", "Signed out: a session lasts at most 1 hour."),
+    QT_TRANSLATE_NOOP("Staff", "Signed out: a session lasts at most %1 hours."),
+)
 
 
 def failure_text(error: OperatorAuthError) -> str:
@@ -145,7 +157,25 @@ def failure_text(error: OperatorAuthError) -> str:
     return text
 
 
-def session_end_text(end: SessionEnd) -> str:
+def _counted(sources: tuple[str, str], count: int) -> str:
+    one, many = sources
+    if count == 1:
+        return QCoreApplication.translate("Staff", one)
+    return arg(QCoreApplication.translate("Staff", many), str(count))
+
+
+def session_end_text(end: SessionEnd, limits: SessionLimits | None = None) -> str:
+    """Why staff were signed out, in the current language; the idle and overall limits with the
+    numbers of `limits` when they are whole minutes / hours (the configuration's always are)."""
+    limits = limits or SessionLimits()
+    if end is SessionEnd.IDLE:
+        minutes, rest = divmod(int(limits.idle.total_seconds()), 60)
+        if minutes and not rest:
+            return _counted(IDLE_MINUTES_SOURCE, minutes)
+    elif end is SessionEnd.OVERALL_LIMIT:
+        hours, rest = divmod(int(limits.overall.total_seconds()), 3600)
+        if hours and not rest:
+            return _counted(OVERALL_HOURS_SOURCE, hours)
     return QCoreApplication.translate("Staff", SESSION_END_SOURCE[end])
 
 
@@ -596,7 +626,8 @@ class StaffSignIn(QWidget):
         else:
             self.title.setText(QCoreApplication.translate("Staff", "Staff"))
             self.who.setText(arg(QCoreApplication.translate("Staff", "Signed in: %1"), session.operator_id))
-        self.notice.set_message(State.INFO, session_end_text(self._ended) if self._ended else "")
+        ended = self._ended
+        self.notice.set_message(State.INFO, session_end_text(ended, self.gate.limits) if ended else "")
         self._refresh_time_left()
         self.sign_out.setText(QCoreApplication.translate("Staff", "Sign out"))
         self.sign_out.setVisible(session is not None and self.phase is Phase.SIGNED_IN)

@@ -1573,16 +1573,32 @@
         <translation>ログイン中：%1</translation>
     </message>
     <message>
-        <source>Signed out after 30 minutes without activity.</source>
-        <translation>30分間操作がなかったため、ログアウトしました。</translation>
+        <source>Signed out after %1 minutes without activity.</source>
+        <translation>%1分間操作がなかったため、ログアウトしました。</translation>
+    </message>
+    <message>
+        <source>Signed out after 1 minute without activity.</source>
+        <translation>1分間操作がなかったため、ログアウトしました。</translation>
+    </message>
+    <message>
+        <source>Signed out after the set time without activity.</source>
+        <translation>設定された時間操作がなかったため、ログアウトしました。</translation>
     </message>
     <message>
         <source>Signed out.</source>
         <translation>ログアウトしました。</translation>
     </message>
     <message>
-        <source>Signed out: a session lasts at most 12 hours.</source>
-        <translation>ログアウトしました（ログインは最長12時間です）。</translation>
+        <source>Signed out: a session lasts at most %1 hours.</source>
+        <translation>ログアウトしました（ログインは最長%1時間です）。</translation>
+    </message>
+    <message>
+        <source>Signed out: a session lasts at most 1 hour.</source>
+        <translation>ログアウトしました（ログインは最長1時間です）。</translation>
+    </message>
+    <message>
+        <source>Signed out: the session reached its longest allowed time.</source>
+        <translation>ログアウトしました（ログインの最長時間に達しました）。</translation>
     </message>
     <message>
         <source>Signed out: the terminal&apos;s clock went back.</source>

@@ -32,8 +32,16 @@ from kiosk.flows.operator import (
 from kiosk.reader.errors import NoCard
 from kiosk.store.audit import verify_chain
 from kiosk.store.models import AuditRecord
+from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
-from kiosk.ui.staff import LOGIN_FAILURE_SOURCE, SESSION_END_SOURCE, OperatorGate, Phase, StaffSignIn
+from kiosk.ui.staff import (
+    LOGIN_FAILURE_SOURCE,
+    SESSION_END_SOURCE,
+    OperatorGate,
+    Phase,
+    StaffSignIn,
+    session_end_text,
+)
 
 PIN = "4826"
 WAIT = 10_000
@@ -158,6 +166,43 @@ def test_every_reason_has_its_flows_text_as_the_source() -> None:
     assert {end: end.text for end in SessionEnd} == SESSION_END_SOURCE
 
 
+H, M = timedelta(hours=1), timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("end", "limits", "english", "japanese"),
+    [
+        (SessionEnd.IDLE, SessionLimits(), "Signed out after 30 minutes without activity.",
+         "30分間操作がなかったため、ログアウトしました。"),
+        (SessionEnd.IDLE, SessionLimits(idle=10 * M), "Signed out after 10 minutes without activity.",
+         "10分間操作がなかったため、ログアウトしました。"),
+        (SessionEnd.IDLE, SessionLimits(idle=M), "Signed out after 1 minute without activity.",
+         "1分間操作がなかったため、ログアウトしました。"),
+        # Not whole minutes (tests only; the configuration has whole minutes): no wrong number.
+        (SessionEnd.IDLE, SessionLimits(idle=timedelta(seconds=90)),
+         "Signed out after the set time without activity.",
+         "設定された時間操作がなかったため、ログアウトしました。"),
+        (SessionEnd.OVERALL_LIMIT, SessionLimits(), "Signed out: a session lasts at most 12 hours.",
+         "ログアウトしました（ログインは最長12時間です）。"),
+        (SessionEnd.OVERALL_LIMIT, SessionLimits(overall=8 * H),
+         "Signed out: a session lasts at most 8 hours.",
+         "ログアウトしました（ログインは最長8時間です）。"),
+        (SessionEnd.OVERALL_LIMIT, SessionLimits(overall=H), "Signed out: a session lasts at most 1 hour.",
+         "ログアウトしました（ログインは最長1時間です）。"),
+        (SessionEnd.OVERALL_LIMIT, SessionLimits(overall=90 * M),
+         "Signed out: the session reached its longest allowed time.",
+         "ログアウトしました（ログインの最長時間に達しました）。"),
+        (SessionEnd.LOGOUT, SessionLimits(idle=5 * M), "Signed out.", "ログアウトしました。"),
+    ],
+)  # fmt: skip
+def test_sign_out_texts_say_the_configured_limits(
+    qapp, translations: Translations, end: SessionEnd, limits: SessionLimits, english: str, japanese: str
+) -> None:
+    assert session_end_text(end, limits) == english
+    translations.switch(Language.JA)
+    assert session_end_text(end, limits) == japanese
+
+
 # -- sign-in ---------------------------------------------------------------------------------------
 
 
@@ -277,6 +322,30 @@ def test_the_overall_limit_ends_a_busy_session(qtbot, panel, clock, directory) -
     assert gate.session is None  # 12 hours: no activity extends it
     assert operator_records(directory)[-1][2]["reason"] == "overall_limit"
     assert "at most 12 hours" in widget.notice.text()
+
+
+def test_the_notice_names_this_terminals_idle_limit(
+    qtbot, metrics, staff, directory, clock, tmp_path
+) -> None:
+    """`timeouts.operator_idle_minutes = 10` in the configuration: the sign-out says 10 minutes."""
+    ca, cards = staff
+    limits = SessionLimits(idle=timedelta(minutes=10))
+    gate = OperatorGate(directory, StaffTrust.from_pem_file(ca.cert_path), limits=limits, clock=clock)
+    reader = StaffReader()
+    copy = tmp_path / "op1.json"
+    shutil.copy2(cards["op1"], copy)
+    reader.put(copy)
+    widget = StaffSignIn(gate, reader.open, metrics)
+    qtbot.addWidget(widget)
+    widget.card_inserted()
+    wait_phase(qtbot, widget, Phase.PIN)
+    with qtbot.waitSignal(gate.signed_in, timeout=WAIT):
+        type_pin(widget, PIN)
+    clock.advance(10 * 60)
+    with qtbot.waitSignal(gate.signed_out, timeout=WAIT):
+        assert gate.check() is SessionEnd.IDLE
+    assert widget.notice.text() == "Signed out after 10 minutes without activity."
+    widget.runner.wait(5000)
 
 
 def test_the_timer_signs_out_at_the_idle_limit(qtbot, metrics, staff, directory, tmp_path) -> None:
