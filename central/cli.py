@@ -39,8 +39,8 @@ from central.authority import DEFAULT_ORGANIZATION, DEFAULT_PUBLICATION_URL, Aut
 from central.cmp_intake import CmpIntake
 from central.crl import regenerate_crls
 from central.db import make_engine, make_session_factory, transaction
-from central.enums import ApplicationStatus, ProcedureKind, TerminalMode
-from central.errors import CentralError
+from central.enums import ApplicationStatus, ProcedureKind, RevocationReason, TerminalMode
+from central.errors import CentralError, NotFound
 from central.httpd import CentralHttpServer, server_ssl_context
 from central.maintenance import Periodic, maintenance_thread
 from central.registry import card_key
@@ -168,6 +168,65 @@ def terminal_new_secret(url: str, ca_dir: Path, terminal_id: str) -> None:
     except (CentralError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"bootstrap secret for {terminal_id} (shown once): {secret}")
+
+
+_REVOKE_REASONS = {
+    "key-compromise": RevocationReason.KEY_COMPROMISE,  # stolen or lost: its key may be in other hands
+    "cessation": RevocationReason.CESSATION_OF_OPERATION,  # decommissioned, replaced
+}
+
+
+@terminal.command("revoke")
+@_URL
+@_CA_DIR
+@click.option(
+    "--reason",
+    type=click.Choice(list(_REVOKE_REASONS)),
+    required=True,
+    help="key-compromise: stolen or lost (docs/deploy.md, After a theft); cessation: taken out of use",
+)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.argument("terminal_id")
+def terminal_revoke(*, url: str, ca_dir: Path, reason: str, yes: bool, terminal_id: str) -> None:
+    """Revoke a terminal for good: the central refuses its messages at once, its certificates are
+    revoked and the CRLs renewed, its bootstrap secret erased. Its id stays taken."""
+    if not yes:
+        click.confirm(f"Revoke terminal {terminal_id} ({reason})? This cannot be undone", abort=True)
+    central = Central.open(ca_dir, url)
+    try:
+        central.revoke_terminal(terminal_id, _REVOKE_REASONS[reason])
+    except NotFound:
+        raise click.ClickException(f"no terminal {terminal_id} is registered") from None
+    except (CentralError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        central.close()
+    click.echo(f"terminal {terminal_id} revoked ({reason})")
+
+
+_TERMINALS_HEADER = (
+    "terminal", "municipality", "mode", "resets", "status", "certificate", "valid until (JST)",
+    "registered (JST)", "revoked (JST)",
+)  # fmt: skip
+
+
+@terminal.command("list")
+@_URL
+@click.option("--municipality", "municipality_code")
+def terminal_list(*, url: str, municipality_code: str | None) -> None:
+    """The registered terminals with their status and when their certificate must be renewed by."""
+    with _session(url) as s:
+        records = terminals.list_terminals(s, municipality=municipality_code)
+    _table([_TERMINALS_HEADER, *(_terminal_row(r) for r in records)])
+
+
+def _terminal_row(r: terminals.TerminalRecord) -> tuple[str, ...]:
+    pins = terminals.reset_pins_text(r.mode, r.reset_pins) or "-"
+    serial = r.certificate_serial or "(not bootstrapped)"
+    return (
+        r.id, r.municipality, r.mode.value, pins, r.status.value, serial, _jst(r.certificate_not_after),
+        _jst(r.created_at), _jst(r.revoked_at),
+    )  # fmt: skip
 
 
 @terminal.command("bootstrap")

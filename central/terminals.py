@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -278,8 +279,12 @@ def revoke_terminal(
     now: dt.datetime,
     reason: RevocationReason = RevocationReason.CESSATION_OF_OPERATION,
 ) -> None:
-    """Take a terminal out of service (stolen kiosk: keyCompromise): it can neither send nor bootstrap."""
+    """Take a terminal out of service (stolen kiosk: keyCompromise): it can neither send nor
+    bootstrap. Refused (Conflict) for a terminal revoked already: its revocation time and its
+    certificates' reasons stay what they were."""
     row = get_terminal(session, terminal_id, for_update=True)
+    if row.status is TerminalStatus.REVOKED:
+        raise Conflict(f"terminal {terminal_id} is revoked already")
     row.status = TerminalStatus.REVOKED
     row.revoked_at = now
     row.bootstrap_secret_sealed = None
@@ -292,3 +297,38 @@ def revoke_terminal(
     changed = [c.issuer for c in certs if revoke_row(session, c, reason, now)]
     refresh_crls(session, authority, changed, now)
     log.info("terminal %s revoked (%s)", terminal_id, reason.name)
+
+
+@dataclass(frozen=True)
+class TerminalRecord:
+    """One registered terminal as the central's operator sees it: no secret, no key."""
+
+    id: str
+    municipality: str
+    mode: TerminalMode
+    reset_pins: str
+    status: TerminalStatus
+    certificate_serial: str | None  # None: not bootstrapped yet
+    certificate_not_after: dt.datetime | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def list_terminals(session: Session, *, municipality: str | None = None) -> list[TerminalRecord]:
+    """The registered terminals (of one municipality), by id, with their current certificate's
+    end of validity: the date to renew before."""
+    query = (
+        select(Terminal, Certificate.not_after)
+        .outerjoin(Certificate, Certificate.serial == Terminal.certificate_serial)
+        .order_by(Terminal.id)
+    )
+    if municipality is not None:
+        query = query.where(Terminal.municipality_code == municipality)
+    return [_record(row, not_after) for row, not_after in session.execute(query).all()]
+
+
+def _record(row: Terminal, not_after: dt.datetime | None) -> TerminalRecord:
+    return TerminalRecord(
+        row.id, row.municipality_code, row.mode, row.reset_pins, row.status, row.certificate_serial,
+        not_after, row.created_at, row.revoked_at,
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from central.errors import BootstrapRefused, Conflict, EnvelopeError, NotFound
 from central.models import Terminal
 from central.service import Central
 from central.terminals import bootstrap_secret, forget_bootstrap_secret
+from central.timeutil import JST
 from lcmp.jpki_items import normalise_bootstrap_secret
 
 
@@ -175,3 +176,55 @@ def test_cli_new_secret(db_url: str, central: Central) -> None:
         main, ["terminal", "new-secret", "--url", db_url, "--ca-dir", ca_dir, "toyonaka-02"]
     )
     assert result.exit_code != 0 and "certified already" in result.output
+
+
+def _terminals(db_url: str, *args: str) -> list[list[str]]:
+    result = CliRunner().invoke(main, ["terminal", "list", "--url", db_url, *args])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.output.splitlines()
+    assert header.startswith("terminal  ")
+    return [row.split() for row in rows]
+
+
+def test_cli_terminal_list_and_revoke(world: World, db_url: str) -> None:
+    """After a theft (docs/deploy.md): see the terminal, revoke it for key compromise, once."""
+    central = world.central
+    central.register_terminal("kiosk-0009", MUNICIPALITY, now=NOW)  # registered, never bootstrapped
+    with central.transaction() as s:
+        serial = s.scalars(select(Terminal.certificate_serial).where(Terminal.id == TERMINAL)).one()
+    assert serial is not None
+    not_after = central.certificate_status(serial, now=NOW).not_after
+    rows = {row[0]: row for row in _terminals(db_url)}
+    assert set(rows) == {TERMINAL, "kiosk-0009"}
+    assert rows[TERMINAL][1:6] == [MUNICIPALITY, "counter", "-", "active", serial]
+    assert rows[TERMINAL][6] == not_after.astimezone(JST).strftime("%Y-%m-%d")  # renew before this
+    assert rows["kiosk-0009"][5] == "(not" and rows["kiosk-0009"][4] == "active"
+    assert _terminals(db_url, "--municipality", "99999") == []
+
+    ca_dir = str(central.authority.directory)
+    revoke = ["terminal", "revoke", "--url", db_url, "--ca-dir", ca_dir, "--reason", "key-compromise"]
+    declined = CliRunner().invoke(main, [*revoke, TERMINAL], input="n\n")
+    assert declined.exit_code == 1 and "Aborted" in declined.output
+    assert {row[0]: row for row in _terminals(db_url)}[TERMINAL][4] == "active"
+
+    done = CliRunner().invoke(main, [*revoke, TERMINAL], input="y\n")
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == f"terminal {TERMINAL} revoked (key-compromise)"
+    status = central.certificate_status(serial, now=NOW)
+    assert (status.status, status.reason) == (CertStatus.REVOKED, RevocationReason.KEY_COMPROMISE)
+    row = {row[0]: row for row in _terminals(db_url)}[TERMINAL]
+    assert row[4] == "revoked" and row[-2] != "-"  # the revocation time (date, then time)
+    with pytest.raises(EnvelopeError, match="known, active terminal"):
+        central.receive_application(
+            world.seal(application(card_id=world.card())), terminal_id=TERMINAL, now=NOW
+        )
+
+    again = CliRunner().invoke(main, [*revoke, "--yes", TERMINAL])
+    assert again.exit_code == 1 and "revoked already" in again.output
+    assert central.certificate_status(serial, now=NOW).reason is RevocationReason.KEY_COMPROMISE  # unchanged
+    unknown = CliRunner().invoke(main, [*revoke, "--yes", "kiosk-nope"])
+    assert unknown.exit_code == 1 and "no terminal kiosk-nope is registered" in unknown.output
+    no_reason = CliRunner().invoke(
+        main, ["terminal", "revoke", "--url", db_url, "--ca-dir", ca_dir, "--yes", "kiosk-0009"]
+    )
+    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
