@@ -584,9 +584,9 @@ class UnattendedWindow(QWidget):
         if isinstance(error, Referred):
             if flow is not None:
                 flow.card.release()
-            # From `begin` there is no flow here: the card was released there, and the attempt's
-            # reference is not known (the referral is recorded under it all the same).
-            self._show_referral(error.reason, error.refusal, ending=error.ending)
+            # From `begin` there is no flow here (the card was released there): the slip names
+            # the attempt the exception carries.
+            self._show_referral(error.reason, error.refusal, ending=error.ending, reference=error.attempt)
             return
         if flow is None:
             self._begin_failed(error)
@@ -631,10 +631,12 @@ class UnattendedWindow(QWidget):
         *,
         card_maybe_changed: bool = False,
         ending: Ending | None = None,
+        reference: str | None = None,
     ) -> None:
         flow = self.flow
         self._stop_face_check(cancel="referred")
-        reference = flow.attempt if flow is not None else ""
+        if reference is None:
+            reference = flow.attempt if flow is not None else ""
         self.outcome.show_referral(
             reason, refusal, reference=reference, card_maybe_changed=card_maybe_changed
         )

@@ -341,3 +341,4 @@ def test_only_the_declared_pins_are_offered(unattended: CounterTerminal, card: R
         _begin(unattended, card, (PinKind.AUTH,))
     # auth: no proof (the signing certificate is not 機構's); sign: not declared here.
     assert referred.value.refusal is Refusal.NO_PROOF_CERTIFICATE
+    assert referred.value.attempt.startswith("reset/")  # for the slip: `begin` returns no flow

@@ -212,12 +212,13 @@ def to_other_pin(qtbot, window: UnattendedWindow) -> PinKeypad:
     return wait_keypad(qtbot, window, PinKind.AUTH)
 
 
-def audit(kiosk: CounterTerminal) -> list[tuple[str, dict]]:
+def audit_records(kiosk: CounterTerminal) -> list[AuditRecord]:
     with kiosk.sessions() as session:
-        return [
-            (r.action, json.loads(r.details))
-            for r in session.scalars(select(AuditRecord).order_by(AuditRecord.id))
-        ]
+        return list(session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
+
+
+def audit(kiosk: CounterTerminal) -> list[tuple[str, dict]]:
+    return [(r.action, json.loads(r.details)) for r in audit_records(kiosk)]
 
 
 def referred_reasons(kiosk: CounterTerminal) -> list[str]:
@@ -355,6 +356,10 @@ def test_a_card_the_central_cannot_vouch_for_is_referred_at_once(
     assert "certificate of the PIN you still know is not valid" in window.outcome.lines.text()
     assert window.last_ending is not None and window.last_ending.outcome is Outcome.REFUSED
     assert referred_reasons(kiosk) == [Reason.CENTRAL_REFUSED.value]
+    # The slip names the attempt the referral is recorded under, though no flow reached the UI.
+    (subject,) = {r.subject for r in audit_records(kiosk) if r.action == "unattended.referred"}
+    assert subject.startswith("reset/") and window.outcome.reference == subject
+    assert f"Reference number: {subject}" in window.outcome.lines.text()
     with qtbot.waitSignal(window.stack.currentChanged, timeout=WAIT):
         window.card_removed()  # the person takes the card: the next one may start, in Japanese
     assert window.stack.currentWidget() is window.attract

@@ -94,11 +94,14 @@ class ResetState(enum.Enum):
 
 class Referred(FlowEnded):
     """The attempt ended with a referral to the municipal counter; `reason` says why (a fixed
-    code the screen words), `refusal` is 機構's code when 機構 refused."""
+    code the screen words), `refusal` is 機構's code when 機構 refused, `attempt` the attempt's
+    reference for the referral slip (the raiser's flow may never reach the caller: `begin`)."""
 
-    def __init__(self, ending: Ending, reason: Reason, refusal: Refusal | None = None) -> None:
+    def __init__(
+        self, ending: Ending, reason: Reason, refusal: Refusal | None = None, *, attempt: str
+    ) -> None:
         super().__init__(ending)
-        self.reason, self.refusal = reason, refusal
+        self.reason, self.refusal, self.attempt = reason, refusal, attempt
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class UnattendedReset(Flow[ResetState]):
         self._record(
             "unattended.referred", {"reason": reason.value, "refusal": refusal.value if refusal else None}
         )
-        return Referred(self.close(Outcome.REFUSED, code), reason, refusal)
+        return Referred(self.close(Outcome.REFUSED, code), reason, refusal, attempt=self.attempt)
 
     def refer_both_forgotten(self) -> Referred:
         self._expect(ResetState.CHOOSE)
