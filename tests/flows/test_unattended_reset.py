@@ -307,6 +307,28 @@ def test_the_card_pulled_during_the_reset_ends_it_and_changes_nothing(
     assert (ticket.outcome, ticket.outcome_reason) == (ResetOutcomeKind.REFERRED, "card-removed")
 
 
+def test_a_ticket_granted_after_the_card_was_pulled_is_reported(
+    unattended: CounterTerminal, card: Reader, server: CentralServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card is taken out while 機構 opens the ticket (the UI ends the attempt on its thread):
+    the ticket that comes afterwards is reported closed at once, not left to expire."""
+    flow = _begin(unattended, card)
+    asked = wire.request_ticket
+
+    def pulled_meanwhile(*args: object) -> object:
+        answer = asked(*args)  # type: ignore[arg-type]
+        flow.card_removed()  # as CounterWindow.card_removed does while the worker waits
+        return answer
+
+    monkeypatch.setattr(wire, "request_ticket", pulled_meanwhile)
+    with pytest.raises(FlowEnded) as ended:
+        flow.choose(PinKind.SIGN)
+    assert ended.value.ending.outcome is Outcome.CARD_REMOVED and flow.state is ResetState.CHOOSE
+    ticket = _reported(server, unattended)
+    assert (ticket.outcome, ticket.outcome_reason) == (ResetOutcomeKind.REFERRED, "card-removed")
+    assert _actions(unattended).count("unattended.ticket") == 1  # the ticket is on record here too
+
+
 def test_a_trivial_new_pin_is_refused_before_the_card(unattended: CounterTerminal, card: Reader) -> None:
     flow = _begin(unattended, card)
     _to_face(flow)

@@ -222,8 +222,15 @@ class UnattendedReset(Flow[ResetState]):
                 raise self.refer(Reason.CENTRAL_REFUSED) from None
         if not answer.granted:
             raise self.refer(Reason.CENTRAL_REFUSED, answer.refusal)
-        self.target, self.ticket = target, answer
+        with self._lock:  # against a close (card pulled, cancel) from the UI thread meanwhile
+            self.target, self.ticket = target, answer
+            ending = self.ending
         self._record("unattended.ticket", {"target": target.value, "ticket": answer.ticket_id})
+        if ending is not None:
+            # The attempt ended while 機構 answered: its ending is reported under the ticket now,
+            # or 機構 would only see the ticket expire (and count it against the card).
+            self._on_close(ending)
+            raise FlowEnded(ending)
         self._go(ResetState.OTHER_PIN)
 
     def verify_other(self, pin: Secret) -> PinAttempt:
@@ -385,10 +392,12 @@ class UnattendedReset(Flow[ResetState]):
     # -- ending ------------------------------------------------------------------------------
 
     def _on_close(self, ending: Ending) -> None:
-        """Report how the attempt under the ticket ended (the record of why, at 機構)."""
-        if self.ticket is None or self.ticket.ticket_id is None or self._reported:
-            return
-        self._reported = True
+        """Report how the attempt under the ticket ended (the record of why, at 機構); once, from
+        the close or from a ticket that arrived after it (`choose`)."""
+        with self._lock:
+            if self.ticket is None or self.ticket.ticket_id is None or self._reported:
+                return
+            self._reported = True
         if ending.outcome is Outcome.COMPLETED:
             report = ResetOutcome(self.ticket.ticket_id, ResetEnd.COMPLETED)
         else:
