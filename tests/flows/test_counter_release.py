@@ -6,33 +6,39 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 from counter_fixtures import OPERATOR, juki_identity, unreachable
 from cryptography import x509
+from flowkit import MUNICIPALITY, reader_for
 from sqlalchemy import select
 
 import lcmp
 from appdata.model import DisclosureKind, IdentityMethod, Procedure
-from cardemu.residents import JUKI_PIN, KENHOJO_PIN
+from cardemu.personalise import personalise
+from cardemu.residents import ADULT, JUKI_PIN, KENHOJO_PIN, resident_specs
 from central.enums import ApplicationStatus, CardStatus, CertStatus
 from kiosk.domain.eligibility import Certificate
 from kiosk.domain.identity import PhotoIdKind, PresentedDocument
-from kiosk.domain.overrides import OverrideReason
+from kiosk.domain.overrides import Override, OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Availability, Item
 from kiosk.domain.procedures import CardStatus as CardAsRead
 from kiosk.domain.procedures import Procedure as Proc
+from kiosk.domain.procedures import Reason as PreflightReason
 from kiosk.domain.secret import Secret
 from kiosk.flows.counter import applications
 from kiosk.flows.counter.applications import Answer
+from kiosk.flows.counter.card import CardAtCounter
 from kiosk.flows.counter.certificates import CertificateFlow, CertificateRequest
 from kiosk.flows.counter.disclosure import DisclosureFlow
 from kiosk.flows.counter.found_card import REVOKED_UNKNOWN, FoundCardFlow, Revoked
-from kiosk.flows.counter.identity import IdentityStep
+from kiosk.flows.counter.identity import IdentityRefused, IdentityStep
 from kiosk.flows.counter.machine import Ending, FlowEnded, Outcome
 from kiosk.flows.counter.visit import Visit, VisitError
+from kiosk.flows.ledger import JST
 from kiosk.store.models import Application, ApplicationState, AuditRecord
 
 
@@ -264,3 +270,52 @@ def _central_down(terminal) -> Iterator[None]:
         yield
     finally:
         link.transport, link.client = transport, client
+
+
+def test_a_card_expired_two_months_ago_identifies_its_holder_only_with_staffs_photo_check(
+    terminal, server, test_pki, tmp_path
+) -> None:
+    """要領 第2-1-(1)-ア-(イ)-A-(A): a card up to 6 months past its expiry is an identity document
+    if staff confirm its photo shows the person (the EXPIRED_CARD override); a disclosure request
+    is what it can still serve for."""
+    today = datetime.now(JST).date()
+    spec = replace(resident_specs()[ADULT], expiry=today - timedelta(days=60))
+    path = tmp_path / "expired-recently.json"
+    personalise(spec, test_pki).save(path)
+    reader = reader_for(path, server.central)
+    card_id = reader.card.state.card_id
+    server.central.register_card(card_id, MUNICIPALITY, "holder-expired", spec.expiry)
+    visit = Visit(terminal, CardAtCounter(reader), operator=OPERATOR)
+    visit.start()
+    offered = visit.preflight.decision(Proc.DISCLOSURE)
+    assert offered.availability is Availability.OFFERED
+    assert PreflightReason.EXPIRED_CARD_ID_WITH_PHOTO in offered.reasons
+    step = visit.begin_identity()
+    # 機構 no longer has the card in operation (it expired): the 住基 PIN cannot identify anyone
+    # with it (要綱 2-8), so staff take the surface check (要領 B) without spending a try.
+    assert visit.reading.snapshot.card_status is not CardAsRead.IN_OPERATION and not step.pin_path_open
+    step.pin_path_closed()
+    # The chip matches the surface and the resident declared, but nobody has looked at the photo.
+    with pytest.raises(IdentityRefused, match="photo confirmation"):
+        step.surface_and_declaration(
+            chip_matches_surface=True, declared=True, expired_card_override=OverrideReason.POOR_IMAGE
+        )  # a reason that is not about the photo
+    decision = step.surface_and_declaration(
+        chip_matches_surface=True, declared=True, expired_card_override=OverrideReason.PHOTO_MATCHES
+    )
+    assert decision.accepted and decision.documents[0].expiry_grace_used
+    assert step.established is not None
+    assert step.established.method is IdentityMethod.SURFACE_AND_DECLARATION
+    assert step.established.overrides == (Override.EXPIRED_CARD,)
+    (override,) = _audit(terminal, "override.expired_card")
+    assert override == {"reason": "photo_matches", "rule": Override.EXPIRED_CARD.rule}
+    visit.read_applicant(Secret.from_ascii(KENHOJO_PIN))
+    visit.choose(Item(Proc.DISCLOSURE))
+    flow = visit.open_flow(disclosure_kind=DisclosureKind.DISCLOSURE)
+    assert flow.file() is Answer.APPROVED
+    (record,) = server.central.applications(kind=Procedure.DISCLOSURE)
+    assert record.card_id == card_id.hex()
+    assert record.identity_method == IdentityMethod.SURFACE_AND_DECLARATION.value
+    # Nothing else is on offer for an expired card: no certificate can outlive it.
+    issuance = visit.preflight.decision(Proc.NEW_ISSUANCE, Certificate.USER_AUTH)
+    assert issuance.availability is not Availability.OFFERED

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 import pytest
 from counter_fixtures import insert, server, terminal  # noqa: F401 (fixtures)
-from flowkit import MUNICIPALITY
+from flowkit import MUNICIPALITY, reader_for
 from kiosk_store_fixtures import db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QImage
@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from appdata.model import IdentityMethod
+from cardemu.personalise import personalise
 from cardemu.residents import ADULT, FACE_AUTH, JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import PhotoIdKind, PinCheck, PinRequestForm
-from kiosk.domain.overrides import OverrideReason
+from kiosk.domain.overrides import Override, OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
 from kiosk.domain.resident import parse_yyyymmdd
@@ -32,6 +33,7 @@ from kiosk.facecheck.policy import FacePolicy
 from kiosk.flows.counter.certificates import Fee
 from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.counter.visit import NotAccepted, Presentation
+from kiosk.flows.ledger import JST
 from kiosk.store.audit import verify_chain
 from kiosk.store.models import AuditRecord, CertificateKind, IssuanceJournal
 from kiosk.store.models import Fee as StoreFee
@@ -55,9 +57,11 @@ class Desk:
     reader: object  # the in-process reader with the resident's software card
 
 
-def _desk(qtbot, terminal, insert, resident: str, *, server=None):  # noqa: F811
+def _desk(qtbot, terminal, insert, resident: str, *, server=None, reader=None):  # noqa: F811
+    """The counter window and the staff's visit panel with `resident`'s card (or `reader`'s)."""
     face_auth = resident == FACE_AUTH
-    reader, _card = insert(resident, register=not face_auth)
+    if reader is None:
+        reader, _card = insert(resident, register=not face_auth)
     if face_auth:  # 機構's record makes it a face-auth card (the card's PIN is locked by design)
         state = reader.card.state
         server.central.register_card(
@@ -684,6 +688,53 @@ def test_fees_per_certificate_on_the_panel(qtbot, desk, sessions) -> None:  # no
     with sessions() as session:
         entry = session.scalars(select(IssuanceJournal)).one()
         assert (entry.cert_kind, entry.fee, entry.fee_yen) == (CertificateKind.AUTH, StoreFee.PAID, 300)
+
+
+def test_a_card_expired_two_months_ago_serves_with_staffs_photo_check(
+    qtbot,
+    terminal,
+    insert,
+    server,
+    sessions,
+    test_pki,
+    tmp_path,  # noqa: F811
+) -> None:
+    """要領 第2-1-(1)-ア-(イ)-A-(A) through the widgets: 機構 no longer has the card in operation, so
+    no PIN is asked; staff read 照合番号B, and the surface check stays closed until they choose the
+    reason that lets the expired card serve (the photo shows the person), recorded as an override."""
+    spec = replace(resident_specs()[ADULT], expiry=datetime.now(JST).date() - timedelta(days=60))
+    path = tmp_path / "expired-recently.json"
+    personalise(spec, test_pki).save(path)
+    reader = reader_for(path, server.central)
+    server.central.register_card(reader.card.state.card_id, MUNICIPALITY, "holder-expired", spec.expiry)
+    desk, translations = _desk(qtbot, terminal, insert, ADULT, reader=reader)
+    try:
+        window, panel = desk.window, desk.panel
+        _start(qtbot, window)
+        with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS):
+            window.menu.button_for(Item(Procedure.DISCLOSURE)).click()
+        assert window.stack.currentWidget() is not window.pin  # no try spent on a PIN that cannot serve
+        assert panel.code_b.isVisibleTo(panel)
+        panel.code_b.read.button.click()
+        _type(panel.code_b.keypad, spec.pin_b)
+        qtbot.waitUntil(lambda: panel.code_b.name_image.has_image, timeout=WAIT_MS)
+        assert panel.code_b.expired_override.isVisibleTo(panel)
+        panel.code_b.chip_matches.setChecked(True)
+        panel.code_b.declared.setChecked(True)
+        assert not panel.code_b.confirm.button.isEnabled()
+        _wait_text(qtbot, panel.code_b.confirm.why, "expired card")
+        panel.code_b.expired_override.choose(OverrideReason.PHOTO_MATCHES)
+        qtbot.waitUntil(panel.code_b.confirm.button.isEnabled, timeout=WAIT_MS)
+        panel.code_b.confirm.button.click()
+        qtbot.waitUntil(lambda: window.visit.identity.established is not None, timeout=WAIT_MS)
+        established = window.visit.identity.established
+        assert established.method is IdentityMethod.SURFACE_AND_DECLARATION
+        assert established.overrides == (Override.EXPIRED_CARD,)
+        assert _actions(sessions, "override.expired_card") == [
+            (OPERATOR, {"reason": "photo_matches", "rule": Override.EXPIRED_CARD.rule})
+        ]
+    finally:
+        translations.uninstall()
 
 
 def test_parse_yen() -> None:
