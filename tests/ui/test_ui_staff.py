@@ -324,13 +324,9 @@ def test_the_overall_limit_ends_a_busy_session(qtbot, panel, clock, directory) -
     assert "at most 12 hours" in widget.notice.text()
 
 
-def test_the_notice_names_this_terminals_idle_limit(
-    qtbot, metrics, staff, directory, clock, tmp_path
-) -> None:
-    """`timeouts.operator_idle_minutes = 10` in the configuration: the sign-out says 10 minutes."""
-    ca, cards = staff
-    limits = SessionLimits(idle=timedelta(minutes=10))
-    gate = OperatorGate(directory, StaffTrust.from_pem_file(ca.cert_path), limits=limits, clock=clock)
+def _signed_in_with_limits(qtbot, gate: OperatorGate, staff, metrics, tmp_path: Path) -> StaffSignIn:
+    """A panel on `gate` (its own limits and clock) with op1 signed in."""
+    _ca, cards = staff
     reader = StaffReader()
     copy = tmp_path / "op1.json"
     shutil.copy2(cards["op1"], copy)
@@ -341,6 +337,20 @@ def test_the_notice_names_this_terminals_idle_limit(
     wait_phase(qtbot, widget, Phase.PIN)
     with qtbot.waitSignal(gate.signed_in, timeout=WAIT):
         type_pin(widget, PIN)
+    return widget
+
+
+def test_the_notice_names_this_terminals_idle_limit(
+    qtbot, metrics, staff, directory, clock, tmp_path
+) -> None:
+    """`timeouts.operator_idle_minutes = 10` in the configuration: the sign-out says 10 minutes."""
+    gate = OperatorGate(
+        directory,
+        StaffTrust.from_pem_file(staff[0].cert_path),
+        limits=SessionLimits(idle=10 * M),
+        clock=clock,
+    )
+    widget = _signed_in_with_limits(qtbot, gate, staff, metrics, tmp_path)
     clock.advance(10 * 60)
     with qtbot.waitSignal(gate.signed_out, timeout=WAIT):
         assert gate.check() is SessionEnd.IDLE
@@ -350,19 +360,9 @@ def test_the_notice_names_this_terminals_idle_limit(
 
 def test_the_timer_signs_out_at_the_idle_limit(qtbot, metrics, staff, directory, tmp_path) -> None:
     """The real clock and a short idle limit: nothing but the gate's own timer ends the session."""
-    ca, cards = staff
     limits = SessionLimits(idle=timedelta(seconds=1))
-    gate = OperatorGate(directory, StaffTrust.from_pem_file(ca.cert_path), limits=limits)
-    reader = StaffReader()
-    copy = tmp_path / "op1.json"
-    shutil.copy2(cards["op1"], copy)
-    reader.put(copy)
-    widget = StaffSignIn(gate, reader.open, metrics)
-    qtbot.addWidget(widget)
-    widget.card_inserted()
-    wait_phase(qtbot, widget, Phase.PIN)
-    with qtbot.waitSignal(gate.signed_in, timeout=WAIT):
-        type_pin(widget, PIN)
+    gate = OperatorGate(directory, StaffTrust.from_pem_file(staff[0].cert_path), limits=limits)
+    widget = _signed_in_with_limits(qtbot, gate, staff, metrics, tmp_path)
     with qtbot.waitSignal(gate.signed_out, timeout=5000) as ended:
         pass
     assert ended.args == ["idle"]

@@ -692,12 +692,12 @@ def test_fees_per_certificate_on_the_panel(qtbot, desk, sessions) -> None:  # no
 
 def test_a_card_expired_two_months_ago_serves_with_staffs_photo_check(
     qtbot,
-    terminal,
-    insert,
-    server,
-    sessions,
+    terminal,  # noqa: F811
+    insert,  # noqa: F811
+    server,  # noqa: F811
+    sessions,  # noqa: F811
     test_pki,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ) -> None:
     """要領 第2-1-(1)-ア-(イ)-A-(A) through the widgets: 機構 no longer has the card in operation, so
     no PIN is asked; staff read 照合番号B, and the surface check stays closed until they choose the
