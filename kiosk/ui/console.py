@@ -120,6 +120,12 @@ KIND_SOURCE = {
     CertificateKind.SIGN: QT_TRANSLATE_NOOP("Console", "Signing certificate"),
     CertificateKind.AUTH: QT_TRANSLATE_NOOP("Console", "User authentication certificate"),
 }
+# The ledger's column heads: the staff side is narrow, and with the full names only one column and
+# no figure fitted beside the row labels. The full names stay in the CSV (kiosk.flows.ledger).
+KIND_SHORT_SOURCE = {
+    CertificateKind.SIGN: QT_TRANSLATE_NOOP("Console", "Signing"),
+    CertificateKind.AUTH: QT_TRANSLATE_NOOP("Console", "User auth."),
+}
 
 STEP_SOURCE = {
     IssuanceStep.REQUESTED: QT_TRANSLATE_NOOP("Console", "Requested"),
@@ -405,6 +411,10 @@ class LedgerView(ConsoleView):
         row.addWidget(self.today)
         row.addStretch(1)
         self.table = _table(len(FIELDS), len(KINDS), metrics, self)
+        # Every row at once: the page scrolls (a QScrollArea on the staff side), not the table, so
+        # the day's figures are never hidden behind a second, inner scroll bar.
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setMinimumHeight(metrics.touch_target * (len(FIELDS) + 1) + 2 * self.table.frameWidth())
         self.anchor = QLabel(self)
         self.anchor.setWordWrap(True)
         self.anchor.setTextFormat(Qt.TextFormat.PlainText)
@@ -500,7 +510,13 @@ class LedgerView(ConsoleView):
         )
 
     def _render(self) -> None:
-        self.table.setHorizontalHeaderLabels([kind_name(kind) for kind in KINDS])
+        self.table.setHorizontalHeaderLabels(
+            [QCoreApplication.translate("Console", KIND_SHORT_SOURCE[kind]) for kind in KINDS]
+        )
+        for column, kind in enumerate(KINDS):  # the full name on a long press / hover
+            head = self.table.horizontalHeaderItem(column)
+            if head is not None:
+                head.setToolTip(kind_name(kind))
         self.table.setVerticalHeaderLabels([field_name(field) for field, _label in FIELDS])
         printout = self.printout
         if printout is None:

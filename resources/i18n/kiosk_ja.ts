@@ -407,6 +407,10 @@
         <translation>機構へ確認を送る</translation>
     </message>
     <message>
+        <source>Signing</source>
+        <translation>署名用</translation>
+    </message>
+    <message>
         <source>Signing certificate</source>
         <translation>署名用電子証明書</translation>
     </message>
@@ -581,6 +585,10 @@
     <message>
         <source>Unchanged for</source>
         <translation>変化のない期間</translation>
+    </message>
+    <message>
+        <source>User auth.</source>
+        <translation>利用者証明用</translation>
     </message>
     <message>
         <source>User authentication certificate</source>

@@ -372,7 +372,9 @@ def test_the_ledger_of_the_jst_day_per_kind_with_its_audit_head(
     with qtbot.waitSignal(ledger_view.runner.succeeded, timeout=WAIT):
         ledger_view.show()  # opening the view reads the day shown: today in JST
     assert ledger_view.selected_day == DAY
-    assert _headers(ledger_view.table, "h") == ["Signing certificate", "User authentication certificate"]
+    assert _headers(ledger_view.table, "h") == ["Signing", "User auth."]
+    tips = [ledger_view.table.horizontalHeaderItem(c).toolTip() for c in range(2)]
+    assert tips == ["Signing certificate", "User authentication certificate"]
     assert _headers(ledger_view.table, "v")[:3] == [
         "Requests made",
         "Requests answered by 機構 (イ)",
@@ -494,7 +496,9 @@ def test_the_ledger_in_japanese_uses_the_offices_labels(
     translations.switch(Language.JA)  # widgets get the LanguageChange event from the event loop
     qtbot.waitUntil(lambda: _headers(ledger_view.table, "v")[0] == FIELDS[0][1])
     assert _headers(ledger_view.table, "v") == [label for _field, label in FIELDS]
-    assert _headers(ledger_view.table, "h") == [KIND_NAMES[kind] for kind in KINDS]
+    assert _headers(ledger_view.table, "h") == ["署名用", "利用者証明用"]
+    tips = [ledger_view.table.horizontalHeaderItem(c).toolTip() for c in range(2)]
+    assert tips == [KIND_NAMES[kind] for kind in KINDS]  # the office's names in full
     assert ledger_view.export.text() != "Export CSV…"
     translations.switch(Language.EN)
     qtbot.waitUntil(lambda: _headers(ledger_view.table, "v")[0] == "Requests made")
