@@ -382,7 +382,7 @@ class StaffSignIn(QWidget):
     ) -> None:
         super().__init__(parent)
         self.gate, self._open_card, self.metrics = gate, open_card, metrics
-        self._rng = rng
+        self.rng = rng  # the keypad's shuffle (None: the system's); tests and screenshots seed it
         self.runner = TaskRunner(parent=self)  # the staff reader's own: a resident's visit runs beside
         self.runner.failed.connect(self._on_failure)
         self.runner.succeeded.connect(self._on_success)
@@ -590,7 +590,7 @@ class StaffSignIn(QWidget):
             self.keypad.discard()  # wipes what was typed
             self.keypad = None
         if phase in (Phase.PIN, Phase.REAUTH_PIN):
-            keypad = PinKeypad(PinKind.AUTH, self.metrics, use=PinUse.CURRENT, rng=self._rng, parent=self)
+            keypad = PinKeypad(PinKind.AUTH, self.metrics, use=PinUse.CURRENT, rng=self.rng, parent=self)
             keypad.prompt.hide()  # it would name the resident's PIN; the status line says "staff card's PIN"
             if tries is not None and tries.tries_left is not None and tries.tries_left < AUTH_PIN_TRIES:
                 keypad.set_counter(tries)  # a full counter says nothing; a spent try is shown

@@ -588,7 +588,7 @@
     </message>
     <message>
         <source>User auth.</source>
-        <translation>利用者証明用</translation>
+        <translation>利用者証明</translation>
     </message>
     <message>
         <source>User authentication certificate</source>

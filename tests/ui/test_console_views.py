@@ -496,7 +496,7 @@ def test_the_ledger_in_japanese_uses_the_offices_labels(
     translations.switch(Language.JA)  # widgets get the LanguageChange event from the event loop
     qtbot.waitUntil(lambda: _headers(ledger_view.table, "v")[0] == FIELDS[0][1])
     assert _headers(ledger_view.table, "v") == [label for _field, label in FIELDS]
-    assert _headers(ledger_view.table, "h") == ["署名用", "利用者証明用"]
+    assert _headers(ledger_view.table, "h") == ["署名用", "利用者証明"]
     tips = [ledger_view.table.horizontalHeaderItem(c).toolTip() for c in range(2)]
     assert tips == [KIND_NAMES[kind] for kind in KINDS]  # the office's names in full
     assert ledger_view.export.text() != "Export CSV…"
