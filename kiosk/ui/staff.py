@@ -131,8 +131,12 @@ SESSION_END_SOURCE = {
     ),
     SessionEnd.CLOCK: QT_TRANSLATE_NOOP("Staff", "Signed out: the terminal's clock went back."),
 }
+TRIES_LEFT_SOURCE = (  # %1: why the PIN was refused
+    QT_TRANSLATE_NOOP("Staff", "%1 1 try left before the staff card locks."),
+    QT_TRANSLATE_NOOP("Staff", "%1 %2 tries left before the staff card locks."),
+)
 # The two limits with this terminal's numbers (SessionLimits, from the configuration). Whole
-# sentences per count, as for the tries: "1 minute" and "5 minutes" are different words.
+# sentences per count, as for the tries (`_counted`).
 IDLE_MINUTES_SOURCE = (
     QT_TRANSLATE_NOOP("Staff", "Signed out after 1 minute without activity."),
     QT_TRANSLATE_NOOP("Staff", "Signed out after %1 minutes without activity."),
@@ -147,21 +151,17 @@ def failure_text(error: OperatorAuthError) -> str:
     """What the staff panel says about a refused staff card, in the current language."""
     text = QCoreApplication.translate("Staff", LOGIN_FAILURE_SOURCE[error.reason])
     if isinstance(error, WrongOperatorPin):
-        # Whole sentences per count: "1 try" and "2 tries" are different words, not a plural form.
-        if error.tries_left == 1:
-            return arg(
-                QCoreApplication.translate("Staff", "%1 1 try left before the staff card locks."), text
-            )
-        more = QCoreApplication.translate("Staff", "%1 %2 tries left before the staff card locks.")
-        return arg(more, text, str(error.tries_left))
+        return _counted(TRIES_LEFT_SOURCE, error.tries_left, text)
     return text
 
 
-def _counted(sources: tuple[str, str], count: int) -> str:
+def _counted(sources: tuple[str, str], count: int, *before: str) -> str:
+    """The sentence for 1 or for `count` (whole sentences per count, not a plural form: "1 try"
+    and "2 tries" are different words), filled with `before` and then the count."""
     one, many = sources
     if count == 1:
-        return QCoreApplication.translate("Staff", one)
-    return arg(QCoreApplication.translate("Staff", many), str(count))
+        return arg(QCoreApplication.translate("Staff", one), *before)
+    return arg(QCoreApplication.translate("Staff", many), *before, str(count))
 
 
 def session_end_text(end: SessionEnd, limits: SessionLimits | None = None) -> str:
