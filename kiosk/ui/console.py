@@ -413,6 +413,9 @@ class LedgerView(ConsoleView):
         # Every row at once: the page scrolls (a QScrollArea on the staff side), not the table, so
         # the day's figures are never hidden behind a second, inner scroll bar.
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Both kinds share the width beside the row labels: a figure is never off to the right.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setMinimumHeight(metrics.touch_target * (len(FIELDS) + 1) + 2 * self.table.frameWidth())
         self.anchor = QLabel(self)
         self.anchor.setWordWrap(True)
