@@ -91,7 +91,9 @@ from PySide6.QtWidgets import (
 from appdata.model import IdentityMethod
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.identity import (
+    SMARTPHONE_KINDS,
     IdentityDecision,
+    MovingNotice,
     OtherIdKind,
     PhotoIdKind,
     PinCheck,
@@ -99,6 +101,8 @@ from kiosk.domain.identity import (
     PresentedDocument,
     Purpose,
     Refusal,
+    SmartphoneDisplay,
+    inquiry_answer_waived,
 )
 from kiosk.domain.overrides import Override, OverrideReason, reasons_for
 from kiosk.domain.pin_rules import PinKind
@@ -759,6 +763,16 @@ class DocumentsBox(QGroupBox):
         self.issued_caption = QLabel(self)
         self.issued_on = date_edit(self)
         self.valid_caption = QLabel(self)
+        # 要綱 2-6 なお書: a student ID, a company ID or a bankbook may be shown as an app's screen
+        # (映像面); offered for those kinds only, with the two things staff must have seen.
+        self.smartphone = check_choice(self)
+        self.smartphone_checks = QFrame(self)
+        self.operated = check_choice(self.smartphone_checks)
+        self.impractical = check_choice(self.smartphone_checks)
+        phone_layout = QVBoxLayout(self.smartphone_checks)
+        phone_layout.setContentsMargins(0, 0, 0, 0)
+        phone_layout.addWidget(self.operated)
+        phone_layout.addWidget(self.impractical)
         self.add = QPushButton(self)
         self.list = QListWidget(self)
         self.list.setWordWrap(True)
@@ -767,15 +781,7 @@ class DocumentsBox(QGroupBox):
         self.remove = QPushButton(self)
         self.inquiry_answer = check_choice(self)
         self.proxy = QFrame(self)  # shown when a proxy was applied as the presenter
-        self.letter_of_attorney = check_choice(self.proxy)
-        self.pin_form_caption = QLabel(self.proxy)
-        self.pin_form = narrow(QComboBox(self.proxy))
-        for form in PinRequestForm:
-            self.pin_form.addItem("", form)
-        proxy_layout = QFormLayout(self.proxy)
-        proxy_layout.setContentsMargins(0, 0, 0, 0)
-        proxy_layout.addRow(self.letter_of_attorney)
-        proxy_layout.addRow(self.pin_form_caption, self.pin_form)
+        self._build_proxy_papers()
         self.reason = ReasonPicker(Override.MANUAL_DOCUMENTS, self)
         self.confirm = ActionButton(self)
         self.status = Told(self)
@@ -787,6 +793,8 @@ class DocumentsBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.kind)
         layout.addLayout(dates)
+        layout.addWidget(self.smartphone)
+        layout.addWidget(self.smartphone_checks)
         layout.addWidget(self.add)
         layout.addWidget(self.list)
         layout.addWidget(self.remove)
@@ -794,7 +802,35 @@ class DocumentsBox(QGroupBox):
             layout.addWidget(widget)
         self.no_validity.toggled.connect(lambda on: self.valid_until.setEnabled(not on))
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.smartphone.toggled.connect(self._kind_changed)
         self._kind_changed()
+
+    def _build_proxy_papers(self) -> None:
+        """The proxy's papers besides their photo ID (要綱 2-12(2)(4), 2-13)."""
+        self.letter_of_attorney = check_choice(self.proxy)
+        self.pin_form_caption = QLabel(self.proxy)
+        self.pin_form = narrow(QComboBox(self.proxy))
+        for form in PinRequestForm:
+            self.pin_form.addItem("", form)
+        # 要綱 2-13: a proxy of the applicant's household, within a month of a moving notification
+        # (転入届・転居届等), needs no inquiry answer. The date decides; `waiver` says what it means.
+        self.same_household = check_choice(self.proxy)
+        self.moving_notice = check_choice(self.proxy)
+        self.notified_caption = QLabel(self.proxy)
+        self.notified_on = date_edit(self.proxy)
+        self.waiver = QLabel(self.proxy)
+        self.waiver.setWordWrap(True)
+        layout = QFormLayout(self.proxy)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addRow(self.letter_of_attorney)
+        layout.addRow(self.pin_form_caption, self.pin_form)
+        layout.addRow(self.same_household)
+        layout.addRow(self.moving_notice)
+        layout.addRow(self.notified_caption, self.notified_on)
+        layout.addRow(self.waiver)
+        for widget in (self.notified_caption, self.notified_on):
+            widget.setEnabled(False)
+            self.moving_notice.toggled.connect(widget.setEnabled)
 
     def chosen_kind(self) -> DocumentKind | None:
         data = self.kind.currentData()
@@ -806,15 +842,42 @@ class DocumentsBox(QGroupBox):
     def presented(self) -> list[PresentedDocument]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
+    def shown_on_smartphone(self) -> SmartphoneDisplay | None:
+        """How the chosen document is shown: None on paper or plastic (or a kind that may not be
+        shown on a phone, for which the choice is not offered)."""
+        if self.chosen_kind() not in SMARTPHONE_KINDS or not self.smartphone.isChecked():
+            return None
+        return SmartphoneDisplay(
+            operation_checked=self.operated.isChecked(),
+            physical_document_impractical=self.impractical.isChecked(),
+        )
+
+    def notice(self) -> MovingNotice | None:
+        """The applicant's moving notification as staff recorded it (要綱 2-13), if any."""
+        if not self.moving_notice.isChecked():
+            return None
+        return MovingNotice(
+            notified_on=self.notified_on.date().toPython(), same_household=self.same_household.isChecked()
+        )
+
+    def clear_smartphone(self) -> None:
+        for choice in (self.smartphone, self.operated, self.impractical):
+            choice.setChecked(False)
+
     def reset(self, today: date) -> None:
         self.list.clear()  # the documents' dates go with the visit
         self.kind.setCurrentIndex(0)
         for edit in (self.valid_until, self.issued_on):
             edit.setDate(today)
         self.no_validity.setChecked(False)
+        self.clear_smartphone()
         self.inquiry_answer.setChecked(False)
         self.letter_of_attorney.setChecked(False)
         self.pin_form.setCurrentIndex(index_of(self.pin_form, PinRequestForm.NOT_PRESENTED))
+        self.same_household.setChecked(False)
+        self.moving_notice.setChecked(False)
+        self.notified_on.setDate(today)
+        self.notified_on.setMaximumDate(today)  # a notification is not filed in the future
         self.reason.reset()
         self.status.clear()
 
@@ -823,6 +886,9 @@ class DocumentsBox(QGroupBox):
         needs = kind in ISSUE_DATE_KINDS
         self.issued_on.setEnabled(needs)
         self.issued_caption.setEnabled(needs)
+        phone = kind in SMARTPHONE_KINDS
+        self.smartphone.setVisible(phone)
+        self.smartphone_checks.setVisible(phone and self.smartphone.isChecked())
 
     def retranslate(self) -> None:
         self.setTitle(QCoreApplication.translate("VisitPanel", "Documents by hand"))
@@ -833,6 +899,17 @@ class DocumentsBox(QGroupBox):
             QCoreApplication.translate("VisitPanel", "The document has no validity period")
         )
         self.issued_caption.setText(QCoreApplication.translate("VisitPanel", "Issued on"))
+        self.smartphone.setText(
+            QCoreApplication.translate("VisitPanel", "Shown as an app's screen on a smartphone (映像面)")
+        )
+        self.operated.setText(
+            QCoreApplication.translate(
+                "VisitPanel", "The person operated the app in front of staff (映像面の操作を求める措置)"
+            )
+        )
+        self.impractical.setText(
+            QCoreApplication.translate("VisitPanel", "The physical document could not reasonably be shown")
+        )
         self.add.setText(QCoreApplication.translate("VisitPanel", "Add the document"))
         self.remove.setText(QCoreApplication.translate("VisitPanel", "Remove the selected document"))
         self.inquiry_answer.setText(
@@ -848,6 +925,18 @@ class DocumentsBox(QGroupBox):
         )
         for i in range(self.pin_form.count()):
             self.pin_form.setItemText(i, pin_form_text(self.pin_form.itemData(i)))
+        self.same_household.setText(
+            QCoreApplication.translate(
+                "VisitPanel", "The proxy lives in the applicant's household (同一世帯)"
+            )
+        )
+        self.moving_notice.setText(
+            QCoreApplication.translate(
+                "VisitPanel",
+                "A moving-in or moving notification (転入届・転居届等) for the applicant was filed",
+            )
+        )
+        self.notified_caption.setText(QCoreApplication.translate("VisitPanel", "Filed on"))
         self.reason.retranslate()
         self.confirm.button.setText(QCoreApplication.translate("VisitPanel", "Record the documents"))
         for i in range(self.list.count()):
@@ -1060,6 +1149,43 @@ class RefuseBox(QGroupBox):
         self.end.button.setText(QCoreApplication.translate("VisitPanel", "Cannot accept: end the visit"))
 
 
+def _proxy_purpose(visit: Visit) -> Purpose:
+    """要綱 3-6: a proxy's revocation or key-compromise report asks less than an issuance."""
+    revoking = visit.item is not None and visit.item.procedure in (
+        Procedure.REVOCATION,
+        Procedure.KEY_COMPROMISE,
+    )
+    return Purpose.REVOKE if revoking else Purpose.ISSUE
+
+
+def _waiver_text(visit: Visit, notice: MovingNotice | None) -> str:
+    """What a recorded moving notification means for the inquiry answer (要綱 2-13), before staff
+    record the documents: the same rule the identity step applies."""
+    if notice is None:
+        return ""
+    purpose = _proxy_purpose(visit)
+    if inquiry_answer_waived(notice, today=visit.today, purpose=purpose):
+        return QCoreApplication.translate(
+            "VisitPanel",
+            "The inquiry answer is not needed: a proxy of the household within a month of the "
+            "notification (要綱 2-13).",
+        )
+    if purpose is Purpose.REVOKE:
+        return QCoreApplication.translate(
+            "VisitPanel", "A revocation still needs the inquiry answer (要綱 3-6 does not apply 2-13)."
+        )
+    if not notice.same_household:
+        return QCoreApplication.translate(
+            "VisitPanel",
+            "The notification waives the inquiry answer only for a proxy of the applicant's "
+            "household (要綱 2-13).",
+        )
+    return QCoreApplication.translate(
+        "VisitPanel",
+        "The notification was filed more than a month ago: the inquiry answer is needed (要綱 2-13).",
+    )
+
+
 def document_text(doc: PresentedDocument) -> str:
     if doc.valid_until is None:
         text = arg(QCoreApplication.translate("VisitPanel", "%1, no validity period"), kind_text(doc.kind))
@@ -1073,6 +1199,8 @@ def document_text(doc: PresentedDocument) -> str:
         text = arg(
             QCoreApplication.translate("VisitPanel", "%1, issued on %2"), text, doc.issued_on.isoformat()
         )
+    if doc.smartphone is not None:
+        text = arg(QCoreApplication.translate("VisitPanel", "%1, on a smartphone screen"), text)
     return text
 
 
@@ -1193,6 +1321,9 @@ class VisitPanel(QWidget):
         self.refusal.end.button.clicked.connect(self._refuse)
         self.documents.list.itemSelectionChanged.connect(self._update)
         self.documents.kind.currentIndexChanged.connect(lambda _i: self._update())
+        for choice in (self.documents.same_household, self.documents.moving_notice):
+            choice.toggled.connect(lambda _on: self._update())
+        self.documents.notified_on.dateChanged.connect(lambda _d: self._update())
         self.visual.group.buttonToggled.connect(lambda *_a: self._update())
         self.presentation.apply.button.clicked.connect(self._apply_presentation)
         self.code_b.read.button.clicked.connect(self._open_code_b)
@@ -1517,6 +1648,7 @@ class VisitPanel(QWidget):
                 kind,
                 valid_until=None if box.no_validity.isChecked() else box.valid_until.date().toPython(),
                 issued_on=box.issued_on.date().toPython() if kind in ISSUE_DATE_KINDS else None,
+                smartphone=box.shown_on_smartphone(),
             )
         except ValueError:  # the domain refuses the combination; nothing is added
             _log.info("visit panel: document not added")
@@ -1524,6 +1656,7 @@ class VisitPanel(QWidget):
         item = QListWidgetItem(document_text(doc))
         item.setData(Qt.ItemDataRole.UserRole, doc)
         box.list.addItem(item)
+        box.clear_smartphone()  # the next document is on paper unless staff say otherwise
         box.kind.setCurrentIndex(0)
         self._update()
 
@@ -1540,20 +1673,15 @@ class VisitPanel(QWidget):
             return
         presented = box.presented()
         if visit.presentation.presenter is Presenter.PROXY:
-            purpose = (
-                Purpose.REVOKE
-                if visit.item is not None
-                and visit.item.procedure in (Procedure.REVOCATION, Procedure.KEY_COMPROMISE)
-                else Purpose.ISSUE
-            )
             call: Callable[[], object] = functools.partial(
                 identity.proxy,
                 presented,
                 letter_of_attorney=box.letter_of_attorney.isChecked(),
                 inquiry_answer=box.inquiry_answer.isChecked(),
                 pin_request_form=box.pin_form.currentData(),
-                purpose=purpose,
+                purpose=_proxy_purpose(visit),
                 reason=reason,
+                moving_notice=box.notice(),
             )
         else:
             call = functools.partial(
@@ -1970,6 +2098,9 @@ class VisitPanel(QWidget):
         visit = self._visit
         proxy = visit is not None and visit.presentation.presenter is Presenter.PROXY
         box.proxy.setVisible(proxy)
+        waiver = _waiver_text(visit, box.notice()) if proxy and visit is not None else ""
+        box.waiver.setText(waiver)
+        box.waiver.setVisible(bool(waiver))
         box.add.setEnabled(box.chosen_kind() is not None)
         box.remove.setEnabled(bool(box.list.selectedItems()))
         if block:

@@ -2109,6 +2109,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>%1、有効期間なし</translation>
     </message>
     <message>
+        <source>%1, on a smartphone screen</source>
+        <translation>%1、スマートフォンの映像面で提示</translation>
+    </message>
+    <message>
         <source>%1, valid until %2</source>
         <translation>%1、有効期限 %2</translation>
     </message>
@@ -2137,6 +2141,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>法定代理人（本人不在）</translation>
     </message>
     <message>
+        <source>A moving-in or moving notification (転入届・転居届等) for the applicant was filed</source>
+        <translation>申請者の転入届・転居届等の届出あり</translation>
+    </message>
+    <message>
         <source>A proxy (任意代理人) is applying: check the proxy&apos;s documents. The holder&apos;s PIN is not asked.</source>
         <translation>任意代理人による申請です。代理人の書類を確認してください。本人の暗証番号は入力させません。</translation>
     </message>
@@ -2147,6 +2155,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
     <message>
         <source>A proxy with a letter of attorney (任意代理人)</source>
         <translation>委任状を持つ任意代理人</translation>
+    </message>
+    <message>
+        <source>A revocation still needs the inquiry answer (要綱 3-6 does not apply 2-13).</source>
+        <translation>失効申請では照会回答書が必要です（要綱3-6は2-13を準用しません）。</translation>
     </message>
     <message>
         <source>Add the document</source>
@@ -2243,6 +2255,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
     <message>
         <source>Fees (交付記録簿)</source>
         <translation>手数料（交付記録簿）</translation>
+    </message>
+    <message>
+        <source>Filed on</source>
+        <translation>届出日</translation>
     </message>
     <message>
         <source>Free (無償)</source>
@@ -2417,6 +2433,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>本人かどうかと、その判断の理由を選んでください。</translation>
     </message>
     <message>
+        <source>Shown as an app&apos;s screen on a smartphone (映像面)</source>
+        <translation>スマートフォンのアプリの映像面で提示</translation>
+    </message>
+    <message>
         <source>Sign in at the staff console: every override is recorded under its operator.</source>
         <translation>職員用画面でサインインしてください。職員の判断による受付は、操作者ごとに記録されます。</translation>
     </message>
@@ -2517,6 +2537,18 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>照会回答書の提出あり</translation>
     </message>
     <message>
+        <source>The inquiry answer is not needed: a proxy of the household within a month of the notification (要綱 2-13).</source>
+        <translation>照会回答書は不要です：届出から１か月以内の同一世帯の代理人（要綱2-13）。</translation>
+    </message>
+    <message>
+        <source>The notification waives the inquiry answer only for a proxy of the applicant&apos;s household (要綱 2-13).</source>
+        <translation>届出により照会回答書が不要となるのは、申請者と同一世帯の代理人に限ります（要綱2-13）。</translation>
+    </message>
+    <message>
+        <source>The notification was filed more than a month ago: the inquiry answer is needed (要綱 2-13).</source>
+        <translation>届出から１か月を過ぎています：照会回答書が必要です（要綱2-13）。</translation>
+    </message>
+    <message>
         <source>The person cannot follow the head-turn prompt</source>
         <translation>本人が顔の向きの指示に従えない</translation>
     </message>
@@ -2525,8 +2557,16 @@ You need your card, the other PIN (the one you still know) and your face in fron
         <translation>カードの写真の本人ではない（規則 64条の5）</translation>
     </message>
     <message>
+        <source>The person operated the app in front of staff (映像面の操作を求める措置)</source>
+        <translation>職員の前で本人がアプリを操作した（映像面の操作を求める措置）</translation>
+    </message>
+    <message>
         <source>The person&apos;s appearance changed since the card photo</source>
         <translation>カードの写真から容姿が変わっている</translation>
+    </message>
+    <message>
+        <source>The physical document could not reasonably be shown</source>
+        <translation>書類そのものの提示が困難</translation>
     </message>
     <message>
         <source>The procedure has ended: the resident&apos;s screen shows its result.</source>
@@ -2539,6 +2579,10 @@ You need your card, the other PIN (the one you still know) and your face in fron
     <message>
         <source>The procedure has started: who is applying can no longer change.</source>
         <translation>手続が始まったため、申請者の区分は変更できません。</translation>
+    </message>
+    <message>
+        <source>The proxy lives in the applicant&apos;s household (同一世帯)</source>
+        <translation>代理人は申請者と同一世帯</translation>
     </message>
     <message>
         <source>The relationship is proven (family register, guardianship registry or letter of attorney)</source>

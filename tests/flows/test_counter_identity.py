@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from cardemu.residents import JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
 from kiosk.domain.eligibility import Reason as EligibilityReason
 from kiosk.domain.identity import (
+    MovingNotice,
     OtherIdKind,
     PhotoIdKind,
     PinCheck,
@@ -22,6 +23,7 @@ from kiosk.domain.identity import (
     PresentedDocument,
     Purpose,
     Refusal,
+    SmartphoneDisplay,
 )
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind
@@ -211,6 +213,76 @@ def test_proxy_documents(terminal, insert) -> None:
         reason=OverrideReason.DOCUMENTS_SEEN,
     )
     assert sealed.accepted and step.established.method is IdentityMethod.PHOTO_ID
+
+
+def test_documents_shown_on_a_smartphone(terminal, insert) -> None:
+    """要綱 2-6 なお書, 要領 (E) なお書: a student ID shown as an app's screen counts only after staff
+    had the person operate the app; the record says which document was shown that way."""
+    visit = _visit(terminal, insert)
+    step = visit.begin_identity()
+    until = date(visit.today.year + 1, 3, 31)
+    health = PresentedDocument(OtherIdKind.HEALTH_INSURANCE_CARD, valid_until=until)
+
+    def student_id(*, operated: bool) -> PresentedDocument:
+        return PresentedDocument(
+            OtherIdKind.STUDENT_ID, valid_until=until, smartphone=SmartphoneDisplay(operated, True)
+        )
+
+    unchecked = step.documents(
+        [student_id(operated=False), health], inquiry_answer=True, reason=OverrideReason.DOCUMENTS_SEEN
+    )
+    assert unchecked.reasons == (Refusal.TOO_FEW_DOCUMENTS, Refusal.SMARTPHONE_OPERATION_NOT_CHECKED)
+    assert step.established is None
+    decision = step.documents(
+        [student_id(operated=True), health], inquiry_answer=True, reason=OverrideReason.DOCUMENTS_SEEN
+    )
+    assert decision.accepted and step.established.method is IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY
+    assert set(step.established.documents) == {"STUDENT_ID", "HEALTH_INSURANCE_CARD"}
+    recorded = [(d["accepted"], d["smartphone"]) for _a, d in _details(terminal, "override.manual_documents")]
+    assert recorded == [(False, None), (True, "STUDENT_ID")]
+    passport_on_phone = PresentedDocument(
+        PhotoIdKind.PASSPORT, valid_until=until, smartphone=SmartphoneDisplay(True, True)
+    )
+    refused = step.documents([passport_on_phone], inquiry_answer=False, reason=OverrideReason.DOCUMENTS_SEEN)
+    assert Refusal.SMARTPHONE_NOT_ACCEPTED_FOR_KIND in refused.reasons
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "same_household", "purpose", "waived"),
+    [
+        (0, True, Purpose.ISSUE, True),  # filed today
+        (20, True, Purpose.ISSUE, True),  # within the month of 要綱 2-13
+        (40, True, Purpose.ISSUE, False),  # the month is over
+        (20, False, Purpose.ISSUE, False),  # not of the applicant's household
+        (20, True, Purpose.REVOKE, False),  # 要綱 3-6 applies 2-12, not 2-13
+    ],
+)
+def test_a_household_proxy_after_a_moving_notice_needs_no_inquiry_answer(
+    terminal, insert, days_ago: int, same_household: bool, purpose: Purpose, waived: bool
+) -> None:
+    """要綱 2-13: the inquiry answer is waived for a proxy of the applicant's household applying within
+    a month of the moving notification; the record says it was waived, not when the person moved."""
+    visit = _visit(terminal, insert)
+    visit.present(Presentation(Presenter.PROXY, papers=OverrideReason.RELATIONSHIP_PROVEN))
+    step = visit.begin_identity()
+    step.by_proxy()
+    notice = MovingNotice(notified_on=visit.today - timedelta(days=days_ago), same_household=same_household)
+    decision = step.proxy(
+        [PresentedDocument(PhotoIdKind.PASSPORT, valid_until=date(visit.today.year + 2, 1, 1))],
+        letter_of_attorney=True,
+        inquiry_answer=False,
+        pin_request_form=PinRequestForm.SEALED,
+        purpose=purpose,
+        reason=OverrideReason.DOCUMENTS_SEEN,
+        moving_notice=notice,
+    )
+    assert decision.accepted is waived
+    assert (Refusal.INQUIRY_ANSWER_MISSING in decision.reasons) is not waived
+    [(actor, details)] = _details(terminal, "override.proxy_documents")
+    assert actor == OPERATOR and details["accepted"] is waived
+    assert details["inquiry_answer_waived"] is waived
+    assert details["rule"] == ("要綱 2-12, 2-13" if waived else "要綱 2-12")
+    assert notice.notified_on.isoformat() not in json.dumps(details)
 
 
 def _identified(visit: Visit) -> None:

@@ -22,7 +22,7 @@ from appdata.model import IdentityMethod
 from cardemu.personalise import personalise
 from cardemu.residents import ADULT, FACE_AUTH, JUKI_PIN, KENHOJO_PIN, resident_specs
 from kiosk.domain.eligibility import Certificate, Presenter
-from kiosk.domain.identity import PhotoIdKind, PinCheck, PinRequestForm
+from kiosk.domain.identity import OtherIdKind, PhotoIdKind, PinCheck, PinRequestForm
 from kiosk.domain.overrides import Override, OverrideReason
 from kiosk.domain.pin_rules import PinKind
 from kiosk.domain.procedures import Item, Procedure
@@ -260,6 +260,53 @@ def test_documents_by_hand_when_the_resident_does_not_know_the_pin(qtbot, desk, 
     assert docs.list.count() == 0  # the documents and their dates go with the visit
 
 
+def test_a_student_id_shown_on_a_smartphone(qtbot, desk, sessions) -> None:  # noqa: F811
+    """要綱 2-6 なお書 / 要領 (E): the smartphone choice is offered for a student ID, a company ID or a
+    bankbook only, and the screen counts once staff had the person operate the app."""
+    window, panel = desk.window, desk.panel
+    _start(qtbot, window)
+    _choose(qtbot, window)
+    with qtbot.waitSignal(window.identity_needed, timeout=5000):
+        window.pin.alternative.click()
+    docs = panel.documents
+    today = window.visit.today
+    docs.choose_kind(PhotoIdKind.PASSPORT)
+    assert not docs.smartphone.isVisibleTo(panel)  # a passport is never shown on a phone
+    docs.choose_kind(OtherIdKind.STUDENT_ID)
+    assert docs.smartphone.isVisibleTo(panel) and not docs.operated.isVisibleTo(panel)
+    docs.smartphone.setChecked(True)
+    assert docs.operated.isVisibleTo(panel) and docs.impractical.isVisibleTo(panel)
+    docs.impractical.setChecked(True)  # but the app was not operated in front of staff
+    docs.valid_until.setDate(QDate(today.year + 1, 3, 31))
+    docs.add.click()
+    assert "on a smartphone screen" in docs.list.item(0).text()
+    assert not docs.smartphone.isChecked()  # the next document is on paper unless said otherwise
+    docs.choose_kind(OtherIdKind.HEALTH_INSURANCE_CARD)
+    assert not docs.smartphone.isVisibleTo(panel)
+    docs.add.click()
+    assert "smartphone" not in docs.list.item(1).text()
+    docs.inquiry_answer.setChecked(True)
+    docs.reason.choose(OverrideReason.DOCUMENTS_SEEN)
+    docs.confirm.button.click()
+    _wait_text(qtbot, docs.status, "operate the app")
+    assert window.visit.identity.established is None
+
+    docs.list.setCurrentRow(0)
+    docs.remove.click()
+    docs.choose_kind(OtherIdKind.STUDENT_ID)
+    docs.smartphone.setChecked(True)
+    docs.operated.setChecked(True)
+    docs.impractical.setChecked(True)
+    docs.valid_until.setDate(QDate(today.year + 1, 3, 31))
+    docs.add.click()
+    docs.confirm.button.click()
+    _next_pin(qtbot, window, PinKind.KENHOJO)
+    established = window.visit.identity.established
+    assert established is not None and established.method is IdentityMethod.TWO_DOCUMENTS_AND_INQUIRY
+    manual = _actions(sessions, "override.manual_documents")
+    assert [(d["accepted"], d["smartphone"]) for _a, d in manual] == [(False, None), (True, "STUDENT_ID")]
+
+
 def test_who_is_applying_is_applied_and_recorded(qtbot, desk, sessions) -> None:  # noqa: F811
     window, panel = desk.window, desk.panel
     box = panel.presentation
@@ -362,6 +409,57 @@ def test_a_proxy_brings_the_sealed_pin_form(qtbot, desk, sessions) -> None:  # n
     proxy = _actions(sessions, "override.proxy_documents")
     assert [(a, d["accepted"]) for a, d in proxy] == [(OPERATOR, False), (OPERATOR, True)]
     assert _actions(sessions, "override.manual_documents") == []
+
+
+def test_a_household_proxy_after_a_moving_notice_brings_no_inquiry_answer(qtbot, desk, sessions) -> None:  # noqa: F811
+    """要綱 2-13: the panel says, as staff enter the notification, whether it waives the inquiry
+    answer; the identity step applies the same rule and records that it was waived."""
+    window, panel = desk.window, desk.panel
+    _start(qtbot, window)
+    _apply_presenter(qtbot, panel, Presenter.PROXY)
+    with qtbot.waitSignal(window.identity_needed, timeout=WAIT_MS):
+        window.menu.button_for(NEW_AUTH).click()
+    docs = panel.documents
+    today = window.visit.today
+    assert not docs.waiver.isVisibleTo(panel) and not docs.notified_on.isEnabled()
+    docs.choose_kind(PhotoIdKind.PASSPORT)
+    docs.valid_until.setDate(QDate(today.year + 3, 1, 31))
+    docs.add.click()
+    docs.letter_of_attorney.setChecked(True)
+    docs.pin_form.setCurrentIndex(visit_panel.index_of(docs.pin_form, PinRequestForm.SEALED))
+    docs.reason.choose(OverrideReason.DOCUMENTS_SEEN)
+    docs.moving_notice.setChecked(True)
+    assert docs.notified_on.isEnabled()
+    _wait_text(qtbot, docs.waiver, "only for a proxy of the applicant's household")
+    docs.same_household.setChecked(True)
+    _wait_text(qtbot, docs.waiver, "not needed")
+    long_ago = today - timedelta(days=45)
+    docs.notified_on.setDate(QDate(long_ago.year, long_ago.month, long_ago.day))
+    _wait_text(qtbot, docs.waiver, "more than a month ago")
+
+    code_b = panel.code_b  # the application's 基本4情報 come from 照合番号B (a proxy knows no PIN)
+    code_b.read.button.click()
+    _type(code_b.keypad, resident_specs()[ADULT].pin_b)
+    qtbot.waitUntil(lambda: code_b.name_image.has_image, timeout=WAIT_MS)
+    docs.confirm.button.click()
+    _wait_text(qtbot, docs.status, "inquiry answer")
+    assert window.visit.identity.established is None
+
+    recent = today - timedelta(days=10)
+    docs.notified_on.setDate(QDate(recent.year, recent.month, recent.day))
+    _wait_text(qtbot, docs.waiver, "not needed")
+    docs.confirm.button.click()
+    _next_pin(qtbot, window, PinKind.AUTH)  # staff key the PIN from the sealed form
+    assert window.visit.identity.established.documents == ("PASSPORT",)
+    proxy = _actions(sessions, "override.proxy_documents")
+    assert [(d["accepted"], d["inquiry_answer_waived"], d["rule"]) for _a, d in proxy] == [
+        (False, False, "要綱 2-12"),
+        (True, True, "要綱 2-12, 2-13"),
+    ]
+
+    with qtbot.waitSignal(window.visit_ended, timeout=5000):
+        window.card_removed()
+    assert not docs.moving_notice.isChecked() and not docs.same_household.isChecked()
 
 
 def test_overrides_are_closed_without_a_fresh_staff_card_check(qtbot, desk, sessions) -> None:  # noqa: F811

@@ -30,6 +30,7 @@ from kiosk.domain.identity import (
     CardCheck,
     IdentityDecision,
     IdentityPath,
+    MovingNotice,
     PhotoIdKind,
     PinCheck,
     PinRequestForm,
@@ -267,9 +268,12 @@ class IdentityStep:
         pin_request_form: PinRequestForm,
         purpose: Purpose,
         reason: OverrideReason,
+        moving_notice: MovingNotice | None = None,
     ) -> IdentityDecision:
         """要綱 2-12 (3-6 for revocation): a 任意代理人's own photo ID, the letter of attorney, the
-        inquiry answer and, for issuance, the sealed PIN form — all checked by staff."""
+        inquiry answer and, for issuance, the sealed PIN form — all checked by staff. A proxy of the
+        applicant's household within a month of a moving notification needs no inquiry answer
+        (要綱 2-13, `moving_notice`); whether that waived it is recorded, the notice's date is not."""
         _require_documents_reason(reason)
         decision = check_proxy(
             presented,
@@ -279,14 +283,17 @@ class IdentityStep:
             purpose=purpose,
             pin_request_form=pin_request_form,
             face_auth_card_requested=self.face_auth_card,
+            moving_notice=moving_notice,
         )
         self.last_decision = decision
+        waived = decision.record is not None and decision.record.inquiry_answer_waived
         return self._by_documents(
             decision,
             IdentityMethod.PHOTO_ID,
             action="override.proxy_documents",
-            rule="要綱 2-12",
+            rule="要綱 2-12, 2-13" if waived else "要綱 2-12",
             reason=reason,
+            extra={"inquiry_answer_waived": waived},
         )
 
     def _by_documents(
@@ -297,10 +304,15 @@ class IdentityStep:
         action: str,
         rule: str,
         reason: OverrideReason,
+        extra: dict[str, object] | None = None,
     ) -> IdentityDecision:
         """Staff's check of documents by hand, recorded as the override it is (kinds only); the
-        identity is established by `method` when the documents made a record."""
-        kinds = tuple(d.kind.name for d in decision.record.documents) if decision.record else ()
+        identity is established by `method` when the documents made a record. Which of them were
+        shown as an app's screen (映像面, 要綱 2-6 なお書) goes in the record too: the operation
+        check it needed is staff's word."""
+        documents = decision.record.documents if decision.record else ()
+        kinds = tuple(d.kind.name for d in documents)
+        on_phone = [d.kind.name for d in documents if d.shown_on_smartphone]
         self._record(
             action,
             {
@@ -308,6 +320,8 @@ class IdentityStep:
                 "rule": rule,
                 "accepted": decision.accepted,
                 "kinds": ",".join(kinds) or None,
+                "smartphone": ",".join(on_phone) or None,
+                **(extra or {}),
             },
         )
         if decision.record is not None:
