@@ -135,7 +135,7 @@ from central.service import Central
 from central.tls import ensure_server_tls
 from demo import seed
 from kiosk.domain.eligibility import Certificate
-from kiosk.domain.identity import PhotoIdKind, PresentedDocument
+from kiosk.domain.identity import OtherIdKind, PhotoIdKind, PresentedDocument
 from kiosk.domain.overrides import OverrideReason
 from kiosk.domain.pin_rules import PinKind, PinUse
 from kiosk.domain.procedures import Item, Procedure
@@ -864,6 +864,11 @@ class Walk:
         docs.choose_kind(PhotoIdKind.DRIVERS_LICENCE)
         docs.valid_until.setDate(QDate(visit.today.year + 3, 3, 31))
         docs.add.click()
+        # The next one half-entered: a student ID on a phone, with what staff must have seen.
+        docs.choose_kind(OtherIdKind.STUDENT_ID)
+        docs.valid_until.setDate(QDate(visit.today.year + 1, 3, 31))
+        for choice in (docs.smartphone, docs.operated, docs.impractical):
+            choice.setChecked(True)
         docs.reason.choose(OverrideReason.DOCUMENTS_SEEN)
         self.scroll_to(docs)
 
@@ -1261,7 +1266,8 @@ SHOTS: tuple[Shot, ...] = (
     Shot(
         "visit-documents",
         "Visit: documents by hand",
-        "The other way: the documents presented (kinds and dates, never a number) and the override's reason.",
+        "The other way: the documents presented (kinds and dates, never a number); a student ID being "
+        "entered as shown on a smartphone, with the two things staff must have seen (要綱 2-6 なお書).",
         Walk.documents,
         part=Part.MAIN,
     ),
