@@ -460,10 +460,11 @@ def _disk_usage(path: Path) -> DiskUsage:
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2)):
+    # Unit symbols only: the size fills a translated sentence, and "B" reads the same in Japanese.
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    return f"{n} B"
 
 
 def disk_probe(

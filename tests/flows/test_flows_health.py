@@ -428,7 +428,8 @@ GB = 1024**3
         (2 * GB - 1, DEGRADED, "Disk space is low: 2.0 GB left.", "Disk space is low: %1 left."),
         (256 * 1024**2, DEGRADED, "Disk space is low: 256.0 MB left.", "Disk space is low: %1 left."),
         (256 * 1024**2 - 1, FAILED, "The disk is full: 256.0 MB left.", "The disk is full: %1 left."),
-        (500, FAILED, "The disk is full: 500 bytes left.", "The disk is full: %1 left."),
+        (1536, FAILED, "The disk is full: 1.5 KB left.", "The disk is full: %1 left."),
+        (500, FAILED, "The disk is full: 500 B left.", "The disk is full: %1 left."),  # no English word
     ],
 )
 def test_disk_thresholds(
