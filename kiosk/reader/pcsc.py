@@ -258,20 +258,24 @@ class ReaderMonitor:
 
     def _run(self) -> None:
         cards: dict[str, bytes | None] = {}  # reader → ATR of its card, None when empty
+        problem: list[str] = []  # the failure last logged as a warning, while it lasts
         while not self._stop.is_set():
             try:
                 context = PcscContext()
             except ReaderUnavailable as exc:
-                _log.warning("reader monitor: %s; retrying", exc)
+                _retrying(problem, exc)
                 self._ready.set()
                 self._stop.wait(self._poll_ms / 1000)
                 continue
+            if problem:
+                _log.info("reader monitor: PC/SC is back")
+                problem.clear()
             with self._lock:
                 self._context = context
             try:
                 self._watch(context, cards)
             except ReaderUnavailable as exc:
-                _log.warning("reader monitor: %s; retrying", exc)
+                _retrying(problem, exc)
                 self._stop.wait(self._poll_ms / 1000)
             finally:
                 with self._lock:
@@ -338,6 +342,17 @@ class ReaderMonitor:
             self._on_event(ReaderEvent(kind, reader, atr))
         except Exception:  # a faulty listener must not kill hot-plug detection
             _log.exception("reader event listener failed")
+
+
+def _retrying(problem: list[str], exc: ReaderUnavailable) -> None:
+    """A warning when PC/SC fails, or fails otherwise than before; while the same failure lasts
+    (no pcscd: once a poll), the retries go to the debug log instead of filling the log."""
+    text = str(exc)
+    if problem == [text]:
+        _log.debug("reader monitor: %s; retrying", text)
+        return
+    _log.warning("reader monitor: %s; retrying", text)
+    problem[:] = [text]
 
 
 def open_card(
