@@ -9,6 +9,8 @@ Renewal, the card pulled mid-write and the central down are in test_counter_e2e.
 
 - new user-authentication certificate after its revocation; signing certificate issued, then a
   key-compromise report (its PIN asked, a wrong one first);
+- the card pulled as one terminal writes a new certificate, finished at a second terminal (the
+  central's handover);
 - PIN change; wrong PINs until lock-out (tries shown, the last-try warning), then the PIN reset
   with the staff path (照合番号B and the surface check) after the 住基 PIN locks too;
 - face-auth switch; found-card release (the card suspended at the central first), then new
@@ -19,8 +21,8 @@ Renewal, the card pulled mid-write and the central down are in test_counter_e2e.
 - a proxy with the sealed PIN form: staff key in the new PIN.
 
 One central process, one staff CA, the camera clips and the matcher process serve the whole
-module; every test has its own terminal (registered and bootstrapped at that central), kiosk store
-and cards, so the tests do not depend on each other.
+module; every test has its own terminal (registered and bootstrapped at that central; the handover
+test two), kiosk store and cards, so the tests do not depend on each other.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from e2e_support import CentralProcess, enrol_terminal, start_central
+from e2e_support import CentralProcess, PullingReader, enrol_terminal, start_central
 from sqlalchemy import select
 
 import facekit
@@ -64,10 +66,11 @@ from kiosk.facecheck.policy import DEFAULT_POLICY
 from kiosk.flows.counter.assembly import TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import Ending, Outcome
 from kiosk.flows.face import FaceCheckRecord
+from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderMonitor, open_card
 from kiosk.store.db import make_engine, make_sessionmaker
 from kiosk.store.migrate import upgrade
-from kiosk.store.models import AuditRecord
+from kiosk.store.models import AuditRecord, IssuanceJournal, IssuanceStep, OutboxMessage, OutboxState
 from kiosk.ui.app import CounterMain
 from kiosk.ui.counter import CounterWindow
 from kiosk.ui.i18n import Language, Translations
@@ -87,6 +90,7 @@ MINOR_MUNICIPALITY = "14104"  # 横浜市中区: the minor resident's card
 NEW_AUTH = Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)
 NEW_SIGN = Item(Procedure.NEW_ISSUANCE, Certificate.SIGNING)
 NEW_AUTH_PIN = "5820"
+WRITE_CERTIFICATE = 0xD6  # INS of the certificate write (kiosk/reader/admin.py)
 NEW_SIGN_PIN = "KIOSK2030"
 
 
@@ -149,6 +153,7 @@ class Desk:
     spec: CardSpec
     opened_at: dt.datetime
     seeded: seed.SeededCard | None = None
+    close: Callable[[], None] = lambda: None  # the terminal shut down, its staff card taken out
 
     @property
     def window(self) -> CounterWindow:
@@ -186,6 +191,16 @@ class Desk:
                 (r.actor, r.action) for r in session.scalars(select(AuditRecord).order_by(AuditRecord.id))
             ]
 
+    def journal(self) -> list[tuple[IssuanceStep, str | None]]:
+        """This terminal's issuance journal: each entry's step, and whose request it took over."""
+        with self.main.running.counter.sessions() as session:
+            return [(e.step, e.taken_over) for e in session.scalars(select(IssuanceJournal))]
+
+    def outbox(self) -> list[tuple[str, OutboxState]]:
+        with self.main.running.counter.sessions() as session:
+            rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.seq))
+            return [(m.kind, m.state) for m in rows]
+
     def on_card(self, certificate: Certificate) -> x509.Certificate:
         jpki = self.card_state().jpki
         der = jpki.auth_cert if certificate is Certificate.USER_AUTH else jpki.sign_cert
@@ -209,34 +224,52 @@ def open_desk(
 ) -> Iterator[OpenDesk]:
     """`open_desk(resident, camera=(clip, matcher))`: a new terminal at the central, its store with
     the staff card enrolled, the resident's card known to the central, the main window fed by the
-    reader monitor, and both cards in their readers."""
+    reader monitor, and both cards in their readers. `card=` brings an earlier desk's card (the
+    same resident at a second terminal); `open_resident=` opens the resident's reader instead of
+    pcscd directly (a `PullingReader`'s)."""
     opened: list[tuple[ReaderMonitor, CounterMain, Translations]] = []
 
-    def open_(resident: str, *, camera: tuple[Path, Matcher] | None = None) -> Desk:
+    def close(entry: tuple[ReaderMonitor, CounterMain, Translations]) -> None:
+        if entry in opened:
+            opened.remove(entry)
+            monitor, main, translations = entry
+            monitor.stop()
+            main.shutdown()
+            translations.uninstall()
+
+    def open_(
+        resident: str,
+        *,
+        camera: tuple[Path, Matcher] | None = None,
+        card: tuple[Path, CardSpec] | None = None,
+        open_resident: Callable[[], CardConnection] | None = None,
+    ) -> Desk:
         terminal_id = f"kiosk-proc-{uuid.uuid4().hex[:8]}"
-        data = tmp_path / "data"
+        data = tmp_path / terminal_id
         identity = enrol_terminal(central, terminal_id, data / "terminal")
         seed.write_terminal_files(data, central.authority, test_pki, staff_ca)
         engine = make_engine(data / "kiosk.db")
         upgrade(engine)
-        staff_card = tmp_path / "staff.json"
+        staff_card = tmp_path / f"staff-{terminal_id}.json"
         seed.make_staff_card(staff_card, staff_ca, make_sessionmaker(engine))
         engine.dispose()
         seeded = None
-        if resident == SEEDED:
+        if card is not None:
+            card_path, spec = card
+        elif resident == SEEDED:
             key, _chain, _root = identity.load()
             seeded = seed.seed_renewable_card(
                 tmp_path / "resident.json", test_pki, central, terminal_id=terminal_id, terminal_key=key
             )
-            card, spec = seeded.path, seeded.spec
+            card_path, spec = seeded.path, seeded.spec
         else:
             # A card of its own (a new card id): the central's record of it starts with this test.
             spec = resident_specs()[resident]
             state = personalise(spec, test_pki)
             # J-LIS issues the card-admin key and the central's master key together.
             state.admin_key = derive_card_key(central.authority.admin_master_key, state.card_id)
-            card = tmp_path / f"{resident}.json"
-            state.save(card)
+            card_path = tmp_path / f"{resident}.json"
+            state.save(card_path)
             central.register_card(
                 state.card_id, state.municipality, f"{resident}-{state.card_id.hex()[:8]}", spec.expiry
             )
@@ -253,7 +286,7 @@ def open_desk(
                 running,
                 translations,
                 Metrics(96.0),
-                open_resident=lambda: open_card(READER),
+                open_resident=open_resident or (lambda: open_card(READER)),
                 open_staff=lambda: open_card(STAFF_READER),
                 matcher=face_matcher,
             )
@@ -265,19 +298,24 @@ def open_desk(
         main.resize(1600, 1000)
         main.show()
         monitor = ReaderMonitor(main.post)
-        opened.append((monitor, main, translations))
+        entry = (monitor, main, translations)
+        opened.append(entry)
         monitor.start()
-        pcsc_harness.insert(card)
+        pcsc_harness.insert(card_path)
         pcsc_harness.insert(staff_card, slot=1)
-        return Desk(main, central, card, spec, opened_at, seeded)
+
+        def shut() -> None:
+            close(entry)
+            if pcsc_harness.status(1).get("card"):
+                pcsc_harness.remove(slot=1)
+
+        return Desk(main, central, card_path, spec, opened_at, seeded, shut)
 
     try:
         yield open_
     finally:
-        for monitor, main, translations in opened:
-            monitor.stop()
-            main.shutdown()
-            translations.uninstall()
+        for entry in list(opened):
+            close(entry)
         for slot in (1, 0):
             if pcsc_harness.status(slot).get("card"):
                 pcsc_harness.remove(slot=slot)
@@ -496,6 +534,51 @@ def test_signing_certificate_issued_then_reported_compromised(qtbot, open_desk: 
         (Filed.NEW_ISSUANCE, ApplicationStatus.APPROVED),
         (Filed.KEY_COMPROMISE, ApplicationStatus.APPROVED),
     ]
+
+
+def test_card_pulled_mid_write_at_one_terminal_is_finished_at_another(
+    qtbot, open_desk: OpenDesk, pcsc_harness: PcscHarness
+) -> None:
+    """The issuance journal across terminals (sync-protocol.md, "Handover"): the card is pulled
+    as terminal A writes the new certificate; A is shut down; the resident takes the card to
+    terminal B, which asks the central, takes the certificate over, writes it and confirms it —
+    with no PIN asked, since the keys are on the card already."""
+    pulling = PullingReader(pcsc_harness)
+    a = open_desk(ADULT, open_resident=pulling.open)
+    sign_in(qtbot, a)
+    start_visit(qtbot, a)
+    a.window.menu.button_for(NEW_AUTH).click()
+    identify(qtbot, a)
+    pulling.pull_at(WRITE_CERTIFICATE)
+    with qtbot.waitSignal(a.window.visit_ended, timeout=WRITE) as ended:
+        enter_new(qtbot, a, PinKind.AUTH, NEW_AUTH_PIN)
+    assert pulling.pulled.is_set() and ended.args == [Outcome.CARD_REMOVED.value]
+    assert a.journal() == [(IssuanceStep.CERTIFICATE_RECEIVED, None)]  # authorised, not written
+    assert a.card_state().jpki.auth_cert is None
+    [application] = a.applications()
+    with a.central.transaction() as session:
+        [issued] = session.scalars(
+            select(CentralCertificate).where(CentralCertificate.application_id == application.id)
+        )
+        serial, installed_at = issued.serial, issued.installed_at
+    assert installed_at is None
+    a.close()  # terminal A is out of the picture: the card does not come back to it
+
+    b = open_desk(ADULT, card=(a.card, a.spec))  # the same card, in terminal B's reader
+    qtbot.waitUntil(lambda: a.card_state().jpki.auth_cert is not None, timeout=WRITE)
+    assert format(b.on_card(Certificate.USER_AUTH).serial_number, "x") == serial
+    [(_step, taken_over)] = b.journal()
+    assert taken_over == application.id  # A's application, as the central names it
+    qtbot.waitUntil(lambda: b.journal()[0][0] is IssuanceStep.CONFIRMED, timeout=WRITE)
+    qtbot.waitUntil(lambda: b.outbox() == [("genm-installed", OutboxState.SENT)], timeout=WRITE)
+    row = b.certificate(serial)
+    assert row.status is CertStatus.GOOD and row.installed_at is not None
+    assert b.card_state().jpki.auth_pin.value == NEW_AUTH_PIN  # the PIN chosen at A
+    # B's window then serves the card: a visit starts on it, the certificate there and valid.
+    sign_in(qtbot, b)
+    start_visit(qtbot, b)
+    assert Item(Procedure.REVOCATION, Certificate.USER_AUTH) in offered(b)
+    assert "issuance.taken_over" in {action for _actor, action in b.audit()}
 
 
 # -- PINs ------------------------------------------------------------------------------------------
