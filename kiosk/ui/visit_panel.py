@@ -14,6 +14,9 @@ is applying, and the identity check staff make when the resident's PIN cannot be
   printed card" and "the resident stated their resident-record details", else 受付不可
   (要領 第2-1-(1)-ア-(イ)-B); an expired card within 6 months needs the EXPIRED_CARD override;
   (b) documents by hand (要綱 2-4–2-6, 2-12 for a proxy): kinds and dates only, never a number;
+  a smartphone screen (映像面) offered for the kinds 2-6 なお書 allows, with the operation check;
+  for a proxy, the household and the moving notification's day that may waive the inquiry
+  answer (要綱 2-13), said at once on the panel by the rule the identity step applies;
   (c) the visual face comparison (規則 64条の5 第1号) where the window's face check
   (`face_checked`, or `Visit.face_record`) offered it.
   Once the identity step has a result, the resident's window goes on (`identity_established`).
