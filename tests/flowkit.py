@@ -158,6 +158,20 @@ def central_server(directory: Path, *, deferred: bool = False) -> Iterator[Centr
         central.close()
 
 
+class Slot:
+    """An in-process reader a window opens (`open`, as the reader monitor's opener would): each
+    open powers up the card in it; `put` puts another card (or the same, reloaded) in."""
+
+    def __init__(self, path: Path) -> None:
+        self.put(path)
+
+    def put(self, path: Path) -> None:
+        self.card = SoftCard(CardState.load(path), path)
+
+    def open(self) -> SoftCardConnection:
+        return SoftCardConnection(self.card)
+
+
 class Reader:
     """An in-process reader holding a software card (`kiosk.reader.connection.CardConnection`).
 

@@ -17,6 +17,7 @@ import pytest
 from flowkit import enrol
 
 from cardemu.harness import READER, PcscHarness
+from cardemu.staff import StaffCa
 from central import migrate
 from central.authority import Authority
 from central.db import make_engine
@@ -25,9 +26,11 @@ from demo.central_process import CentralDidNotStart, serve_central
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import open_card
 from kiosk.sync.central import TerminalIdentity
+from kiosk.ui.keypad import PinKeypad
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = "kiosk-e2e-01"
+WRITE_CERTIFICATE = 0xD6  # INS of the certificate write (kiosk/reader/admin.py)
 MUNICIPALITY = "13112"  # 世田谷区: the adult resident's card
 
 
@@ -152,6 +155,31 @@ def central_process(tmp_path: Path) -> Iterator[CentralProcess]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def central_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralProcess]:
+    """One central process a whole test module shares (each test registers its own terminal)."""
+    running = start_central(tmp_path_factory.mktemp("central"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def staff_ca(tmp_path_factory: pytest.TempPathFactory) -> StaffCa:
+    return StaffCa.create(tmp_path_factory.mktemp("staff") / "staff-ca")
+
+
+def touch_keys(keypad: object, text: str) -> None:
+    """Touch the key showing each character (the digits move with every shuffle), then OK."""
+    assert isinstance(keypad, PinKeypad)
+    for ch in text:
+        (key,) = [k for k in keypad.key_buttons() if k.text() == ch]
+        assert key.isEnabled(), ch
+        key.click()
+    keypad.ok.click()
 
 
 def now() -> dt.datetime:

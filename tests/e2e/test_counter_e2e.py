@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cryptography import x509
-from e2e_support import TERMINAL, CentralProcess
+from e2e_support import TERMINAL, WRITE_CERTIFICATE, CentralProcess, PullingReader
 from sqlalchemy import select
 
 from cardemu.harness import READER, STAFF_READER, PcscHarness
@@ -39,10 +38,7 @@ from kiosk.domain.eligibility import Certificate
 from kiosk.domain.procedures import Item, Procedure
 from kiosk.flows.counter.assembly import TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import Outcome
-from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderMonitor, open_card
-from kiosk.store.db import make_engine, make_sessionmaker
-from kiosk.store.migrate import upgrade
 from kiosk.store.models import AuditRecord, IssuanceJournal, IssuanceStep, OutboxMessage, OutboxState
 from kiosk.ui.app import CounterMain
 from kiosk.ui.i18n import Language, Translations
@@ -53,44 +49,6 @@ from kiosk.ui.theme import Metrics
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when pytest-qt makes the QApplication
 pytestmark = pytest.mark.pcsc
 WAIT = 30_000  # ms: a step through pcscd, the central and the card
-WRITE_CERTIFICATE = 0xD6  # INS of the certificate write (kiosk/reader/admin.py)
-
-
-class ResidentReader:
-    """The resident's reader as the counter window opens it. Once `armed`, the card is taken out
-    of the harness just as the next certificate write reaches for it: a hand pulling the card
-    mid-write. Everything else goes to pcscd untouched."""
-
-    def __init__(self, harness: PcscHarness) -> None:
-        self.harness = harness
-        self.armed = False
-        self.pulled = threading.Event()
-
-    def open(self) -> CardConnection:
-        return _Pulling(open_card(READER), self)
-
-
-class _Pulling:
-    def __init__(self, inner: CardConnection, reader: ResidentReader) -> None:
-        self.inner, self.reader = inner, reader
-
-    @property
-    def atr(self) -> bytes:
-        return self.inner.atr
-
-    @property
-    def supports_extended_length(self) -> bool:
-        return self.inner.supports_extended_length
-
-    def transmit(self, apdu: bytes | bytearray) -> bytes:
-        if self.reader.armed and apdu[1] == WRITE_CERTIFICATE:
-            self.reader.armed = False
-            self.reader.harness.remove(slot=0)  # returns once pcscd reports the reader empty
-            self.reader.pulled.set()
-        return self.inner.transmit(apdu)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @dataclass
@@ -99,7 +57,7 @@ class Counter:
     central: Central  # a second handle on the central's database, for the checks
     central_process: CentralProcess
     harness: PcscHarness
-    resident: ResidentReader
+    resident: PullingReader
     seeded: seed.SeededCard
     staff_card: Path
 
@@ -145,12 +103,8 @@ def counter(
     ):
         shutil.copy2(source, data / "terminal" / name)
     staff_ca = StaffCa.create(tmp_path / "staff-ca")
-    seed.write_terminal_files(data, central.authority, test_pki, staff_ca)
-    engine = make_engine(data / "kiosk.db")
-    upgrade(engine)
     staff_card = tmp_path / "staff.json"
-    seed.make_staff_card(staff_card, staff_ca, make_sessionmaker(engine))
-    engine.dispose()
+    seed.prepare_terminal(data, central.authority, test_pki, staff_ca, staff_card)
     key, _chain, _root = identity.load()
     seeded = seed.seed_renewable_card(
         tmp_path / "resident.json", test_pki, central, terminal_id=TERMINAL, terminal_key=key
@@ -158,7 +112,7 @@ def counter(
     running = open_terminal(TerminalConfig(data, TERMINAL, central_process.url, READER, STAFF_READER))
     running.counter.certificate_wait_s = 20  # the central answers p10cr at once; no need to wait longer
     translations = Translations(qapp)
-    resident = ResidentReader(pcsc_harness)
+    resident = PullingReader(pcsc_harness)
     main = CounterMain(
         running,
         translations,
@@ -272,7 +226,7 @@ def test_card_pulled_during_the_write_is_finished_when_it_returns(qtbot, counter
     window = counter.main.counter
     window.menu.button_for(Item(Procedure.RENEWAL, Certificate.USER_AUTH)).click()
     identify(qtbot, counter)
-    counter.resident.armed = True
+    counter.resident.pull_at(WRITE_CERTIFICATE)
     with qtbot.waitSignal(window.visit_ended, timeout=90_000) as ended:
         enter(qtbot, counter, "AUTH", AUTH_PIN)
     assert counter.resident.pulled.is_set()

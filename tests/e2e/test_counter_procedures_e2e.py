@@ -36,7 +36,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from e2e_support import CentralProcess, PullingReader, enrol_terminal, start_central
+from e2e_support import (
+    WRITE_CERTIFICATE,
+    CentralProcess,
+    PullingReader,
+    enrol_terminal,
+    touch_keys,
+)
 from sqlalchemy import select
 
 import facekit
@@ -68,8 +74,6 @@ from kiosk.flows.counter.machine import Ending, Outcome
 from kiosk.flows.face import FaceCheckRecord
 from kiosk.reader.connection import CardConnection
 from kiosk.reader.pcsc import ReaderMonitor, open_card
-from kiosk.store.db import make_engine, make_sessionmaker
-from kiosk.store.migrate import upgrade
 from kiosk.store.models import AuditRecord, IssuanceJournal, IssuanceStep, OutboxMessage, OutboxState
 from kiosk.ui.app import CounterMain
 from kiosk.ui.counter import CounterWindow
@@ -90,20 +94,10 @@ MINOR_MUNICIPALITY = "14104"  # 横浜市中区: the minor resident's card
 NEW_AUTH = Item(Procedure.NEW_ISSUANCE, Certificate.USER_AUTH)
 NEW_SIGN = Item(Procedure.NEW_ISSUANCE, Certificate.SIGNING)
 NEW_AUTH_PIN = "5820"
-WRITE_CERTIFICATE = 0xD6  # INS of the certificate write (kiosk/reader/admin.py)
 NEW_SIGN_PIN = "KIOSK2030"
 
 
 # -- what the module shares ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def central_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralProcess]:
-    running = start_central(tmp_path_factory.mktemp("central"))
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +109,6 @@ def central(central_service: CentralProcess) -> Iterator[Central]:
         yield handle
     finally:
         handle.close()
-
-
-@pytest.fixture(scope="module")
-def staff_ca(tmp_path_factory: pytest.TempPathFactory) -> StaffCa:
-    return StaffCa.create(tmp_path_factory.mktemp("staff") / "staff-ca")
 
 
 @pytest.fixture(scope="module")
@@ -247,12 +236,8 @@ def open_desk(
         terminal_id = f"kiosk-proc-{uuid.uuid4().hex[:8]}"
         data = tmp_path / terminal_id
         identity = enrol_terminal(central, terminal_id, data / "terminal")
-        seed.write_terminal_files(data, central.authority, test_pki, staff_ca)
-        engine = make_engine(data / "kiosk.db")
-        upgrade(engine)
         staff_card = tmp_path / f"staff-{terminal_id}.json"
-        seed.make_staff_card(staff_card, staff_ca, make_sessionmaker(engine))
-        engine.dispose()
+        seed.prepare_terminal(data, central.authority, test_pki, staff_ca, staff_card)
         seeded = None
         if card is not None:
             card_path, spec = card
@@ -322,16 +307,6 @@ def open_desk(
 
 
 # -- driving the widgets ---------------------------------------------------------------------------
-
-
-def touch_keys(keypad: object, text: str) -> None:
-    """Touch the key showing each character (the digits move with every shuffle), then OK."""
-    assert isinstance(keypad, PinKeypad)
-    for ch in text:
-        (key,) = [k for k in keypad.key_buttons() if k.text() == ch]
-        assert key.isEnabled(), ch
-        key.click()
-    keypad.ok.click()
 
 
 def wait_keypad(qtbot, desk: Desk, kind: PinKind, use: PinUse = PinUse.CURRENT) -> PinKeypad:

@@ -35,7 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_support import TERMINAL, CentralProcess, PullingReader, enrol_terminal, start_central
+from e2e_support import (
+    TERMINAL,
+    CentralProcess,
+    PullingReader,
+    enrol_terminal,
+    touch_keys,
+)
 from sqlalchemy import select
 
 import facekit
@@ -96,15 +102,6 @@ ASKS_RIGHT_LEFT_RIGHT = seed_asking((Turn.RIGHT, Turn.LEFT, Turn.RIGHT))
 
 
 @pytest.fixture(scope="module")
-def central_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralProcess]:
-    running = start_central(tmp_path_factory.mktemp("central"))
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
 def central(central_service: CentralProcess) -> Iterator[Central]:
     """The test's own handle on the central's database: set-up and checks."""
     handle = central_service.central()
@@ -112,11 +109,6 @@ def central(central_service: CentralProcess) -> Iterator[Central]:
         yield handle
     finally:
         handle.close()
-
-
-@pytest.fixture(scope="module")
-def staff_ca(tmp_path_factory: pytest.TempPathFactory) -> StaffCa:
-    return StaffCa.create(tmp_path_factory.mktemp("staff") / "staff-ca")
 
 
 @pytest.fixture(scope="module")
@@ -244,15 +236,6 @@ def open_shop(
 
 
 # -- driving the widgets ---------------------------------------------------------------------------
-
-
-def touch_keys(keypad: PinKeypad, text: str) -> None:
-    """Touch the key showing each character (the digits move with every shuffle), then OK."""
-    for ch in text:
-        (key,) = [k for k in keypad.key_buttons() if k.text() == ch]
-        assert key.isEnabled(), ch
-        key.click()
-    keypad.ok.click()
 
 
 def wait_keypad(

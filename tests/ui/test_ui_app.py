@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flowkit import TERMINAL, CentralServer, central_server
+from flowkit import TERMINAL, CentralServer, Slot, central_server
 from PySide6.QtWidgets import QApplication
 
-from cardemu.card import SoftCard
-from cardemu.inprocess import SoftCardConnection
 from cardemu.residents import AUTH_PIN, JUKI_PIN, KENHOJO_PIN
 from cardemu.staff import StaffCa
-from cardemu.state import CardState
 from cardemu.testpki import TestPki
 from central.enums import CertStatus
 from demo import seed
@@ -31,8 +28,6 @@ from kiosk.flows.counter.assembly import TerminalConfig, open_terminal
 from kiosk.flows.counter.machine import Outcome
 from kiosk.flows.counter.terminal import RecipientError, load_recipient
 from kiosk.reader.pcsc import ReaderEvent, ReaderEventKind
-from kiosk.store.db import make_engine, make_sessionmaker
-from kiosk.store.migrate import upgrade
 from kiosk.ui.app import CounterMain, StaffCaMissing
 from kiosk.ui.i18n import Language, Translations
 from kiosk.ui.keypad import PinKeypad
@@ -42,19 +37,6 @@ from kiosk.ui.theme import Metrics
 RESIDENT, STAFF = "ACME Reader 00", "ACME Reader 01"
 WAIT = 20_000
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Slot:
-    """An in-process reader: `open()` powers the card in it up, as a reader connection does."""
-
-    def __init__(self, path: Path) -> None:
-        self.put(path)
-
-    def put(self, path: Path) -> None:
-        self.card = SoftCard(CardState.load(path), path)
-
-    def open(self) -> SoftCardConnection:
-        return SoftCardConnection(self.card)
 
 
 @dataclass
@@ -72,11 +54,7 @@ def world(tmp_path: Path, test_pki: TestPki) -> Iterator[World]:
         data = tmp_path / "data"
         shutil.copytree(tmp_path / "central" / "terminal", data / "terminal")  # the bootstrapped identity
         staff_ca = StaffCa.create(tmp_path / "staff-ca")
-        seed.write_terminal_files(data, server.central.authority, test_pki, staff_ca)
-        engine = make_engine(data / "kiosk.db")
-        upgrade(engine)
-        seed.make_staff_card(tmp_path / "staff.json", staff_ca, make_sessionmaker(engine))
-        engine.dispose()
+        seed.prepare_terminal(data, server.central.authority, test_pki, staff_ca, tmp_path / "staff.json")
         seeded = seed.seed_renewable_card(
             tmp_path / "resident.json", test_pki, server.central, terminal_id=TERMINAL,
             terminal_key=server.terminal_key,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from counter_fixtures import server  # noqa: F401 (fixture)
-from flowkit import MUNICIPALITY, TERMINAL, CentralServer, Reader, enrol, reader_for
+from flowkit import MUNICIPALITY, TERMINAL, CentralServer, Reader, Slot, enrol, reader_for
 from kiosk_store_fixtures import db_path, engine, sealer, sessions  # noqa: F401 (fixtures)
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtPrintSupport import QPrinter
@@ -37,11 +37,8 @@ from sqlalchemy import select
 
 import facekit
 from appdata.unattended import Reason, Refusal
-from cardemu.card import SoftCard
-from cardemu.inprocess import SoftCardConnection
 from cardemu.residents import AUTH_PIN
 from cardemu.staff import StaffCa
-from cardemu.state import CardState
 from cardemu.testpki import TestPki
 from central.enums import TerminalMode
 from demo import seed
@@ -489,19 +486,6 @@ def shop(server: CentralServer, test_pki: TestPki, tmp_path: Path) -> Shop:
         terminal_key=server.terminal_key,
     )  # fmt: skip
     return Shop(server, data, seeded.path, staff)
-
-
-class Slot:
-    """One in-process reader for resident and staff cards: `open()` powers up the card in it."""
-
-    def __init__(self, path: Path) -> None:
-        self.put(path)
-
-    def put(self, path: Path) -> None:
-        self.card = SoftCard(CardState.load(path), path)
-
-    def open(self) -> SoftCardConnection:
-        return SoftCardConnection(self.card)
 
 
 def inserted(reader: str = "ACME Reader 00") -> ReaderEvent:
